@@ -1,0 +1,103 @@
+package org.mtcp.api;
+
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.SocketOption;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * MTCP socket options, used through the ordinary {@code setOption}/{@code getOption} of
+ * {@link java.net.Socket} and {@link java.net.ServerSocket}, as the thesis used {@code setsockopt}.
+ *
+ * <table>
+ *   <caption>Options and where they apply</caption>
+ *   <tr><th>option</th><th>on</th><th>meaning</th></tr>
+ *   <tr><td>{@link #APP_STATE}</td><td>accepted server socket</td><td>set = export_state, get = import_state</td></tr>
+ *   <tr><td>{@link #MIGRATED}</td><td>accepted server socket</td><td>read-only: the connection arrived by migration</td></tr>
+ *   <tr><td>{@link #ADDITIONAL_SERVERS}</td><td>server socket (set), client socket (get)</td><td>alternates advertised to clients</td></tr>
+ *   <tr><td>{@link #CONTROL_MAPPINGS}</td><td>server socket</td><td>service address to control address of every cooperating server</td></tr>
+ *   <tr><td>{@link #TRIGGER}</td><td>accepted server socket</td><td>write-only: ask the client to migrate</td></tr>
+ *   <tr><td>{@link #MIGRATE}</td><td>client socket</td><td>write-only: migrate now, return when attached</td></tr>
+ * </table>
+ */
+public final class MtcpOptions {
+    private MtcpOptions() {
+    }
+
+    /**
+     * The application state snapshot of an accepted connection. Setting it is the thesis's
+     * {@code export_state}: the bytes become the restart point, and the library logs what the
+     * application reads after it and keeps what it wrote before it until the client has it.
+     * Getting it is {@code import_state}: the last snapshot taken for this session, on this or an
+     * earlier server; an empty array on a new connection.
+     *
+     * <p>The snapshot must describe exactly the bytes the application has read from and written to
+     * this socket's streams. Reading through a buffering wrapper (such as
+     * {@link java.io.BufferedInputStream}) consumes bytes the snapshot does not account for; they
+     * would be lost on migration.
+     */
+    public static final SocketOption<byte[]> APP_STATE = new Option<>("MTCP_APP_STATE", byte[].class);
+
+    /** Read-only: {@code true} when this accepted connection arrived by migration. */
+    public static final SocketOption<Boolean> MIGRATED = new Option<>("MTCP_MIGRATED", Boolean.class);
+
+    /**
+     * Alternate servers of the same service. Set on a server socket: advertised to every client at
+     * the handshake (thesis {@code TCP_ADDSERVERS}). Get on a client socket: what the current server
+     * advertised (an empty list before the handshake or for a server that advertised none).
+     */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    public static final SocketOption<List<InetSocketAddress>> ADDITIONAL_SERVERS =
+            new Option<>("MTCP_ADDITIONAL_SERVERS", (Class<List<InetSocketAddress>>) (Class) List.class);
+
+    /**
+     * Service address to control address for every cooperating server, this one included (thesis
+     * {@code TCP_CONTROL_MAPPINGS}). Setting it on a server socket starts its control listener at the
+     * control address mapped to its own service address. An {@link InetSocketAddress} control address
+     * means TCP; a {@link java.net.UnixDomainSocketAddress} means a same-host Unix-domain socket.
+     */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    public static final SocketOption<Map<InetSocketAddress, SocketAddress>> CONTROL_MAPPINGS =
+            new Option<>("MTCP_CONTROL_MAPPINGS", (Class<Map<InetSocketAddress, SocketAddress>>) (Class) Map.class);
+
+    /**
+     * Write-only, on an accepted server socket: ask the client to migrate to the given server, or to
+     * one of its choice with {@code null}. Returns at once; the outcome reaches
+     * {@link MigrationListener}s. Throws {@link MigrationException} when the connection cannot migrate
+     * (a plain TCP client) and {@link ConnectionMigratedException} when the session has already moved.
+     */
+    public static final SocketOption<InetSocketAddress> TRIGGER = new Option<>("MTCP_TRIGGER", InetSocketAddress.class);
+
+    /**
+     * Write-only, on a client socket: migrate the session to the given server now. Returns when the
+     * client is attached to the new server, or throws {@link MigrationException} with the session
+     * still on the old server. Migrating to the current server returns at once.
+     */
+    public static final SocketOption<InetSocketAddress> MIGRATE = new Option<>("MTCP_MIGRATE", InetSocketAddress.class);
+
+    private static final class Option<T> implements SocketOption<T> {
+        private final String name;
+        private final Class<T> type;
+
+        Option(String name, Class<T> type) {
+            this.name = name;
+            this.type = type;
+        }
+
+        @Override
+        public String name() {
+            return name;
+        }
+
+        @Override
+        public Class<T> type() {
+            return type;
+        }
+
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+}
