@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# MTCP benchmark suite (JMH): migration time vs state size (thesis figures 5.2, 5.3), the plain-socket
+# floor, data path and snapshot cost. See docs/benchmarks.md.
+#
+#   benchmarks/run.sh                  full suite (~15 min on 2 cores) -> benchmarks/results/, then --render
+#   benchmarks/run.sh --smoke          compile + one very short iteration of every benchmark (CI); nothing in docs/
+#   benchmarks/run.sh --render         docs/benchmarks.md + docs/benchmarks/*.png from benchmarks/results/
+#   benchmarks/run.sh --only REGEX [JMH args]     suite settings, matching benchmarks only, merged into results
+#   benchmarks/run.sh --profile REGEX [JMH args]  JFR profile (-prof jfr) -> benchmarks/results/profiles/, hot-frame summaries
+#
+# Environment: MVN_FLAGS (extra Maven flags, e.g. -o), SKIP_BUILD=1 (use the jar as built), JAVA (java binary).
+# The build is `./mvnw -pl benchmarks package`: it needs the library modules installed in the local
+# Maven repository (./mvnw install at the top does that).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+java=${JAVA:-java}
+jar=benchmarks/target/benchmarks.jar
+results=benchmarks/results
+all='org\.mtcp\.benchmarks\..*'
+
+build() {
+  if [ "${SKIP_BUILD:-0}" != 1 ]; then
+    # shellcheck disable=SC2086
+    ./mvnw -q -B ${MVN_FLAGS:-} -pl benchmarks package
+  fi
+  [ -f "$jar" ] || { echo "run.sh: $jar missing after the build" >&2; exit 1; }
+}
+
+render() { # results-dir doc images
+  "$java" -Djava.awt.headless=true -cp "$jar" org.mtcp.benchmarks.report.Report --results "$1" --doc "$2" --images "$3"
+}
+
+machine() { # file
+  {
+    echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')   commit: $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+    echo "nproc: $(nproc)"
+    echo "load before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+    lscpu | head -n 20
+    "$java" -version 2>&1
+  } >"$1"
+}
+
+mode=${1:-full}
+[ $# -gt 0 ] && shift
+
+case "$mode" in
+  --smoke)
+    build
+    out=benchmarks/target/smoke
+    rm -rf "$out"; mkdir -p "$out"
+    # One fork, no warm-up, one 200 ms iteration (one shot for the single-shot benchmark), one value per
+    # parameter; -foe: any exception (an MTCP failure included) fails the run. No assertions on speed.
+    MTCP_BENCH_OUT="$out" timeout 900 "$java" -jar "$jar" "$all" \
+      -f 1 -wi 0 -i 1 -r 200ms -to 60s -foe true \
+      -p stateBytes=1024 -p chunk=65536 -p snapshot=true -p noDelay=false \
+      -rf json -rff "$out/jmh.json"
+    render "$out" "$out/benchmarks.md" "$out/img" >/dev/null
+    n=$(grep -c '"benchmark"' "$out/jmh.json" || true)
+    echo "benchmarks smoke: $n benchmarks ran once; rendered $out/benchmarks.md"
+    ;;
+  --render)
+    build
+    render "$results" docs/benchmarks.md docs/benchmarks
+    ;;
+  --only)
+    regex=${1:?usage: run.sh --only REGEX [JMH args]}; shift
+    build
+    mkdir -p "$results/phases"
+    case "$regex" in *MigrationTime*) rm -f "$results"/phases/warm-*.csv ;; esac
+    case "$regex" in *Cold*) rm -f "$results"/phases/cold-*.csv ;; esac
+    tag=$(echo "$regex" | tr -c 'A-Za-z0-9' '_' | cut -c1-60)
+    echo "java -jar $jar '$regex' $* -rf json -rff $results/jmh-only-$tag.json" >>"$results/command.txt"
+    MTCP_BENCH_OUT="$results" "$java" -jar "$jar" "$regex" -to 120s "$@" -rf json -rff "$results/jmh-only-$tag.json"
+    render "$results" docs/benchmarks.md docs/benchmarks
+    ;;
+  --profile)
+    regex=${1:?usage: run.sh --profile REGEX [JMH args]}; shift
+    build
+    tag=$(echo "$regex" | tr -c 'A-Za-z0-9' '_' | cut -c1-60)
+    dir="$results/profiles/$tag"
+    rm -rf "$dir"; mkdir -p "$dir"
+    MTCP_BENCH_OUT="$dir" "$java" -jar "$jar" "$regex" -f 1 -to 120s -prof "jfr:dir=$dir" "$@" \
+      -rf json -rff "$dir/jmh-profile.json"
+    find "$dir" -name '*.jfr' | sort | while read -r f; do
+      name=$(basename "$(dirname "$f")")
+      "$java" -cp "$jar" org.mtcp.benchmarks.report.HotFrames --top 30 "$f" >"$dir/$name.txt"
+      echo "hot frames: $dir/$name.txt"
+    done
+    ;;
+  full|--full)
+    build
+    mkdir -p "$results"
+    rm -rf "$results/phases" "$results"/*.json "$results/command.txt"
+    machine "$results/machine.txt"
+    echo "benchmarks/run.sh  =  java -jar $jar '$all' -to 120s -rf json -rff $results/jmh.json  (settings: the @Fork/@Warmup/@Measurement annotations)" >"$results/command.txt"
+    MTCP_BENCH_OUT="$results" "$java" -jar "$jar" "$all" -to 120s -rf json -rff "$results/jmh.json" "$@" \
+      2>&1 | tee "$results/jmh.log"
+    render "$results" docs/benchmarks.md docs/benchmarks
+    ;;
+  *)
+    sed -n '2,14p' "$0"; exit 2 ;;
+esac

@@ -1,0 +1,94 @@
+package org.mtcp.benchmarks;
+
+import org.mtcp.client.MtcpSocket;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.IterationParams;
+import org.openjdk.jmh.runner.IterationType;
+
+import java.io.IOException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The first migration between a pair of servers: the destination has no control connection to the
+ * origin yet and opens it lazily (thesis 4.2.1) on the way. Every measured shot gets a fresh pair of
+ * servers and a fresh client (JMH single-shot mode, one migration per iteration; the JIT is warm
+ * from the warm-up shots). Compare with {@link MigrationTimeBenchmark} (warm control connection)
+ * and {@link FloorBenchmark}.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.SingleShotTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 40)
+@Measurement(iterations = 60)
+@Fork(value = 2, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
+public class ColdMigrationBenchmark {
+
+    /** Size in bytes of the application state the server exports (and the migration carries). */
+    @Param({"0", "1024", "5120", "10240", "16384", "65536", "262144", "1048576"})
+    public int stateBytes;
+
+    private final PhaseRecorder phases = new PhaseRecorder();
+    private MtcpCluster cluster;
+    private MtcpSocket client;
+
+    /**
+     * A fresh pair of servers and a client that has exchanged one byte with the first.
+     *
+     * @param params tells warm-up from measurement: only the latter is recorded
+     * @throws IOException when the setup fails
+     */
+    @Setup(Level.Iteration)
+    public void freshPair(IterationParams params) throws IOException {
+        cluster = new MtcpCluster(2, new StateApp(stateBytes));
+        cluster.addMigrationListener(phases);
+        client = new MtcpSocket(Net.LO, cluster.service(0).getPort());
+        client.setSoTimeout(Net.SO_TIMEOUT_MS);
+        client.addMigrationListener(phases);
+        Net.ping(client);
+        phases.recording(params.getType() == IterationType.MEASUREMENT);
+    }
+
+    /**
+     * The first migration from server 0 to server 1.
+     *
+     * @throws IOException {@link org.mtcp.api.MigrationException} when it fails
+     */
+    @Benchmark
+    public void migrateCold() throws IOException {
+        client.migrate(cluster.service(1));
+    }
+
+    /**
+     * Checks that the session serves on the destination, then closes the pair.
+     *
+     * @throws IOException when the session does not serve
+     */
+    @TearDown(Level.Iteration)
+    public void closePair() throws IOException {
+        try {
+            phases.recording(false);
+            Net.ping(client);
+        } finally {
+            Acceptor.closeQuietly(client);
+            cluster.close();
+        }
+    }
+
+    /** Writes the phase summary. */
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        phases.write("cold", stateBytes);
+    }
+}

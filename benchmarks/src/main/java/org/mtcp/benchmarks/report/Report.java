@@ -1,0 +1,610 @@
+package org.mtcp.benchmarks.report;
+
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.XYStyler;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.IntFunction;
+
+/**
+ * Renders a benchmark run (JMH's {@code -rf json} files, the phase summaries of
+ * {@link org.mtcp.benchmarks.PhaseRecorder}, {@code machine.txt} and {@code command.txt} written by
+ * {@code benchmarks/run.sh}) into the generated part of {@code docs/benchmarks.md} (between the
+ * markers {@value #BEGIN} and {@value #END}; the rest of the file is kept) and the plots of
+ * migration time against state size (thesis figure 5.3) as PNGs.
+ *
+ * <p>Usage: {@code java -cp benchmarks.jar org.mtcp.benchmarks.report.Report --results DIR --doc FILE --images DIR}
+ */
+public final class Report {
+    /** Start of the generated part of the document. */
+    public static final String BEGIN = "<!-- generated:begin (benchmarks/run.sh --render writes this part; do not edit) -->";
+    /** End of the generated part of the document. */
+    public static final String END = "<!-- generated:end -->";
+
+    static final int[] SIZES = {0, 1024, 5120, 10240, 16384, 65536, 262144, 1048576};
+
+    /** Thesis figure 5.2 (microseconds): state, client prep, wait, complete, S2 prep request, wait reply, reinstate, S1 prep reply. */
+    static final int[][] THESIS = {
+            {0, 73, 490, 10, 40, 191, 20, 50},
+            {5120, 87, 1002, 7, 42, 784, 25, 89},
+            {10240, 90, 1521, 7, 42, 1382, 27, 120},
+    };
+
+    static final String[] PHASES = {"CLIENT_PREPARE", "CLIENT_WAIT", "CLIENT_COMPLETE", "CLIENT_TOTAL",
+            "DESTINATION_PREPARE_REQUEST", "DESTINATION_WAIT_REPLY", "DESTINATION_REINSTATE", "ORIGIN_PREPARE_REPLY"};
+
+    private static final String FLOOR = "FloorBenchmark.migrate";
+    private static final String WARM = "MigrationTimeBenchmark.migrate";
+    private static final String COLD = "ColdMigrationBenchmark.migrateCold";
+    private static final String DP = "DataPathBenchmark.";
+
+    /** One JMH result row. */
+    record Result(String bench, String mode, Map<String, String> params, double score, double error, String unit,
+                  double p50, long count) {
+        /** @return the score in microseconds per operation (time modes) */
+        double us() {
+            return toUs(score, unit);
+        }
+
+        /** @return the median in microseconds (sample and single-shot modes), else NaN */
+        double p50us() {
+            return toUs(p50, unit);
+        }
+    }
+
+    /** A phase metric merged over forks. */
+    static final class Agg {
+        long count;
+        double meanSum;
+        double p50Sum;
+
+        void add(long n, double mean, double p50) {
+            count += n;
+            meanSum += n * mean;
+            p50Sum += n * p50;
+        }
+
+        double mean() {
+            return count == 0 ? Double.NaN : meanSum / count;
+        }
+
+        double p50() {
+            return count == 0 ? Double.NaN : p50Sum / count;
+        }
+    }
+
+    private final List<Result> results = new ArrayList<>();
+    /** benchmark (warm/cold) -> state size -> metric -> aggregate. */
+    private final Map<String, Map<Integer, Map<String, Agg>>> phases = new TreeMap<>();
+    private final Path resultsDir;
+
+    private Report(Path resultsDir) {
+        this.resultsDir = resultsDir;
+    }
+
+    /**
+     * @param args {@code --results DIR --doc FILE --images DIR}
+     * @throws IOException when reading or writing fails
+     */
+    public static void main(String[] args) throws IOException {
+        System.setProperty("java.awt.headless", "true");
+        Map<String, String> opt = new LinkedHashMap<>();
+        for (int k = 0; k + 1 < args.length; k += 2) {
+            opt.put(args[k], args[k + 1]);
+        }
+        Path results = Paths.get(opt.getOrDefault("--results", "benchmarks/results"));
+        Path doc = Paths.get(opt.getOrDefault("--doc", "docs/benchmarks.md"));
+        Path images = Paths.get(opt.getOrDefault("--images", "docs/benchmarks"));
+        Report r = new Report(results);
+        r.load();
+        Files.createDirectories(images);
+        String imgRel = relative(doc.toAbsolutePath().getParent(), images.toAbsolutePath());
+        r.plots(images);
+        String section = r.markdown(imgRel);
+        writeSection(doc, section);
+        System.out.println("report: " + r.results.size() + " JMH results from " + results + " -> " + doc + ", plots in " + images);
+    }
+
+    private static String relative(Path from, Path to) {
+        try {
+            return from.relativize(to).toString().replace('\\', '/');
+        } catch (IllegalArgumentException e) {
+            return to.toString();
+        }
+    }
+
+    // ------------------------------------------------------------------ loading
+
+    @SuppressWarnings("unchecked")
+    private void load() throws IOException {
+        List<Path> jsons = new ArrayList<>();
+        if (Files.isDirectory(resultsDir)) {
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(resultsDir, "*.json")) {
+                ds.forEach(jsons::add);
+            }
+        }
+        // later runs win: a partial re-run (run.sh --only) replaces the rows of the full run it repeats
+        jsons.sort(Comparator.comparingLong(Report::modified).thenComparing(Comparator.naturalOrder()));
+        Map<String, Result> byKey = new LinkedHashMap<>();
+        for (Path p : jsons) {
+            String text = Files.readString(p, StandardCharsets.UTF_8).trim();
+            if (text.isEmpty()) {
+                continue;
+            }
+            for (Object o : (List<Object>) Json.parse(text)) {
+                Map<String, Object> m = (Map<String, Object>) o;
+                String full = (String) m.get("benchmark");
+                String[] parts = full.split("\\.");
+                String bench = parts[parts.length - 2] + "." + parts[parts.length - 1];
+                Map<String, String> params = new TreeMap<>();
+                Object po = m.get("params");
+                if (po instanceof Map) {
+                    ((Map<String, Object>) po).forEach((k, v) -> params.put(k, String.valueOf(v)));
+                }
+                Map<String, Object> pm = (Map<String, Object>) m.get("primaryMetric");
+                double p50 = Double.NaN;
+                Object pct = pm.get("scorePercentiles");
+                if (pct instanceof Map && ((Map<String, Object>) pct).get("50.0") instanceof Double) {
+                    p50 = (Double) ((Map<String, Object>) pct).get("50.0");
+                }
+                long count = 0;
+                Object raw = pm.get("rawData");
+                if (raw instanceof List) {
+                    for (Object fork : (List<Object>) raw) {
+                        count += ((List<Object>) fork).size();
+                    }
+                }
+                Result r = new Result(bench, (String) m.get("mode"), params, num(pm.get("score")), num(pm.get("scoreError")),
+                        (String) pm.get("scoreUnit"), p50, count);
+                byKey.put(bench + params, r);
+            }
+        }
+        results.addAll(byKey.values());
+        Path pdir = resultsDir.resolve("phases");
+        if (Files.isDirectory(pdir)) {
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(pdir, "*.csv")) {
+                for (Path p : ds) {
+                    for (String line : Files.readAllLines(p, StandardCharsets.UTF_8)) {
+                        String[] f = line.split(",");
+                        if (f.length < 9 || f[0].equals("benchmark")) {
+                            continue;
+                        }
+                        phases.computeIfAbsent(f[0], k -> new TreeMap<>())
+                                .computeIfAbsent(Integer.parseInt(f[1]), k -> new LinkedHashMap<>())
+                                .computeIfAbsent(f[3], k -> new Agg())
+                                .add(Long.parseLong(f[4]), Double.parseDouble(f[5]), Double.parseDouble(f[6]));
+                    }
+                }
+            }
+        }
+    }
+
+    private static long modified(Path p) {
+        try {
+            return Files.getLastModifiedTime(p).toMillis();
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    private static double num(Object o) {
+        return o instanceof Double ? (Double) o : Double.NaN;
+    }
+
+    static double toUs(double v, String unit) {
+        if (unit == null) {
+            return Double.NaN;
+        }
+        switch (unit) {
+            case "ns/op":
+                return v / 1000.0;
+            case "us/op":
+                return v;
+            case "ms/op":
+                return v * 1000.0;
+            case "s/op":
+                return v * 1e6;
+            default:
+                return Double.NaN;
+        }
+    }
+
+    private Result find(String bench, String... kv) {
+        outer:
+        for (Result r : results) {
+            if (!r.bench.equals(bench)) {
+                continue;
+            }
+            for (int k = 0; k + 1 < kv.length; k += 2) {
+                if (!kv[k + 1].equals(r.params.get(kv[k]))) {
+                    continue outer;
+                }
+            }
+            return r;
+        }
+        return null;
+    }
+
+    private double us(String bench, String... kv) {
+        Result r = find(bench, kv);
+        return r == null ? Double.NaN : r.us();
+    }
+
+    private double p50(String bench, String... kv) {
+        Result r = find(bench, kv);
+        return r == null ? Double.NaN : r.p50us();
+    }
+
+    /** Throughput in MiB/s (one operation moves 1 MiB). */
+    private double mibs(String bench, String... kv) {
+        Result r = find(bench, kv);
+        if (r == null || !"ops/s".equals(r.unit)) {
+            return Double.NaN;
+        }
+        return r.score;
+    }
+
+    private double migration(String bench, int size) {
+        return us(bench, "stateBytes", Integer.toString(size));
+    }
+
+    // ------------------------------------------------------------------ plots
+
+    private void plots(Path images) throws IOException {
+        plot(images.resolve("migration-vs-state.png"), 16384, true,
+                "Migration time vs application state, 0-16 KiB (thesis figure 5.3)");
+        plot(images.resolve("migration-vs-state-full.png"), 1048576, false,
+                "Migration time vs application state, 0-1 MiB");
+    }
+
+    private void plot(Path file, int maxSize, boolean thesis, String title) throws IOException {
+        XYChart chart = new XYChartBuilder().width(960).height(600).title(title)
+                .xAxisTitle("application state (KiB)").yAxisTitle("client-observed migration time (microseconds)").build();
+        XYStyler st = chart.getStyler();
+        st.setLegendPosition(Styler.LegendPosition.InsideNW);
+        st.setChartBackgroundColor(Color.WHITE);
+        st.setPlotBackgroundColor(Color.WHITE);
+        st.setPlotGridLinesColor(new Color(225, 225, 225));
+        st.setMarkerSize(7);
+        st.setYAxisMin(0.0);
+        st.setXAxisMin(0.0);
+        series(chart, "floor: plain sockets, same choreography", maxSize, s -> migration(FLOOR, s), new Color(90, 90, 90), false);
+        series(chart, "MTCP, warm control connection", maxSize, s -> migration(WARM, s), new Color(31, 119, 180), false);
+        series(chart, "MTCP, cold (first migration, control connect)", maxSize, s -> migration(COLD, s), new Color(214, 39, 40), false);
+        if (thesis) {
+            double[] x = new double[THESIS.length];
+            double[] y = new double[THESIS.length];
+            for (int k = 0; k < THESIS.length; k++) {
+                x[k] = THESIS[k][0] / 1024.0;
+                y[k] = THESIS[k][1] + THESIS[k][2] + THESIS[k][3];
+            }
+            XYSeries s = chart.addSeries("thesis 2001 (FreeBSD kernel, 100 Mb/s Ethernet, 450 MHz Celeron)", x, y);
+            s.setMarker(SeriesMarkers.DIAMOND);
+            s.setMarkerColor(new Color(44, 160, 44));
+            s.setLineColor(new Color(44, 160, 44));
+            s.setLineStyle(new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[]{6f, 4f}, 0f));
+        }
+        BitmapEncoder.saveBitmap(chart, file.toString(), BitmapEncoder.BitmapFormat.PNG);
+    }
+
+    private static void series(XYChart chart, String name, int maxSize, IntFunction<Double> f, Color color, boolean dashed) {
+        List<Double> x = new ArrayList<>();
+        List<Double> y = new ArrayList<>();
+        for (int s : SIZES) {
+            double v = f.apply(s);
+            if (s <= maxSize && !Double.isNaN(v)) {
+                x.add(s / 1024.0);
+                y.add(v);
+            }
+        }
+        if (x.isEmpty()) {
+            return;
+        }
+        XYSeries ser = chart.addSeries(name, x, y);
+        ser.setMarker(SeriesMarkers.CIRCLE);
+        ser.setMarkerColor(color);
+        ser.setLineColor(color);
+        if (dashed) {
+            ser.setLineStyle(new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[]{6f, 4f}, 0f));
+        }
+    }
+
+    // ------------------------------------------------------------------ markdown
+
+    private String markdown(String img) throws IOException {
+        StringBuilder md = new StringBuilder();
+        md.append(BEGIN).append("\n\n");
+        md.append("## Results of the last full run\n\n");
+        Path machine = resultsDir.resolve("machine.txt");
+        if (Files.exists(machine)) {
+            md.append("### Machine and command\n\n```text\n").append(Files.readString(machine).trim()).append("\n```\n\n");
+        }
+        Path command = resultsDir.resolve("command.txt");
+        if (Files.exists(command)) {
+            md.append("```text\n").append(Files.readString(command).trim()).append("\n```\n\n");
+        }
+        goals(md);
+        migrationTable(md, img);
+        phaseTables(md);
+        dataPath(md);
+        snapshot(md);
+        md.append(END).append('\n');
+        return md.toString();
+    }
+
+    private static String f(double v) {
+        if (Double.isNaN(v)) {
+            return "—";
+        }
+        if (Math.abs(v) >= 100) {
+            return String.format(Locale.ROOT, "%.0f", v);
+        }
+        if (Math.abs(v) >= 10) {
+            return String.format(Locale.ROOT, "%.1f", v);
+        }
+        return String.format(Locale.ROOT, "%.2f", v);
+    }
+
+    private static String x(double v) {
+        return Double.isNaN(v) ? "—" : String.format(Locale.ROOT, "%.2fx", v);
+    }
+
+    private static String size(int b) {
+        if (b == 0) {
+            return "0";
+        }
+        if (b >= 1 << 20) {
+            return (b >> 20) + " MiB";
+        }
+        return (b / 1024) + " KiB";
+    }
+
+    /** Least-squares slope (microseconds per KiB) of f over the sizes where it is measured. */
+    private static double slope(IntFunction<Double> f) {
+        double n = 0;
+        double sx = 0;
+        double sy = 0;
+        double sxx = 0;
+        double sxy = 0;
+        for (int s : SIZES) {
+            double y = f.apply(s);
+            if (Double.isNaN(y)) {
+                continue;
+            }
+            double xk = s / 1024.0;
+            n++;
+            sx += xk;
+            sy += y;
+            sxx += xk * xk;
+            sxy += xk * y;
+        }
+        if (n < 2) {
+            return Double.NaN;
+        }
+        return (n * sxy - sx * sy) / (n * sxx - sx * sx);
+    }
+
+    private void goal(StringBuilder md, String what, double measured, double limit, boolean atMost, String detail) {
+        String verdict;
+        if (Double.isNaN(measured)) {
+            verdict = "not measured";
+        } else if (atMost ? measured <= limit : measured >= limit) {
+            verdict = "**met**";
+        } else {
+            verdict = "**missed**";
+        }
+        md.append("| ").append(what).append(" | ").append(x(measured)).append(" | ")
+                .append(atMost ? "<= " : ">= ").append(String.format(Locale.ROOT, "%.2fx", limit)).append(" | ")
+                .append(verdict).append(" | ").append(detail).append(" |\n");
+    }
+
+    private void goals(StringBuilder md) {
+        md.append("### Goals\n\n");
+        md.append("Ratios of means from this one run (JMH scores).\n\n");
+        md.append("| goal | measured | target | verdict | numbers |\n|---|---|---|---|---|\n");
+        for (int s : new int[]{0, 16384}) {
+            double w = migration(WARM, s);
+            double fl = migration(FLOOR, s);
+            goal(md, "warm migration, " + size(s) + " state, vs floor", w / fl, 2.0, true,
+                    f(w) + " us vs " + f(fl) + " us");
+        }
+        for (int s : new int[]{0, 16384}) {
+            double c = migration(COLD, s);
+            double fl = migration(FLOOR, s);
+            goal(md, "cold migration, " + size(s) + " state, vs floor", c / fl, 3.0, true,
+                    f(c) + " us vs " + f(fl) + " us");
+        }
+        double sw = slope(s -> migration(WARM, s));
+        double sf = slope(s -> migration(FLOOR, s));
+        goal(md, "slope of warm migration time vs state size, vs floor's", sw / sf, 1.5, true,
+                f(sw) + " us/KiB vs " + f(sf) + " us/KiB (least squares, 0-1 MiB)");
+        double dm = mibs(DP + "downloadMtcp", "chunk", "65536", "snapshot", "false");
+        double dp = mibs(DP + "downloadPlain", "chunk", "65536", "noDelay", "false");
+        goal(md, "throughput, 64 KiB server writes (download), vs plain", dm / dp, 0.95, false,
+                f(dm) + " MiB/s vs " + f(dp) + " MiB/s");
+        double um = mibs(DP + "uploadMtcp", "chunk", "65536");
+        double up = mibs(DP + "uploadPlain", "chunk", "65536");
+        goal(md, "throughput, 64 KiB client writes (upload), vs plain", um / up, 0.95, false,
+                f(um) + " MiB/s vs " + f(up) + " MiB/s");
+        double sm = mibs(DP + "downloadMtcp", "chunk", "1024", "snapshot", "true");
+        double sp = mibs(DP + "downloadPlain", "chunk", "1024", "noDelay", "false");
+        goal(md, "throughput, 1 KiB server writes + snapshot after every write, vs plain", sm / sp, 0.80, false,
+                f(sm) + " MiB/s vs " + f(sp) + " MiB/s");
+        double pm = us(DP + "pingPongMtcp");
+        double pp = us(DP + "pingPongPlain");
+        goal(md, "1-byte ping-pong latency vs plain", pm / pp, 1.2, true, f(pm) + " us vs " + f(pp) + " us");
+        md.append('\n');
+    }
+
+    private void migrationTable(StringBuilder md, String img) {
+        md.append("### Migration time vs state size (thesis figure 5.3)\n\n");
+        md.append("![migration time vs state size, 0-16 KiB](").append(img).append("/migration-vs-state.png)\n\n");
+        md.append("![migration time vs state size, 0-1 MiB](").append(img).append("/migration-vs-state-full.png)\n\n");
+        md.append("Client-observed time of one migration in microseconds: mean (median). Floor = the same choreography "
+                + "on plain sockets (`FloorBenchmark`); warm = `MigrationTimeBenchmark` (control connection open); "
+                + "cold = `ColdMigrationBenchmark` (first migration between two fresh servers). Thesis = client "
+                + "prepare + wait + complete of figure 5.2.\n\n");
+        md.append("| state | floor | MTCP warm | warm / floor | MTCP cold | cold / floor | thesis |\n");
+        md.append("|---|---|---|---|---|---|---|\n");
+        for (int s : SIZES) {
+            double fl = migration(FLOOR, s);
+            double w = migration(WARM, s);
+            double c = migration(COLD, s);
+            String th = "";
+            for (int[] t : THESIS) {
+                if (t[0] == s) {
+                    th = Integer.toString(t[1] + t[2] + t[3]);
+                }
+            }
+            String sz = Integer.toString(s);
+            md.append("| ").append(size(s))
+                    .append(" | ").append(f(fl)).append(" (").append(f(p50(FLOOR, "stateBytes", sz))).append(')')
+                    .append(" | ").append(f(w)).append(" (").append(f(p50(WARM, "stateBytes", sz))).append(')')
+                    .append(" | ").append(x(w / fl))
+                    .append(" | ").append(f(c)).append(" (").append(f(p50(COLD, "stateBytes", sz))).append(')')
+                    .append(" | ").append(x(c / fl))
+                    .append(" | ").append(th).append(" |\n");
+        }
+        md.append("\nLeast-squares slopes over 0-1 MiB: floor ").append(f(slope(s -> migration(FLOOR, s))))
+                .append(" us/KiB, warm ").append(f(slope(s -> migration(WARM, s))))
+                .append(" us/KiB, cold ").append(f(slope(s -> migration(COLD, s)))).append(" us/KiB.\n\n");
+    }
+
+    private void phaseTables(StringBuilder md) {
+        md.append("### Phase breakdown (thesis figure 5.2)\n\n");
+        md.append("Means in microseconds over the measured migrations, from the `MigrationEvent`s of the client, the "
+                + "destination (S2) and the origin (S1); n = client events. \"client total\" is the client's three "
+                + "phases added up (its median in brackets).\n\n");
+        String head = "| state | client prepare | client wait | client complete | client total | S2 prepare request "
+                + "| S2 wait reply | S2 reinstate | S1 prepare reply | n |\n|---|---|---|---|---|---|---|---|---|---|\n";
+        for (String bench : new String[]{"warm", "cold"}) {
+            Map<Integer, Map<String, Agg>> bySize = phases.get(bench);
+            md.append("**This run, ").append(bench).append(bench.equals("warm") ? " control connection" : " (first migration)")
+                    .append("**\n\n");
+            if (bySize == null) {
+                md.append("No phase data.\n\n");
+                continue;
+            }
+            md.append(head);
+            for (Map.Entry<Integer, Map<String, Agg>> e : bySize.entrySet()) {
+                Map<String, Agg> m = e.getValue();
+                md.append("| ").append(size(e.getKey()));
+                for (String ph : PHASES) {
+                    Agg a = m.get(ph);
+                    md.append(" | ").append(a == null ? "—" : f(a.mean()));
+                    if (ph.equals("CLIENT_TOTAL") && a != null) {
+                        md.append(" (").append(f(a.p50())).append(')');
+                    }
+                }
+                Agg total = m.get("CLIENT_TOTAL");
+                Agg failed = m.get("FAILED");
+                md.append(" | ").append(total == null ? 0 : total.count);
+                if (failed != null && failed.count > 0) {
+                    md.append(", ").append(failed.count).append(" failed");
+                }
+                md.append(" |\n");
+            }
+            md.append('\n');
+        }
+        md.append("**Thesis (FreeBSD 4.0 kernel, 100 Mb/s Ethernet, 450 MHz Celeron, 200 iterations)**\n\n").append(head);
+        for (int[] t : THESIS) {
+            md.append("| ").append(t[0] == 0 ? "0" : (t[0] / 1024) + " KB").append(" | ").append(t[1]).append(" | ")
+                    .append(t[2]).append(" | ").append(t[3]).append(" | ").append(t[1] + t[2] + t[3]).append(" | ")
+                    .append(t[4]).append(" | ").append(t[5]).append(" | ").append(t[6]).append(" | ").append(t[7])
+                    .append(" | 200 |\n");
+        }
+        md.append('\n');
+    }
+
+    private void dataPath(StringBuilder md) {
+        md.append("### Data path (no migration)\n\n");
+        md.append("Throughput in MiB/s (mean of iterations; one operation moves 1 MiB). Download: the server "
+                + "application writes `chunk`-byte writes (\"+ snapshot\": and exports an 8-byte state after each); "
+                + "upload: the client writes. Plain = `java.net` sockets with the JDK's default options; "
+                + "\"plain, NODELAY\" sets `TCP_NODELAY` on the server's socket (one segment per write).\n\n");
+        md.append("| direction | write size | plain | plain, NODELAY | MTCP | MTCP + snapshot | MTCP / plain | MTCP + snapshot / plain |\n");
+        md.append("|---|---|---|---|---|---|---|---|\n");
+        for (String chunk : new String[]{"1024", "65536"}) {
+            double p = mibs(DP + "downloadPlain", "chunk", chunk, "noDelay", "false");
+            double pn = mibs(DP + "downloadPlain", "chunk", chunk, "noDelay", "true");
+            double m = mibs(DP + "downloadMtcp", "chunk", chunk, "snapshot", "false");
+            double ms = mibs(DP + "downloadMtcp", "chunk", chunk, "snapshot", "true");
+            md.append("| download | ").append(size(Integer.parseInt(chunk))).append(" | ").append(f(p)).append(" | ")
+                    .append(f(pn)).append(" | ").append(f(m)).append(" | ").append(f(ms)).append(" | ")
+                    .append(x(m / p)).append(" | ").append(x(ms / p)).append(" |\n");
+        }
+        for (String chunk : new String[]{"1024", "65536"}) {
+            double p = mibs(DP + "uploadPlain", "chunk", chunk);
+            double m = mibs(DP + "uploadMtcp", "chunk", chunk);
+            md.append("| upload | ").append(size(Integer.parseInt(chunk))).append(" | ").append(f(p))
+                    .append(" | | ").append(f(m)).append(" | | ").append(x(m / p)).append(" | |\n");
+        }
+        md.append("\nLatency in microseconds (mean).\n\n| operation | plain | MTCP | MTCP / plain |\n|---|---|---|---|\n");
+        double pp = us(DP + "pingPongPlain");
+        double pm = us(DP + "pingPongMtcp");
+        md.append("| 1-byte ping-pong | ").append(f(pp)).append(" | ").append(f(pm)).append(" | ").append(x(pm / pp)).append(" |\n");
+        double cp = us(DP + "connectPlain");
+        double cm = us(DP + "connectMtcp");
+        md.append("| connect + handshake, server closes, client sees EOF and closes | ").append(f(cp)).append(" | ")
+                .append(f(cm)).append(" | ").append(x(cm / cp)).append(" |\n\n");
+    }
+
+    private void snapshot(StringBuilder md) {
+        md.append("### Export (snapshot) cost\n\n");
+        md.append("`accepted.setOption(MtcpOptions.APP_STATE, bytes)` on an idle MTCP connection, against "
+                + "`Arrays.copyOf` of the same bytes. Microseconds (mean).\n\n");
+        md.append("| state | export | copy | export / copy |\n|---|---|---|---|\n");
+        for (int s : SIZES) {
+            double e = us("SnapshotBenchmark.export", "stateBytes", Integer.toString(s));
+            double c = us("SnapshotBenchmark.copy", "stateBytes", Integer.toString(s));
+            md.append("| ").append(size(s)).append(" | ").append(f(e)).append(" | ").append(f(c)).append(" | ")
+                    .append(x(e / c)).append(" |\n");
+        }
+        md.append('\n');
+    }
+
+    // ------------------------------------------------------------------ document
+
+    private static void writeSection(Path doc, String section) throws IOException {
+        String text;
+        if (Files.exists(doc)) {
+            text = Files.readString(doc, StandardCharsets.UTF_8);
+        } else {
+            text = "# Benchmarks\n\n" + BEGIN + "\n" + END + "\n";
+        }
+        int b = text.indexOf(BEGIN);
+        int e = text.indexOf(END);
+        if (b < 0 || e < b) {
+            text = text.endsWith("\n") ? text + "\n" + section : text + "\n\n" + section;
+        } else {
+            String after = text.substring(e + END.length());
+            if (after.startsWith("\n")) {
+                after = after.substring(1);
+            }
+            text = text.substring(0, b) + section + after;
+        }
+        if (doc.toAbsolutePath().getParent() != null) {
+            Files.createDirectories(doc.toAbsolutePath().getParent());
+        }
+        Files.writeString(doc, text, StandardCharsets.UTF_8);
+    }
+}
