@@ -7,7 +7,8 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 
 /**
- * A {@link SocketFactory} of {@link MtcpSocket}s, for libraries that take one (OkHttp, PostgreSQL JDBC...).
+ * A {@link SocketFactory} of {@link MtcpSocket}s, for libraries that take one (OkHttp,
+ * Apache HttpClient, PostgreSQL JDBC...). {@link #createSocket()} returns an unconnected socket.
  */
 public class MtcpSocketFactory extends SocketFactory {
 
@@ -16,7 +17,7 @@ public class MtcpSocketFactory extends SocketFactory {
     }
 
     @Override
-    public Socket createSocket() {
+    public Socket createSocket() throws IOException {
         return new MtcpSocket();
     }
 

@@ -1,43 +1,115 @@
 package org.mtcp.server;
 
 import org.mtcp.api.MigrationListener;
+import org.mtcp.api.MtcpOptions;
+import org.mtcp.server.internal.Server;
 
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.util.Objects;
 
 /**
- * A server socket whose accepted sessions can migrate (STUB: being implemented).
+ * A server socket whose accepted sessions can migrate to cooperating servers and arrive from them.
+ * Use it as any {@link ServerSocket}; {@link #accept()} returns sessions opened here and sessions
+ * that migrated here ({@link MtcpOptions#MIGRATED} tells them apart). Clients that do not speak MTCP
+ * are served as plain, non-migratable TCP connections.
+ *
+ * <p>To cooperate with other servers, set {@link MtcpOptions#CONTROL_MAPPINGS} (after binding) and,
+ * to tell clients where they may go, {@link MtcpOptions#ADDITIONAL_SERVERS}. The server application
+ * exports its per-connection state with {@link MtcpOptions#APP_STATE} at restart points, imports it
+ * when a connection arrives by migration, and stops serving a connection when its I/O throws
+ * {@link org.mtcp.api.ConnectionMigratedException}.
+ *
+ * <p>Closing the server socket stops accepting; sessions already accepted go on.
  */
 public class MtcpServerSocket extends ServerSocket {
+    private final ListenerImpl impl;
 
     /** @throws IOException when the socket cannot be created */
     public MtcpServerSocket() throws IOException {
-        super();
+        this(new ListenerImpl());
     }
 
-    /** @param port port, 0 for any @throws IOException when binding fails */
+    private MtcpServerSocket(ListenerImpl impl) {
+        super(impl);
+        this.impl = impl;
+    }
+
+    /**
+     * @param port port, 0 for any
+     * @throws IOException when binding fails
+     */
     public MtcpServerSocket(int port) throws IOException {
-        super(port);
+        this(port, 50, null);
     }
 
-    /** @param port port @param backlog backlog @throws IOException when binding fails */
+    /**
+     * @param port    port, 0 for any
+     * @param backlog accept queue length
+     * @throws IOException when binding fails
+     */
     public MtcpServerSocket(int port, int backlog) throws IOException {
-        super(port, backlog);
+        this(port, backlog, null);
     }
 
-    /** @param port port @param backlog backlog @param bindAddr address @throws IOException when binding fails */
+    /**
+     * @param port     port, 0 for any
+     * @param backlog  accept queue length
+     * @param bindAddr local address, {@code null} for any
+     * @throws IOException when binding fails
+     */
     public MtcpServerSocket(int port, int backlog, InetAddress bindAddr) throws IOException {
-        super(port, backlog, bindAddr);
+        this();
+        if (port < 0 || port > 0xFFFF) {
+            throw new IllegalArgumentException("port out of range: " + port);
+        }
+        try {
+            bind(new InetSocketAddress(bindAddr, port), backlog);
+        } catch (IOException | RuntimeException e) {
+            close();
+            throw e;
+        }
     }
 
-    /** @param listener told about every migration of a session of this server */
+    /**
+     * Waits for the next connection: a new session, a session arriving by migration, or a plain TCP
+     * client.
+     */
+    @Override
+    public Socket accept() throws IOException {
+        if (isClosed()) {
+            throw new SocketException("Socket is closed");
+        }
+        if (!isBound()) {
+            throw new SocketException("Socket is not bound yet");
+        }
+        AcceptedSocket s = new AcceptedSocket(new AcceptedSocketImpl());
+        implAccept(s);
+        return s;
+    }
+
+    /** @param listener told about every migration of a session to or from this server, on a library thread */
     public void addMigrationListener(MigrationListener listener) {
-        throw new UnsupportedOperationException("stub");
+        server().listeners.add(Objects.requireNonNull(listener, "listener"));
     }
 
     /** @param listener no longer told */
     public void removeMigrationListener(MigrationListener listener) {
-        throw new UnsupportedOperationException("stub");
+        server().listeners.remove(listener);
+    }
+
+    Server server() {
+        return impl.server();
+    }
+
+    /** A socket accepted by this server. */
+    static final class AcceptedSocket extends Socket {
+        AcceptedSocket(AcceptedSocketImpl impl) throws SocketException {
+            super(impl);
+        }
     }
 }

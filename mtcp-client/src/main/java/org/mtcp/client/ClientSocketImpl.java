@@ -1,0 +1,448 @@
+package org.mtcp.client;
+
+import org.mtcp.api.MigrationEvent;
+import org.mtcp.api.MigrationListener;
+import org.mtcp.api.MtcpOptions;
+import org.mtcp.client.internal.ClientSession;
+import org.mtcp.internal.session.SessionInputStream;
+import org.mtcp.internal.session.SessionOutputStream;
+import org.mtcp.internal.session.Settings;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.SocketException;
+import java.net.SocketImpl;
+import java.net.SocketOption;
+import java.net.SocketOptions;
+import java.net.StandardSocketOptions;
+import java.net.UnknownHostException;
+import java.nio.channels.SocketChannel;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.Predicate;
+
+/**
+ * The client {@link SocketImpl}: an MTCP session for destinations that speak MTCP, a plain TCP
+ * channel for the others. Socket options the application sets are kept and applied to every
+ * connection the session opens, so they survive migrations. After a migration the protected
+ * {@code address}, {@code port} and {@code localport} fields describe the new connection, so
+ * {@code Socket.getInetAddress()} and friends name the server the session is on now.
+ */
+final class ClientSocketImpl extends SocketImpl {
+    private static final Set<SocketOption<?>> OPTIONS = supported();
+
+    private final Predicate<InetSocketAddress> speaksMtcp;
+    /** Listeners; a thread-safe list shared with the session. */
+    final List<MigrationListener> listeners = ClientSession.newListenerList();
+    /** Standard options set by the application, in order; guarded by this. */
+    private final Map<SocketOption<?>, Object> options = new LinkedHashMap<>();
+    private volatile MigrationPolicy policy;
+    private volatile InetSocketAddress localBind;
+    private volatile int timeout;
+    private volatile ClientSession session;
+    private volatile SocketChannel plain;
+    private volatile boolean closed;
+    private InputStream input;
+    private OutputStream output;
+
+    ClientSocketImpl(Predicate<InetSocketAddress> speaksMtcp) {
+        this.speaksMtcp = speaksMtcp;
+    }
+
+    ClientSession session() {
+        return session;
+    }
+
+    void setPolicy(MigrationPolicy p) {
+        policy = p;
+        ClientSession s = session;
+        if (s != null) {
+            s.setPolicy(p);
+        }
+    }
+
+    @Override
+    protected void create(boolean stream) throws IOException {
+        if (!stream) {
+            throw new SocketException("MTCP sockets are stream sockets only");
+        }
+    }
+
+    @Override
+    protected void connect(String host, int port) throws IOException {
+        connect(new InetSocketAddress(host, port), 0);
+    }
+
+    @Override
+    protected void connect(InetAddress address, int port) throws IOException {
+        connect(new InetSocketAddress(address, port), 0);
+    }
+
+    @Override
+    protected void connect(SocketAddress endpoint, int timeoutMillis) throws IOException {
+        if (!(endpoint instanceof InetSocketAddress)) {
+            throw new IllegalArgumentException("unsupported address type: " + endpoint);
+        }
+        InetSocketAddress to = (InetSocketAddress) endpoint;
+        if (to.isUnresolved()) {
+            throw new UnknownHostException(to.getHostName());
+        }
+        if (closed) {
+            throw new SocketException("Socket closed");
+        }
+        if (session != null || plain != null) {
+            throw new SocketException("already connected");
+        }
+        if (speaksMtcp.test(to)) {
+            ClientSession s = ClientSession.connect(to, localBind, timeoutMillis, this::applyOptions,
+                    this::switched, listeners, policy);
+            session = s;
+            SocketChannel ch = s.channel();
+            switched(s.server(), to, ch == null ? 0 : ch.socket().getLocalPort());
+        } else {
+            SocketChannel ch = SocketChannel.open();
+            try {
+                applyOptions(ch);
+                if (localBind != null) {
+                    ch.bind(localBind);
+                }
+                ch.socket().setSoTimeout(timeout);
+                ch.socket().connect(to, timeoutMillis);
+            } catch (IOException | RuntimeException e) {
+                ch.close();
+                throw e;
+            }
+            plain = ch;
+            address = to.getAddress();
+            port = to.getPort();
+            localport = ch.socket().getLocalPort();
+        }
+    }
+
+    private void switched(InetSocketAddress server, InetSocketAddress remote, int localPort) {
+        address = remote.getAddress();
+        port = remote.getPort();
+        localport = localPort;
+    }
+
+    private void applyOptions(SocketChannel ch) {
+        try {
+            Map<SocketOption<?>, Object> copy;
+            synchronized (this) {
+                copy = new LinkedHashMap<>(options);
+            }
+            if (!copy.containsKey(StandardSocketOptions.TCP_NODELAY)) {
+                ch.setOption(StandardSocketOptions.TCP_NODELAY, true); // frames are whole writes already
+            }
+            for (Map.Entry<SocketOption<?>, Object> e : copy.entrySet()) {
+                set(ch, e.getKey(), e.getValue());
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T> void set(SocketChannel ch, SocketOption<T> name, Object value) throws IOException {
+        ch.setOption(name, (T) value);
+    }
+
+    @Override
+    protected void bind(InetAddress host, int port) throws IOException {
+        localBind = new InetSocketAddress(host, port);
+        localport = port;
+    }
+
+    @Override
+    protected void listen(int backlog) throws IOException {
+        throw new SocketException("an MTCP client socket cannot listen");
+    }
+
+    @Override
+    protected void accept(SocketImpl s) throws IOException {
+        throw new SocketException("an MTCP client socket cannot accept");
+    }
+
+    @Override
+    protected InputStream getInputStream() throws IOException {
+        synchronized (this) {
+            if (input == null) {
+                ClientSession s = session;
+                if (s != null) {
+                    input = new SessionInputStream(s, () -> timeout);
+                } else if (plain != null) {
+                    input = plain.socket().getInputStream();
+                } else {
+                    throw new SocketException("Socket is not connected");
+                }
+            }
+            return input;
+        }
+    }
+
+    @Override
+    protected OutputStream getOutputStream() throws IOException {
+        synchronized (this) {
+            if (output == null) {
+                ClientSession s = session;
+                if (s != null) {
+                    output = new SessionOutputStream(s);
+                } else if (plain != null) {
+                    output = plain.socket().getOutputStream();
+                } else {
+                    throw new SocketException("Socket is not connected");
+                }
+            }
+            return output;
+        }
+    }
+
+    @Override
+    protected int available() throws IOException {
+        ClientSession s = session;
+        if (s != null) {
+            return s.available();
+        }
+        SocketChannel p = plain;
+        return p == null ? 0 : p.socket().getInputStream().available();
+    }
+
+    @Override
+    protected void close() throws IOException {
+        closed = true;
+        ClientSession s = session;
+        if (s != null) {
+            s.close();
+        }
+        SocketChannel p = plain;
+        if (p != null) {
+            p.close();
+        }
+    }
+
+    @Override
+    protected void shutdownInput() throws IOException {
+        ClientSession s = session;
+        if (s != null) {
+            s.shutdownInput();
+        } else if (plain != null) {
+            plain.shutdownInput();
+        }
+    }
+
+    @Override
+    protected void shutdownOutput() throws IOException {
+        ClientSession s = session;
+        if (s != null) {
+            s.shutdownOutput();
+        } else if (plain != null) {
+            plain.shutdownOutput();
+        }
+    }
+
+    @Override
+    protected boolean supportsUrgentData() {
+        return false;
+    }
+
+    @Override
+    protected void sendUrgentData(int data) throws IOException {
+        throw new SocketException("MTCP sockets do not support urgent data");
+    }
+
+    // ---------------------------------------------------------------- options
+
+    @Override
+    protected Set<SocketOption<?>> supportedOptions() {
+        return OPTIONS;
+    }
+
+    @Override
+    protected <T> void setOption(SocketOption<T> name, T value) throws IOException {
+        Objects.requireNonNull(name, "name");
+        if (name == MtcpOptions.MIGRATE) {
+            ClientSession s = session;
+            if (s == null) {
+                throw new SocketException(plain != null ? "the connection to " + address + " is plain TCP: it cannot migrate"
+                        : "Socket is not connected");
+            }
+            s.migrate((InetSocketAddress) Objects.requireNonNull(value, "MIGRATE destination"),
+                    MigrationEvent.Initiation.CLIENT, Settings.MIGRATE_TIMEOUT_MILLIS * 2);
+            return;
+        }
+        if (name == MtcpOptions.ADDITIONAL_SERVERS) {
+            throw new SocketException("ADDITIONAL_SERVERS is read-only on a client socket");
+        }
+        if (!OPTIONS.contains(name)) {
+            throw new UnsupportedOperationException("'" + name + "' not supported");
+        }
+        if (name == StandardSocketOptions.SO_LINGER && value != null && (Integer) value < 0) {
+            value = null;
+        }
+        synchronized (this) {
+            if (value == null) {
+                options.remove(name);
+            } else {
+                options.put(name, value);
+            }
+        }
+        SocketChannel ch = currentChannel();
+        if (ch != null && value != null) {
+            ch.setOption(name, value);
+        }
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    protected <T> T getOption(SocketOption<T> name) throws IOException {
+        Objects.requireNonNull(name, "name");
+        if (name == MtcpOptions.ADDITIONAL_SERVERS) {
+            ClientSession s = session;
+            return (T) (s == null ? List.of() : s.alternates());
+        }
+        if (name == MtcpOptions.MIGRATE) {
+            throw new SocketException("MIGRATE is write-only");
+        }
+        if (!OPTIONS.contains(name)) {
+            throw new UnsupportedOperationException("'" + name + "' not supported");
+        }
+        SocketChannel ch = currentChannel();
+        if (ch != null) {
+            return ch.getOption(name);
+        }
+        synchronized (this) {
+            return (T) options.get(name);
+        }
+    }
+
+    private SocketChannel currentChannel() {
+        ClientSession s = session;
+        return s != null ? s.channel() : plain;
+    }
+
+    @Override
+    public void setOption(int optID, Object value) throws SocketException {
+        try {
+            switch (optID) {
+                case SocketOptions.SO_TIMEOUT:
+                    int t = (Integer) value;
+                    if (t < 0) {
+                        throw new IllegalArgumentException("timeout < 0");
+                    }
+                    timeout = t;
+                    SocketChannel p = plain;
+                    if (p != null) {
+                        p.socket().setSoTimeout(t);
+                    }
+                    return;
+                case SocketOptions.TCP_NODELAY:
+                    setOption(StandardSocketOptions.TCP_NODELAY, (Boolean) value);
+                    return;
+                case SocketOptions.SO_KEEPALIVE:
+                    setOption(StandardSocketOptions.SO_KEEPALIVE, (Boolean) value);
+                    return;
+                case SocketOptions.SO_SNDBUF:
+                    setOption(StandardSocketOptions.SO_SNDBUF, (Integer) value);
+                    return;
+                case SocketOptions.SO_RCVBUF:
+                    setOption(StandardSocketOptions.SO_RCVBUF, (Integer) value);
+                    return;
+                case SocketOptions.SO_REUSEADDR:
+                    setOption(StandardSocketOptions.SO_REUSEADDR, (Boolean) value);
+                    return;
+                case SocketOptions.IP_TOS:
+                    setOption(StandardSocketOptions.IP_TOS, (Integer) value);
+                    return;
+                case SocketOptions.SO_LINGER:
+                    setOption(StandardSocketOptions.SO_LINGER, value instanceof Integer ? (Integer) value : -1);
+                    return;
+                case SocketOptions.SO_OOBINLINE:
+                    if (Boolean.TRUE.equals(value)) {
+                        throw new SocketException("MTCP sockets do not support urgent data");
+                    }
+                    return;
+                default:
+                    throw new SocketException("option " + optID + " not supported");
+            }
+        } catch (SocketException e) {
+            throw e;
+        } catch (IOException e) {
+            SocketException se = new SocketException(e.getMessage());
+            se.initCause(e);
+            throw se;
+        }
+    }
+
+    @Override
+    public Object getOption(int optID) throws SocketException {
+        try {
+            switch (optID) {
+                case SocketOptions.SO_TIMEOUT:
+                    return timeout;
+                case SocketOptions.TCP_NODELAY:
+                    return orDefault(getOption(StandardSocketOptions.TCP_NODELAY), Boolean.TRUE);
+                case SocketOptions.SO_KEEPALIVE:
+                    return orDefault(getOption(StandardSocketOptions.SO_KEEPALIVE), Boolean.FALSE);
+                case SocketOptions.SO_SNDBUF:
+                    return orDefault(getOption(StandardSocketOptions.SO_SNDBUF), 0);
+                case SocketOptions.SO_RCVBUF:
+                    return orDefault(getOption(StandardSocketOptions.SO_RCVBUF), 0);
+                case SocketOptions.SO_REUSEADDR:
+                    return orDefault(getOption(StandardSocketOptions.SO_REUSEADDR), Boolean.FALSE);
+                case SocketOptions.IP_TOS:
+                    return orDefault(getOption(StandardSocketOptions.IP_TOS), 0);
+                case SocketOptions.SO_LINGER:
+                    Integer l = getOption(StandardSocketOptions.SO_LINGER);
+                    return l == null || l < 0 ? Boolean.FALSE : l;
+                case SocketOptions.SO_OOBINLINE:
+                    return Boolean.FALSE;
+                case SocketOptions.SO_BINDADDR:
+                    SocketChannel ch = currentChannel();
+                    if (ch != null && ch.getLocalAddress() instanceof InetSocketAddress) {
+                        return ((InetSocketAddress) ch.getLocalAddress()).getAddress();
+                    }
+                    InetSocketAddress b = localBind;
+                    return b != null ? b.getAddress() : InetAddress.getByName("0.0.0.0");
+                default:
+                    throw new SocketException("option " + optID + " not supported");
+            }
+        } catch (SocketException e) {
+            throw e;
+        } catch (IOException e) {
+            SocketException se = new SocketException(e.getMessage());
+            se.initCause(e);
+            throw se;
+        }
+    }
+
+    private static Object orDefault(Object v, Object d) {
+        return v != null ? v : d;
+    }
+
+    private static Set<SocketOption<?>> supported() {
+        Set<SocketOption<?>> s = new HashSet<>();
+        try (SocketChannel ch = SocketChannel.open()) {
+            s.addAll(ch.supportedOptions());
+        } catch (IOException e) {
+            s.add(StandardSocketOptions.TCP_NODELAY);
+            s.add(StandardSocketOptions.SO_KEEPALIVE);
+            s.add(StandardSocketOptions.SO_SNDBUF);
+            s.add(StandardSocketOptions.SO_RCVBUF);
+            s.add(StandardSocketOptions.SO_REUSEADDR);
+            s.add(StandardSocketOptions.SO_LINGER);
+            s.add(StandardSocketOptions.IP_TOS);
+        }
+        s.add(MtcpOptions.MIGRATE);
+        s.add(MtcpOptions.ADDITIONAL_SERVERS);
+        return Collections.unmodifiableSet(s);
+    }
+}

@@ -1,0 +1,583 @@
+package org.mtcp.client.internal;
+
+import org.mtcp.api.MigrationEvent;
+import org.mtcp.api.MigrationException;
+import org.mtcp.api.MigrationException.Reason;
+import org.mtcp.api.MigrationListener;
+import org.mtcp.client.MigrationPolicy;
+import org.mtcp.internal.io.EventLoop;
+import org.mtcp.internal.session.BlockingIo;
+import org.mtcp.internal.session.Link;
+import org.mtcp.internal.session.Proofs;
+import org.mtcp.internal.session.SessionCore;
+import org.mtcp.internal.session.Settings;
+import org.mtcp.internal.wire.Frames;
+import org.mtcp.internal.wire.ProtocolException;
+import org.mtcp.internal.wire.Wire;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * The client end of a session: the only initiator of migrations (thesis 3.2.1). It keeps every byte
+ * it sent until the current server acknowledges it, drops server bytes it already has, and moves
+ * the session with the steps of thesis 4.2.3: connect to the destination, MIGRATE_REQ, wait for
+ * MIGRATE_ACK, switch (retransmit from the destination's resume offset).
+ *
+ * <p>States ({@link State}); every transition goes through {@link #transition}, which logs it.
+ */
+public final class ClientSession extends SessionCore {
+    private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
+
+    /** Background migrations (server triggers, policy) run here: a few threads at most, idle ones end. */
+    private static final ExecutorService MIGRATIONS = newMigrationExecutor();
+
+    /** Client session states. */
+    public enum State {
+        /** Attached to a server, streams flowing. */
+        ESTABLISHED,
+        /** A migration is being negotiated; new data waits, the old server still delivers. */
+        MIGRATING,
+        /** The session ended (closed, failed, or lost). */
+        CLOSED
+    }
+
+    private final byte[] sessionId;
+    private final String sessionHex;
+    private final byte[] secret;
+    /** Where the session came from, for local binding of new connections; immutable. */
+    private final SocketAddress localBind;
+    private final Consumer<SocketChannel> channelSetup;
+    private final SwitchListener switchListener;
+    private final List<MigrationListener> listeners;
+
+    // guarded by lock
+    private State state = State.ESTABLISHED;
+    private InetSocketAddress server;
+    private InetSocketAddress connectedTo;
+    private List<InetSocketAddress> alternates;
+    private long migrationSeq;
+    private MigrationPolicy policy;
+    /** The old server's connection ended while migrating: the session cannot fall back to it. */
+    private boolean originLost;
+    /** The server closed its side after its FIN; writes fail from now on. */
+    private boolean serverGone;
+
+    /** Told when the session switches connections, so the socket can show its new addresses. */
+    public interface SwitchListener {
+        /**
+         * @param server     the new server's service address
+         * @param remote     the address actually connected to
+         * @param localPort  the new connection's local port
+         */
+        void switched(InetSocketAddress server, InetSocketAddress remote, int localPort);
+    }
+
+    private ClientSession(EventLoop loop, byte[] sessionId, byte[] secret, InetSocketAddress server,
+                          InetSocketAddress connectedTo, List<InetSocketAddress> alternates, SocketAddress localBind,
+                          Consumer<SocketChannel> channelSetup, SwitchListener switchListener,
+                          List<MigrationListener> listeners, MigrationPolicy policy) {
+        super(loop, 0, 0, Settings.SEND_WINDOW, Settings.RECEIVE_WINDOW);
+        this.sessionId = sessionId;
+        this.sessionHex = Proofs.hex(sessionId);
+        this.secret = secret;
+        this.server = server;
+        this.connectedTo = connectedTo;
+        this.alternates = alternates;
+        this.localBind = localBind;
+        this.channelSetup = channelSetup;
+        this.switchListener = switchListener;
+        this.listeners = listeners;
+        this.policy = policy;
+    }
+
+    /**
+     * Connects to an MTCP server and runs the handshake.
+     *
+     * @param to             the server
+     * @param localBind      local address to bind, or {@code null}
+     * @param timeoutMillis  connect and handshake timeout, 0 for the default
+     * @param channelSetup   applies the socket's options to every connection the session opens
+     * @param switchListener told about every switch of connection
+     * @param listeners      migration listeners (a live list, owned by the socket)
+     * @param policy         the migration policy, or {@code null}
+     */
+    public static ClientSession connect(InetSocketAddress to, SocketAddress localBind, int timeoutMillis,
+                                        Consumer<SocketChannel> channelSetup, SwitchListener switchListener,
+                                        List<MigrationListener> listeners, MigrationPolicy policy) throws IOException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(
+                timeoutMillis > 0 ? timeoutMillis : Settings.HANDSHAKE_TIMEOUT_MILLIS);
+        SocketChannel ch = BlockingIo.connect(to, localBind, deadline);
+        try {
+            channelSetup.accept(ch);
+            ByteBuffer hello = ByteBuffer.allocate(Wire.MAGIC.length + Wire.HEADER_SIZE + 1);
+            hello.put(Wire.MAGIC);
+            Frames.frameHeader(hello, Wire.HELLO, 1);
+            hello.put((byte) 0);
+            BlockingIo.writeFully(ch, hello.flip(), deadline, "the MTCP handshake to " + to);
+            BlockingIo.Frame f;
+            try {
+                f = BlockingIo.readFrame(ch, deadline, Wire.MAX_CONTROL_PAYLOAD_ON_DATA, "the MTCP handshake answer from " + to);
+            } catch (SocketTimeoutException e) {
+                throw new SocketTimeoutException("server " + to + " did not answer the MTCP handshake in time: does it speak MTCP?");
+            }
+            if (f.type == Wire.ERROR) {
+                throw new SocketException("server " + to + " refused the session: " + new Frames.Reader(f.payload, "ERROR").string());
+            }
+            if (f.type != Wire.HELLO_ACK) {
+                throw new ProtocolException("server " + to + " answered the MTCP handshake with " + Wire.typeName(f.type)
+                        + ": it does not speak MTCP");
+            }
+            Frames.Reader r = new Frames.Reader(f.payload, "HELLO_ACK from " + to);
+            byte[] id = r.bytes(Wire.SESSION_ID_SIZE);
+            byte[] secret = r.bytes(Wire.SECRET_SIZE);
+            InetSocketAddress serverId = r.address();
+            List<InetSocketAddress> alternates = r.addresses();
+            r.end();
+            ClientSession s = new ClientSession(EventLoop.next(), id, secret, serverId, to, alternates, localBind,
+                    channelSetup, switchListener, listeners, policy);
+            s.lock.lock();
+            try {
+                s.attach(s.newLink(ch, 0, s.linkName(to)));
+            } finally {
+                s.lock.unlock();
+            }
+            log.debug("session {} connected to {} (alternates {})", s.sessionHex, serverId, alternates);
+            return s;
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+    }
+
+    private String linkName(InetSocketAddress to) {
+        return "session " + sessionHex.substring(0, 8) + " to " + to;
+    }
+
+    @Override
+    public String describe() {
+        return "MTCP session " + sessionHex.substring(0, 8) + " to " + server;
+    }
+
+    /** @return the session identifier in hex */
+    public String sessionId() {
+        return sessionHex;
+    }
+
+    /** @return the service address of the server the session is on */
+    public InetSocketAddress server() {
+        lock.lock();
+        try {
+            return server;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** @return the alternates the current server advertised */
+    public List<InetSocketAddress> alternates() {
+        lock.lock();
+        try {
+            return alternates;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** @param p the migration policy, or {@code null} */
+    public void setPolicy(MigrationPolicy p) {
+        lock.lock();
+        try {
+            policy = p;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** @return the channel of the current connection, or {@code null} */
+    public SocketChannel channel() {
+        lock.lock();
+        try {
+            return link == null ? null : link.channel();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** @return bytes received twice (after migrations) and dropped */
+    public long duplicatesDropped() {
+        lock.lock();
+        try {
+            return duplicateBytesDropped;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void transition(State to, String why) {
+        if (state != to) {
+            log.debug("session {}: {} -> {} ({})", sessionHex, state, to, why);
+            state = to;
+            changed.signalAll();
+        }
+    }
+
+    // ================================================================== SessionCore hooks
+
+    @Override
+    protected boolean canSendData() {
+        return state == State.ESTABLISHED;
+    }
+
+    @Override
+    protected boolean canReadLink() {
+        return state != State.CLOSED;
+    }
+
+    @Override
+    protected void checkWritable() throws IOException {
+        super.checkWritable();
+        if (serverGone) {
+            throw new SocketException("Connection closed by the server (" + describe() + ")");
+        }
+    }
+
+    @Override
+    protected void onControlFrame(Link l, int type, ByteBuffer payload) throws IOException {
+        Frames.Reader r = new Frames.Reader(payload, Wire.typeName(type) + " on " + l);
+        switch (type) {
+            case Wire.TRIGGER: {
+                InetSocketAddress to = r.u8() == 1 ? r.address() : null;
+                r.end();
+                if (l == link && state == State.ESTABLISHED) {
+                    startBackground(to, MigrationEvent.Initiation.SERVER_TRIGGER);
+                }
+                break;
+            }
+            case Wire.MOVED:
+                if (state != State.MIGRATING) {
+                    fail(new SocketException("server moved " + describe() + " without a request from this client"));
+                }
+                break;
+            case Wire.ERROR:
+                fail(new ProtocolException("server reported an error on " + describe() + ": " + r.string()));
+                break;
+            default:
+                throw new ProtocolException("unexpected " + Wire.typeName(type) + " frame on " + l);
+        }
+    }
+
+    @Override
+    protected void onLinkLost(Link l, IOException cause) {
+        if (l != link) {
+            return;
+        }
+        if (state == State.MIGRATING) {
+            originLost = true;
+            return;
+        }
+        if (inFin) {
+            serverGone = true; // an orderly end: the server sent everything and closed
+            changed.signalAll();
+            return;
+        }
+        fail(new SocketException("connection to " + server + " lost (" + describe() + ")"
+                + (cause != null ? ": " + cause.getMessage() : ": closed without end of stream")));
+    }
+
+    @Override
+    protected void onDataArrived(int bytes, long nowNanos) {
+        MigrationPolicy p = policy;
+        if (p == null || state != State.ESTABLISHED || closed) {
+            return;
+        }
+        InetSocketAddress to;
+        try {
+            to = p.onData(bytes, nowNanos, server, alternates);
+        } catch (RuntimeException e) {
+            log.warn("migration policy {} failed on {}", p, describe(), e);
+            return;
+        }
+        if (to != null && !to.equals(server)) {
+            startBackground(to, MigrationEvent.Initiation.POLICY);
+        }
+    }
+
+    @Override
+    protected void released() {
+        super.released();
+        transition(State.CLOSED, "closed");
+    }
+
+    // ================================================================== migration
+
+    private void startBackground(InetSocketAddress to, MigrationEvent.Initiation initiation) {
+        try {
+            MIGRATIONS.execute(() -> {
+                try {
+                    migrate(to, initiation, Settings.MIGRATE_TIMEOUT_MILLIS * 2);
+                } catch (IOException e) {
+                    log.debug("{}-started migration of {} failed: {}", initiation, describe(), e.getMessage());
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            log.warn("too many background migrations queued; {} stays on {}", describe(), server);
+        }
+    }
+
+    /**
+     * Migrates the session (thesis 4.2.3 from the client's side). Waits first for a migration already
+     * under way.
+     *
+     * @param to            destination, or {@code null} for the next advertised alternate
+     * @param initiation    who asked
+     * @param timeoutMillis overall deadline
+     * @throws MigrationException when it failed; {@link MigrationException#sessionAlive()} says
+     *                            whether the session goes on at the old server
+     */
+    public void migrate(InetSocketAddress to, MigrationEvent.Initiation initiation, long timeoutMillis) throws IOException {
+        long start = System.nanoTime();
+        long deadline = start + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        InetSocketAddress origin;
+        long downReceived;
+        long seq;
+        lock.lock();
+        try {
+            while (state == State.MIGRATING) {
+                if (deadline - System.nanoTime() <= 0) {
+                    throw new MigrationException("timed out waiting for another migration of " + describe()
+                            + " to finish; the session stays on " + server, Reason.TIMEOUT, true, null);
+                }
+                awaitChange(deadline);
+            }
+            if (closed || state == State.CLOSED || failure != null) {
+                throw new MigrationException("cannot migrate " + describe() + ": the socket is closed", Reason.CLOSED, false, failure);
+            }
+            if (to == null) {
+                to = nextAlternate();
+                if (to == null) {
+                    throw new MigrationException("no destination given and " + server + " advertised no alternate ("
+                            + describe() + ")", Reason.NO_DESTINATION, true, null);
+                }
+            }
+            if (to.equals(server) || to.equals(connectedTo)) {
+                return; // already there
+            }
+            origin = server;
+            transition(State.MIGRATING, "migrating to " + to);
+            originLost = false;
+            downReceived = ackValue();
+            seq = ++migrationSeq;
+        } finally {
+            lock.unlock();
+        }
+        long prepared = 0;
+        long answered = 0;
+        SocketChannel ch = null;
+        MigrationException failed = null;
+        try {
+            ch = BlockingIo.connect(to, localBind, deadline);
+            channelSetup.accept(ch);
+            int len = Wire.SESSION_ID_SIZE + Frames.addressSize(origin) + 8 + 8 + Wire.SECRET_SIZE;
+            ByteBuffer req = ByteBuffer.allocate(Wire.MAGIC.length + Wire.HEADER_SIZE + len);
+            req.put(Wire.MAGIC);
+            Frames.frameHeader(req, Wire.MIGRATE_REQ, len);
+            req.put(sessionId);
+            Frames.putAddress(req, origin);
+            req.putLong(downReceived);
+            req.putLong(seq);
+            req.put(Proofs.migrationProof(secret, sessionId, seq));
+            BlockingIo.writeFully(ch, req.flip(), deadline, "the migration request to " + to);
+            prepared = System.nanoTime();
+            BlockingIo.Frame f = BlockingIo.readFrame(ch, deadline, Wire.MAX_CONTROL_PAYLOAD_ON_DATA,
+                    "the migration answer from " + to);
+            answered = System.nanoTime();
+            Frames.Reader r = new Frames.Reader(f.payload, Wire.typeName(f.type) + " from " + to);
+            if (f.type == Wire.MIGRATE_REJECT) {
+                Reason reason = Wire.reason(r.u8());
+                boolean alive = r.u8() == 1;
+                String why = r.string();
+                failed = new MigrationException("migration of " + describe() + " to " + to + " rejected: " + why
+                        + (alive ? "; the session stays on " + origin : "; the session is lost"), reason, alive, null);
+            } else if (f.type != Wire.MIGRATE_ACK) {
+                throw new ProtocolException("destination " + to + " answered the migration request with " + Wire.typeName(f.type));
+            } else {
+                long upResume = r.offset();
+                long downResume = r.offset();
+                InetSocketAddress newServer = r.address();
+                List<InetSocketAddress> newAlternates = r.addresses();
+                r.end();
+                switchTo(ch, to, newServer, newAlternates, upResume, downResume);
+                ch = null;
+                long done = System.nanoTime();
+                report(initiation, origin, newServer, null, start, prepared, answered, done);
+                return;
+            }
+        } catch (MigrationException e) {
+            failed = e;
+        } catch (SocketTimeoutException e) {
+            failed = new MigrationException("migration of " + describe() + " to " + to + " timed out: " + e.getMessage()
+                    + "; the session stays on " + origin, Reason.TIMEOUT, true, e);
+        } catch (ProtocolException e) {
+            failed = new MigrationException("migration of " + describe() + " to " + to + " failed: " + e.getMessage()
+                    + "; the session stays on " + origin, Reason.PROTOCOL_ERROR, true, e);
+        } catch (IOException e) {
+            failed = new MigrationException("destination " + to + " unreachable for " + describe() + ": " + e.getMessage()
+                    + "; the session stays on " + origin, Reason.PEER_UNREACHABLE, true, e);
+        } finally {
+            if (ch != null) {
+                try {
+                    ch.close();
+                } catch (IOException ignored) {
+                    // nothing to keep
+                }
+            }
+        }
+        failed = fallBack(failed, origin);
+        report(initiation, origin, to, failed, start, prepared, answered, 0);
+        throw failed;
+    }
+
+    private InetSocketAddress nextAlternate() {
+        for (InetSocketAddress a : alternates) {
+            if (!a.equals(server)) {
+                return a;
+            }
+        }
+        return null;
+    }
+
+    /** The migration failed before the switch: resume on the origin, if it is still there. */
+    private MigrationException fallBack(MigrationException failed, InetSocketAddress origin) {
+        lock.lock();
+        try {
+            if (closed) {
+                transition(State.CLOSED, "closed while migrating");
+                return new MigrationException(failed.getMessage() + " (the socket was closed meanwhile)", Reason.CLOSED, false, failed);
+            }
+            if (originLost || link == null || failure != null) {
+                MigrationException lost = new MigrationException(failed.getMessage().replace("the session stays on " + origin,
+                        "the session is lost") + " (the connection to " + origin + " ended during the migration: the origin had"
+                        + " committed the transfer)", Reason.DESTINATION_FAILED_AFTER_COMMIT, false, failed);
+                transition(State.CLOSED, "lost");
+                fail(new SocketException(lost.getMessage()));
+                return lost;
+            }
+            transition(State.ESTABLISHED, "migration failed, back on " + origin);
+            try {
+                flushLocked();
+            } catch (IOException e) {
+                fail(e);
+            }
+            if (hasPendingOutput()) {
+                needAttention();
+            }
+            return failed;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void switchTo(SocketChannel ch, InetSocketAddress dialed, InetSocketAddress newServer,
+                          List<InetSocketAddress> newAlternates, long upResume, long downResume) throws IOException {
+        lock.lock();
+        try {
+            if (closed) {
+                throw new MigrationException("the socket was closed during its migration to " + dialed, Reason.CLOSED, false, null);
+            }
+            long sentLimit = out.tail() + (outFinSent ? 1 : 0);
+            if (upResume > sentLimit || upResume < out.head() || downResume > ackValue()) {
+                throw new ProtocolException("destination " + dialed + " resumes up at " + upResume + " and down at " + downResume
+                        + ", outside what this client sent [" + out.head() + ", " + sentLimit + "] and received (" + ackValue() + ")");
+            }
+            closeLinkNow(false); // the origin has committed; what it still had in flight comes again from the destination
+            // the destination holds every byte below upResume: drop them, send again from there
+            out.trimTo(Math.min(upResume, out.tail()));
+            outFinAcked = outFinQueued && upResume == out.tail() + 1;
+            outFinSent = outFinAcked;
+            outNext = out.head();
+            ackSent = -1; // tell the new server at once what this client already has
+            server = newServer;
+            connectedTo = dialed;
+            alternates = newAlternates;
+            attach(newLink(ch, downResume, linkName(dialed)));
+            transition(State.ESTABLISHED, "switched to " + newServer);
+            queueAck(link);
+            flushLocked();
+            wakePump();
+            int localPort = ch.socket().getLocalPort();
+            switchListener.switched(newServer, dialed, localPort);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void report(MigrationEvent.Initiation initiation, InetSocketAddress from, InetSocketAddress to,
+                        MigrationException failure, long start, long prepared, long answered, long done) {
+        Map<MigrationEvent.Phase, Long> phases = new EnumMap<>(MigrationEvent.Phase.class);
+        if (prepared != 0) {
+            phases.put(MigrationEvent.Phase.CLIENT_PREPARE, prepared - start);
+            if (answered != 0) {
+                phases.put(MigrationEvent.Phase.CLIENT_WAIT, answered - prepared);
+                if (done != 0) {
+                    phases.put(MigrationEvent.Phase.CLIENT_COMPLETE, done - answered);
+                }
+            }
+        }
+        MigrationEvent event = new MigrationEvent(MigrationEvent.Role.CLIENT, initiation, sessionHex, from, to, failure,
+                0, 0, 0, phases);
+        MigrationPolicy p;
+        lock.lock();
+        try {
+            p = policy;
+        } finally {
+            lock.unlock();
+        }
+        if (p != null) {
+            try {
+                p.onMigration(event, System.nanoTime());
+            } catch (RuntimeException e) {
+                log.warn("migration policy failed on {}", describe(), e);
+            }
+        }
+        for (MigrationListener l : listeners) {
+            try {
+                l.onMigration(event);
+            } catch (RuntimeException e) {
+                log.warn("migration listener failed on {}", describe(), e);
+            }
+        }
+    }
+
+    private static ExecutorService newMigrationExecutor() {
+        ThreadPoolExecutor ex = new ThreadPoolExecutor(2, 2, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(4096), r -> {
+            Thread t = new Thread(r, "mtcp-migrate");
+            t.setDaemon(true);
+            return t;
+        });
+        ex.allowCoreThreadTimeOut(true);
+        return ex;
+    }
+
+    /** For callers that keep listeners: a fresh thread-safe list. */
+    public static List<MigrationListener> newListenerList() {
+        return new CopyOnWriteArrayList<>();
+    }
+}

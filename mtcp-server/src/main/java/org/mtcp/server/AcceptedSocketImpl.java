@@ -1,0 +1,273 @@
+package org.mtcp.server;
+
+import org.mtcp.api.MtcpOptions;
+import org.mtcp.server.internal.Accepted;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.SocketException;
+import java.net.SocketImpl;
+import java.net.SocketOption;
+import java.net.SocketOptions;
+import java.net.StandardSocketOptions;
+import java.nio.channels.SocketChannel;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * The {@link SocketImpl} of a socket accepted by {@link MtcpServerSocket}: an MTCP session, or a
+ * plain TCP client served without migration. Both support APP_STATE and MIGRATED, so one server code
+ * path serves both kinds of client.
+ */
+final class AcceptedSocketImpl extends SocketImpl {
+    private static final Set<SocketOption<?>> OPTIONS = supported();
+
+    private volatile Accepted conn;
+    private volatile int timeout;
+
+    void attach(Accepted a) {
+        conn = a;
+        a.setReadTimeout(timeout);
+        InetSocketAddress r = a.remote();
+        address = r.getAddress();
+        port = r.getPort();
+        localport = a.local().getPort();
+    }
+
+    private Accepted conn() throws SocketException {
+        Accepted a = conn;
+        if (a == null) {
+            throw new SocketException("Socket is not connected");
+        }
+        return a;
+    }
+
+    @Override
+    protected void create(boolean stream) {
+    }
+
+    @Override
+    protected void connect(String host, int port) throws IOException {
+        throw new SocketException("an accepted socket is connected already");
+    }
+
+    @Override
+    protected void connect(InetAddress address, int port) throws IOException {
+        throw new SocketException("an accepted socket is connected already");
+    }
+
+    @Override
+    protected void connect(SocketAddress address, int timeout) throws IOException {
+        throw new SocketException("an accepted socket is connected already");
+    }
+
+    @Override
+    protected void bind(InetAddress host, int port) throws IOException {
+        throw new SocketException("an accepted socket is bound already");
+    }
+
+    @Override
+    protected void listen(int backlog) throws IOException {
+        throw new SocketException("an accepted socket cannot listen");
+    }
+
+    @Override
+    protected void accept(SocketImpl s) throws IOException {
+        throw new SocketException("an accepted socket cannot accept");
+    }
+
+    @Override
+    protected InputStream getInputStream() throws IOException {
+        return conn().input();
+    }
+
+    @Override
+    protected OutputStream getOutputStream() throws IOException {
+        return conn().output();
+    }
+
+    @Override
+    protected int available() throws IOException {
+        return conn().available();
+    }
+
+    @Override
+    protected void close() throws IOException {
+        Accepted a = conn;
+        if (a != null) {
+            a.close();
+        }
+    }
+
+    @Override
+    protected void shutdownInput() throws IOException {
+        conn().shutdownInput();
+    }
+
+    @Override
+    protected void shutdownOutput() throws IOException {
+        conn().shutdownOutput();
+    }
+
+    @Override
+    protected void sendUrgentData(int data) throws IOException {
+        throw new SocketException("MTCP sockets do not support urgent data");
+    }
+
+    @Override
+    protected Set<SocketOption<?>> supportedOptions() {
+        return OPTIONS;
+    }
+
+    @Override
+    protected <T> void setOption(SocketOption<T> name, T value) throws IOException {
+        Objects.requireNonNull(name, "name");
+        if (name == MtcpOptions.APP_STATE) {
+            conn().exportState((byte[]) Objects.requireNonNull(value, "state"));
+        } else if (name == MtcpOptions.TRIGGER) {
+            conn().trigger((InetSocketAddress) value);
+        } else if (name == MtcpOptions.MIGRATED) {
+            throw new SocketException("MIGRATED is read-only");
+        } else if (name == MtcpOptions.MIGRATE || name == MtcpOptions.ADDITIONAL_SERVERS || name == MtcpOptions.CONTROL_MAPPINGS) {
+            throw new SocketException(name + " does not apply to an accepted socket");
+        } else if (OPTIONS.contains(name)) {
+            conn().setOption(name, value);
+        } else {
+            throw new UnsupportedOperationException("'" + name + "' not supported");
+        }
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    protected <T> T getOption(SocketOption<T> name) throws IOException {
+        Objects.requireNonNull(name, "name");
+        if (name == MtcpOptions.APP_STATE) {
+            return (T) conn().importState();
+        }
+        if (name == MtcpOptions.MIGRATED) {
+            return (T) Boolean.valueOf(conn().migrated());
+        }
+        if (name == MtcpOptions.TRIGGER || name == MtcpOptions.MIGRATE) {
+            throw new SocketException(name + " is write-only");
+        }
+        if (!OPTIONS.contains(name)) {
+            throw new UnsupportedOperationException("'" + name + "' not supported");
+        }
+        SocketChannel ch = conn().channel();
+        if (ch == null) {
+            throw new SocketException("Socket is closed");
+        }
+        return ch.getOption(name);
+    }
+
+    @Override
+    public void setOption(int optID, Object value) throws SocketException {
+        try {
+            switch (optID) {
+                case SocketOptions.SO_TIMEOUT:
+                    int t = (Integer) value;
+                    if (t < 0) {
+                        throw new IllegalArgumentException("timeout < 0");
+                    }
+                    timeout = t;
+                    Accepted a = conn;
+                    if (a != null) {
+                        a.setReadTimeout(t);
+                    }
+                    return;
+                case SocketOptions.TCP_NODELAY:
+                    setOption(StandardSocketOptions.TCP_NODELAY, (Boolean) value);
+                    return;
+                case SocketOptions.SO_KEEPALIVE:
+                    setOption(StandardSocketOptions.SO_KEEPALIVE, (Boolean) value);
+                    return;
+                case SocketOptions.SO_SNDBUF:
+                    setOption(StandardSocketOptions.SO_SNDBUF, (Integer) value);
+                    return;
+                case SocketOptions.SO_RCVBUF:
+                    setOption(StandardSocketOptions.SO_RCVBUF, (Integer) value);
+                    return;
+                case SocketOptions.IP_TOS:
+                    setOption(StandardSocketOptions.IP_TOS, (Integer) value);
+                    return;
+                case SocketOptions.SO_LINGER:
+                    setOption(StandardSocketOptions.SO_LINGER, value instanceof Integer ? (Integer) value : -1);
+                    return;
+                case SocketOptions.SO_REUSEADDR:
+                    setOption(StandardSocketOptions.SO_REUSEADDR, (Boolean) value);
+                    return;
+                case SocketOptions.SO_OOBINLINE:
+                    if (Boolean.TRUE.equals(value)) {
+                        throw new SocketException("MTCP sockets do not support urgent data");
+                    }
+                    return;
+                default:
+                    throw new SocketException("option " + optID + " not supported");
+            }
+        } catch (SocketException e) {
+            throw e;
+        } catch (IOException e) {
+            SocketException se = new SocketException(e.getMessage());
+            se.initCause(e);
+            throw se;
+        }
+    }
+
+    @Override
+    public Object getOption(int optID) throws SocketException {
+        try {
+            switch (optID) {
+                case SocketOptions.SO_TIMEOUT:
+                    return timeout;
+                case SocketOptions.TCP_NODELAY:
+                    return getOption(StandardSocketOptions.TCP_NODELAY);
+                case SocketOptions.SO_KEEPALIVE:
+                    return getOption(StandardSocketOptions.SO_KEEPALIVE);
+                case SocketOptions.SO_SNDBUF:
+                    return getOption(StandardSocketOptions.SO_SNDBUF);
+                case SocketOptions.SO_RCVBUF:
+                    return getOption(StandardSocketOptions.SO_RCVBUF);
+                case SocketOptions.IP_TOS:
+                    return getOption(StandardSocketOptions.IP_TOS);
+                case SocketOptions.SO_REUSEADDR:
+                    return getOption(StandardSocketOptions.SO_REUSEADDR);
+                case SocketOptions.SO_LINGER:
+                    Integer l = getOption(StandardSocketOptions.SO_LINGER);
+                    return l == null || l < 0 ? Boolean.FALSE : l;
+                case SocketOptions.SO_OOBINLINE:
+                    return Boolean.FALSE;
+                case SocketOptions.SO_BINDADDR:
+                    Accepted a = conn;
+                    return a != null ? a.local().getAddress() : InetAddress.getByName("0.0.0.0");
+                default:
+                    throw new SocketException("option " + optID + " not supported");
+            }
+        } catch (SocketException e) {
+            throw e;
+        } catch (IOException e) {
+            SocketException se = new SocketException(e.getMessage());
+            se.initCause(e);
+            throw se;
+        }
+    }
+
+    private static Set<SocketOption<?>> supported() {
+        Set<SocketOption<?>> s = new HashSet<>();
+        try (SocketChannel ch = SocketChannel.open()) {
+            s.addAll(ch.supportedOptions());
+        } catch (IOException e) {
+            s.add(StandardSocketOptions.TCP_NODELAY);
+            s.add(StandardSocketOptions.SO_KEEPALIVE);
+        }
+        s.add(MtcpOptions.APP_STATE);
+        s.add(MtcpOptions.MIGRATED);
+        s.add(MtcpOptions.TRIGGER);
+        return Collections.unmodifiableSet(s);
+    }
+}

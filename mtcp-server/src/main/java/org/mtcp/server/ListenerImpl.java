@@ -1,0 +1,193 @@
+package org.mtcp.server;
+
+import org.mtcp.api.MtcpOptions;
+import org.mtcp.server.internal.Server;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.SocketException;
+import java.net.SocketImpl;
+import java.net.SocketOption;
+import java.net.SocketOptions;
+import java.net.StandardSocketOptions;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/** The listening {@link SocketImpl} of {@link MtcpServerSocket}: a {@link Server} behind the ServerSocket API. */
+final class ListenerImpl extends SocketImpl {
+    private final Server server;
+    private InetSocketAddress bindTo;
+    private volatile int timeout;
+
+    ListenerImpl() throws IOException {
+        server = new Server();
+    }
+
+    Server server() {
+        return server;
+    }
+
+    @Override
+    protected void create(boolean stream) throws IOException {
+        if (!stream) {
+            throw new SocketException("MTCP server sockets are stream sockets only");
+        }
+    }
+
+    @Override
+    protected void bind(InetAddress host, int port) throws IOException {
+        bindTo = new InetSocketAddress(host, port);
+    }
+
+    @Override
+    protected void listen(int backlog) throws IOException {
+        server().listen(bindTo, backlog);
+        InetSocketAddress b = server.bound();
+        address = b.getAddress();
+        localport = b.getPort();
+    }
+
+    @Override
+    protected void accept(SocketImpl s) throws IOException {
+        ((AcceptedSocketImpl) s).attach(server().take(timeout));
+    }
+
+    @Override
+    protected void connect(String host, int port) throws IOException {
+        throw new SocketException("a server socket does not connect");
+    }
+
+    @Override
+    protected void connect(InetAddress address, int port) throws IOException {
+        throw new SocketException("a server socket does not connect");
+    }
+
+    @Override
+    protected void connect(SocketAddress address, int timeout) throws IOException {
+        throw new SocketException("a server socket does not connect");
+    }
+
+    @Override
+    protected InputStream getInputStream() throws IOException {
+        throw new SocketException("a server socket has no streams");
+    }
+
+    @Override
+    protected OutputStream getOutputStream() throws IOException {
+        throw new SocketException("a server socket has no streams");
+    }
+
+    @Override
+    protected int available() {
+        return 0;
+    }
+
+    @Override
+    protected void close() throws IOException {
+        server.close();
+    }
+
+    @Override
+    protected void sendUrgentData(int data) throws IOException {
+        throw new SocketException("not supported");
+    }
+
+    @Override
+    protected Set<SocketOption<?>> supportedOptions() {
+        Set<SocketOption<?>> s = new HashSet<>(server.channel().supportedOptions());
+        s.add(MtcpOptions.CONTROL_MAPPINGS);
+        s.add(MtcpOptions.ADDITIONAL_SERVERS);
+        return Collections.unmodifiableSet(s);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    protected <T> void setOption(SocketOption<T> name, T value) throws IOException {
+        Objects.requireNonNull(name, "name");
+        if (name == MtcpOptions.CONTROL_MAPPINGS) {
+            server().setControlMappings((Map<InetSocketAddress, SocketAddress>) Objects.requireNonNull(value, "mappings"));
+        } else if (name == MtcpOptions.ADDITIONAL_SERVERS) {
+            server().setAlternates((List<InetSocketAddress>) Objects.requireNonNull(value, "alternates"));
+        } else if (name == MtcpOptions.APP_STATE || name == MtcpOptions.MIGRATED || name == MtcpOptions.TRIGGER
+                || name == MtcpOptions.MIGRATE) {
+            throw new SocketException(name + " applies to accepted sockets, not to the server socket");
+        } else {
+            server().channel().setOption(name, value);
+        }
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    protected <T> T getOption(SocketOption<T> name) throws IOException {
+        Objects.requireNonNull(name, "name");
+        if (name == MtcpOptions.CONTROL_MAPPINGS) {
+            return (T) server().controlMappings();
+        }
+        if (name == MtcpOptions.ADDITIONAL_SERVERS) {
+            return (T) server().alternates();
+        }
+        return server().channel().getOption(name);
+    }
+
+    @Override
+    public void setOption(int optID, Object value) throws SocketException {
+        try {
+            switch (optID) {
+                case SocketOptions.SO_TIMEOUT:
+                    int t = (Integer) value;
+                    if (t < 0) {
+                        throw new IllegalArgumentException("timeout < 0");
+                    }
+                    timeout = t;
+                    return;
+                case SocketOptions.SO_REUSEADDR:
+                    server().channel().setOption(StandardSocketOptions.SO_REUSEADDR, (Boolean) value);
+                    return;
+                case SocketOptions.SO_RCVBUF:
+                    server().channel().setOption(StandardSocketOptions.SO_RCVBUF, (Integer) value);
+                    return;
+                default:
+                    throw new SocketException("option " + optID + " not supported on a server socket");
+            }
+        } catch (SocketException e) {
+            throw e;
+        } catch (IOException e) {
+            SocketException se = new SocketException(e.getMessage());
+            se.initCause(e);
+            throw se;
+        }
+    }
+
+    @Override
+    public Object getOption(int optID) throws SocketException {
+        try {
+            switch (optID) {
+                case SocketOptions.SO_TIMEOUT:
+                    return timeout;
+                case SocketOptions.SO_REUSEADDR:
+                    return server().channel().getOption(StandardSocketOptions.SO_REUSEADDR);
+                case SocketOptions.SO_RCVBUF:
+                    return server().channel().getOption(StandardSocketOptions.SO_RCVBUF);
+                case SocketOptions.SO_BINDADDR:
+                    InetSocketAddress b = server().bound();
+                    return b != null ? b.getAddress() : InetAddress.getByName("0.0.0.0");
+                default:
+                    throw new SocketException("option " + optID + " not supported on a server socket");
+            }
+        } catch (SocketException e) {
+            throw e;
+        } catch (IOException e) {
+            SocketException se = new SocketException(e.getMessage());
+            se.initCause(e);
+            throw se;
+        }
+    }
+}

@@ -1,0 +1,137 @@
+package org.mtcp.server.internal;
+
+import org.mtcp.internal.io.EventLoop;
+import org.mtcp.internal.io.IoHandler;
+import org.mtcp.internal.wire.Frames;
+import org.mtcp.internal.wire.ProtocolException;
+import org.mtcp.internal.wire.Wire;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
+import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Looks at the first bytes of an accepted connection, on the server's loop: the MTCP magic followed by
+ * HELLO (a new session) or MIGRATE_REQ (a session arriving by migration), or anything else (a plain TCP
+ * client, served as such). A client that says nothing for {@code mtcp.detectMillis} is plain too
+ * (protocols where the server speaks first). Reads at most the magic and one small frame: an MTCP
+ * client waits for the answer before it sends more.
+ */
+final class Classifier implements IoHandler {
+    private static final Logger log = LoggerFactory.getLogger(Classifier.class);
+    private static final int MAX_FIRST_FRAME = 256;
+
+    private final Server server;
+    private final SocketChannel channel;
+    private final InetSocketAddress remote;
+    private final InetSocketAddress local;
+    private final ByteBuffer buf = ByteBuffer.allocate(Wire.MAGIC.length + Wire.HEADER_SIZE + MAX_FIRST_FRAME);
+    private SelectionKey key;
+    private EventLoop.Timer timer;
+    private boolean done;
+
+    Classifier(Server server, SocketChannel channel, InetSocketAddress remote, InetSocketAddress local) {
+        this.server = server;
+        this.channel = channel;
+        this.remote = remote;
+        this.local = local;
+    }
+
+    void start(EventLoop loop) throws IOException {
+        key = loop.register(channel, SelectionKey.OP_READ, this);
+        timer = loop.schedule(TimeUnit.MILLISECONDS.toNanos(server.detectMillis()), () -> {
+            if (!done) {
+                plain();
+            }
+        });
+    }
+
+    @Override
+    public void ready(SelectionKey k) {
+        if (done) {
+            return;
+        }
+        try {
+            int n = channel.read(buf);
+            if (n < 0) {
+                if (buf.position() == 0) {
+                    abandon("closed before saying anything");
+                } else {
+                    plain(); // a plain client that sent a few bytes and half-closed
+                }
+                return;
+            }
+            int have = buf.position();
+            int magic = Math.min(have, Wire.MAGIC.length);
+            if (!Arrays.equals(buf.array(), 0, magic, Wire.MAGIC, 0, magic)) {
+                plain();
+                return;
+            }
+            if (have < Wire.MAGIC.length + Wire.HEADER_SIZE) {
+                return;
+            }
+            int word = buf.getInt(Wire.MAGIC.length);
+            int type = word >>> 24;
+            int length = word & Wire.MAX_LENGTH;
+            if (length > MAX_FIRST_FRAME) {
+                throw new ProtocolException(Wire.typeName(type) + " of " + length + " bytes opening a connection from " + remote);
+            }
+            int total = Wire.MAGIC.length + Wire.HEADER_SIZE + length;
+            if (have < total) {
+                return;
+            }
+            if (have > total) {
+                throw new ProtocolException("client " + remote + " sent " + (have - total) + " bytes before the handshake answer");
+            }
+            ByteBuffer payload = ByteBuffer.wrap(buf.array(), Wire.MAGIC.length + Wire.HEADER_SIZE, length).slice();
+            finish();
+            key.interestOps(0);
+            if (type == Wire.HELLO) {
+                Frames.Reader r = new Frames.Reader(payload, "HELLO from " + remote);
+                r.u8();
+                server.newSession(channel, key, remote, local);
+            } else if (type == Wire.MIGRATE_REQ) {
+                server.incomingMigration(channel, key, remote, local, payload);
+            } else {
+                throw new ProtocolException("client " + remote + " opened with " + Wire.typeName(type));
+            }
+        } catch (IOException | RuntimeException e) {
+            log.debug("dropping connection from {}: {}", remote, e.toString());
+            abandon(e.getMessage());
+        }
+    }
+
+    private void finish() {
+        done = true;
+        if (timer != null) {
+            timer.cancel();
+        }
+        server.classified();
+    }
+
+    private void plain() {
+        finish();
+        byte[] prefix = Arrays.copyOf(buf.array(), buf.position());
+        key.cancel();
+        server.plainClient(new PlainConnection(channel, prefix, remote, local));
+    }
+
+    private void abandon(String why) {
+        if (!done) {
+            finish();
+        }
+        log.debug("connection from {} abandoned: {}", remote, why);
+        key.cancel();
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // closing is all we wanted
+        }
+    }
+}

@@ -1,0 +1,520 @@
+package org.mtcp.server.internal;
+
+import org.mtcp.api.MigrationEvent;
+import org.mtcp.api.MigrationException;
+import org.mtcp.api.MigrationException.Reason;
+import org.mtcp.api.MigrationListener;
+import org.mtcp.internal.io.EventLoop;
+import org.mtcp.internal.io.IoHandler;
+import org.mtcp.internal.session.Proofs;
+import org.mtcp.internal.session.SessionState;
+import org.mtcp.internal.session.Settings;
+import org.mtcp.internal.wire.Frames;
+import org.mtcp.internal.wire.ProtocolException;
+import org.mtcp.internal.wire.Wire;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The engine behind one {@code MtcpServerSocket}: the listening channel, classification of new
+ * connections, the accept queue, the registry of live sessions, the destination side of migrations,
+ * and the control endpoint. Everything network-side runs on one I/O loop.
+ */
+public final class Server {
+    private static final Logger log = LoggerFactory.getLogger(Server.class);
+
+    private final EventLoop loop = EventLoop.next();
+    private final ServerSocketChannel channel;
+    private final Map<SessionKey, ServerSession> sessions = new ConcurrentHashMap<>();
+    /** Migration listeners. */
+    public final List<MigrationListener> listeners = new CopyOnWriteArrayList<>();
+    private final ReentrantLock queueLock = new ReentrantLock();
+    private final Condition notEmpty = queueLock.newCondition();
+    /** Accepted connections waiting for the application; guarded by queueLock. */
+    private final ArrayDeque<Accepted> queue = new ArrayDeque<>();
+    /** Connections being classified or migrated in; guarded by queueLock. */
+    private int inflight;
+    private int capacity = 50;
+    /** The loop stopped accepting because the queue is full; guarded by queueLock. */
+    private boolean acceptPaused;
+    private volatile boolean closed;
+    private volatile InetSocketAddress bound;
+    private volatile List<InetSocketAddress> alternates = List.of();
+    private volatile Map<InetSocketAddress, SocketAddress> mappings = Map.of();
+    private volatile ControlEndpoint control;
+    private volatile long detectMillis = Settings.DETECT_MILLIS;
+    private SelectionKey acceptKey;
+
+    /** @throws IOException when the listening channel cannot be opened */
+    public Server() throws IOException {
+        channel = ServerSocketChannel.open();
+    }
+
+    /** @return the listening channel (for socket options before binding) */
+    public ServerSocketChannel channel() {
+        return channel;
+    }
+
+    EventLoop loop() {
+        return loop;
+    }
+
+    long detectMillis() {
+        return detectMillis;
+    }
+
+    /** @param millis how long a silent new client is given before it is served as plain TCP */
+    public void setDetectMillis(long millis) {
+        detectMillis = millis;
+    }
+
+    /**
+     * Binds, listens, and starts accepting on the loop.
+     *
+     * @param at      address to bind
+     * @param backlog accept queue length
+     */
+    public void listen(InetSocketAddress at, int backlog) throws IOException {
+        channel.bind(at, backlog);
+        channel.configureBlocking(false);
+        bound = (InetSocketAddress) channel.getLocalAddress();
+        capacity = backlog > 0 ? backlog : 50;
+        loop.registerLater(channel, SelectionKey.OP_ACCEPT, (IoHandler) k -> acceptReady()).thenAccept(k -> acceptKey = k);
+    }
+
+    /** @return the bound address */
+    public InetSocketAddress bound() {
+        return bound;
+    }
+
+    /** @return the service address this server gives as its own: its key in CONTROL_MAPPINGS, or the bound address */
+    public InetSocketAddress identity() {
+        InetSocketAddress b = bound;
+        Map<InetSocketAddress, SocketAddress> m = mappings;
+        if (b == null) {
+            return null;
+        }
+        if (m.containsKey(b)) {
+            return b;
+        }
+        for (InetSocketAddress k : m.keySet()) {
+            if (k.getPort() == b.getPort() && (b.getAddress().isAnyLocalAddress() || k.getAddress().equals(b.getAddress()))) {
+                return k;
+            }
+        }
+        return b;
+    }
+
+    private InetSocketAddress identityFor(InetSocketAddress local) {
+        InetSocketAddress id = identity();
+        return id != null && id.getAddress().isAnyLocalAddress() ? local : id;
+    }
+
+    /** @param list alternates advertised at every handshake */
+    public void setAlternates(List<InetSocketAddress> list) {
+        for (InetSocketAddress a : list) {
+            if (a.isUnresolved()) {
+                throw new IllegalArgumentException("unresolved alternate " + a);
+            }
+        }
+        if (list.size() > Wire.MAX_ALTERNATES) {
+            throw new IllegalArgumentException(list.size() + " alternates, at most " + Wire.MAX_ALTERNATES);
+        }
+        alternates = List.copyOf(list);
+    }
+
+    /** @return the advertised alternates */
+    public List<InetSocketAddress> alternates() {
+        return alternates;
+    }
+
+    /**
+     * Sets the control mappings and starts (or moves) the control listener at this server's control address.
+     */
+    public void setControlMappings(Map<InetSocketAddress, SocketAddress> map) throws IOException {
+        Map<InetSocketAddress, SocketAddress> copy = new LinkedHashMap<>(map);
+        for (Map.Entry<InetSocketAddress, SocketAddress> e : copy.entrySet()) {
+            if (e.getKey().isUnresolved() || e.getValue() == null) {
+                throw new IllegalArgumentException("bad control mapping " + e.getKey() + " -> " + e.getValue());
+            }
+        }
+        if (bound == null) {
+            throw new SocketException("bind the server socket before setting CONTROL_MAPPINGS");
+        }
+        Map<InetSocketAddress, SocketAddress> frozenCopy = Map.copyOf(copy);
+        Map<InetSocketAddress, SocketAddress> previous = mappings;
+        mappings = frozenCopy;
+        InetSocketAddress self = identity();
+        SocketAddress own = frozenCopy.get(self);
+        if (own == null) {
+            mappings = previous;
+            throw new IllegalArgumentException("CONTROL_MAPPINGS has no entry for this server's service address " + bound);
+        }
+        ControlEndpoint old = control;
+        if (old != null && old.listenAddress().equals(own)) {
+            return;
+        }
+        ControlEndpoint fresh = ControlEndpoint.start(this, own);
+        control = fresh;
+        if (old != null) {
+            old.close();
+        }
+    }
+
+    /** @return the control mappings */
+    public Map<InetSocketAddress, SocketAddress> controlMappings() {
+        return mappings;
+    }
+
+    /** @return the control endpoint, or {@code null} before CONTROL_MAPPINGS */
+    public ControlEndpoint control() {
+        return control;
+    }
+
+    // ================================================================== accepting
+
+    private void acceptReady() {
+        while (!closed) {
+            queueLock.lock();
+            try {
+                if (queue.size() + inflight >= capacity) {
+                    acceptPaused = true;
+                    acceptKey.interestOps(0);
+                    return;
+                }
+                inflight++;
+            } finally {
+                queueLock.unlock();
+            }
+            SocketChannel ch = null;
+            try {
+                ch = channel.accept();
+                if (ch == null) {
+                    classified();
+                    return;
+                }
+                ch.configureBlocking(false);
+                ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                InetSocketAddress remote = (InetSocketAddress) ch.getRemoteAddress();
+                InetSocketAddress local = (InetSocketAddress) ch.getLocalAddress();
+                new Classifier(this, ch, remote, local).start(loop);
+            } catch (IOException e) {
+                classified();
+                log.debug("accept on {} failed: {}", bound, e.toString());
+                if (ch != null) {
+                    try {
+                        ch.close();
+                    } catch (IOException ignored) {
+                        // already failed
+                    }
+                }
+                if (!channel.isOpen()) {
+                    return;
+                }
+            }
+        }
+    }
+
+    /** A connection left classification (to the queue or away). */
+    void classified() {
+        queueLock.lock();
+        try {
+            inflight--;
+        } finally {
+            queueLock.unlock();
+        }
+    }
+
+    private void enqueue(Accepted a) {
+        queueLock.lock();
+        try {
+            if (closed) {
+                closeQuietly(a);
+                return;
+            }
+            queue.add(a);
+            notEmpty.signal();
+        } finally {
+            queueLock.unlock();
+        }
+    }
+
+    /**
+     * Takes the next accepted connection.
+     *
+     * @param timeoutMillis 0 for none
+     */
+    public Accepted take(int timeoutMillis) throws IOException {
+        long deadline = timeoutMillis > 0 ? System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis) : Long.MAX_VALUE;
+        queueLock.lock();
+        try {
+            while (queue.isEmpty()) {
+                if (closed) {
+                    throw new SocketException("Socket is closed");
+                }
+                long wait = deadline == Long.MAX_VALUE ? TimeUnit.SECONDS.toNanos(1) : deadline - System.nanoTime();
+                if (wait <= 0) {
+                    throw new SocketTimeoutException("Accept timed out");
+                }
+                try {
+                    notEmpty.awaitNanos(Math.min(wait, TimeUnit.SECONDS.toNanos(1)));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new InterruptedIOException("interrupted while accepting on " + bound);
+                }
+            }
+            Accepted a = queue.poll();
+            if (acceptPaused && queue.size() + inflight < capacity) {
+                acceptPaused = false;
+                loop.execute(() -> {
+                    if (acceptKey != null && acceptKey.isValid()) {
+                        acceptKey.interestOps(SelectionKey.OP_ACCEPT);
+                    }
+                });
+            }
+            return a;
+        } finally {
+            queueLock.unlock();
+        }
+    }
+
+    void plainClient(PlainConnection c) {
+        enqueue(c);
+    }
+
+    void newSession(SocketChannel ch, SelectionKey key, InetSocketAddress remote, InetSocketAddress local) throws IOException {
+        ServerSession s = ServerSession.create(this, ch, key, remote, local);
+        sessions.put(new SessionKey(s.sessionId()), s);
+        s.sendFirst(s.helloAck(identityFor(local), alternates));
+        enqueue(s);
+    }
+
+    ServerSession session(byte[] id) {
+        return sessions.get(new SessionKey(id));
+    }
+
+    void forget(ServerSession s) {
+        sessions.remove(new SessionKey(s.sessionId()), s);
+    }
+
+    /** @return live sessions (a snapshot) */
+    public List<ServerSession> sessions() {
+        return new ArrayList<>(sessions.values());
+    }
+
+    // ================================================================== destination side
+
+    void incomingMigration(SocketChannel ch, SelectionKey key, InetSocketAddress remote, InetSocketAddress local,
+                           ByteBuffer payload) throws IOException {
+        long t0 = System.nanoTime();
+        Frames.Reader r = new Frames.Reader(payload, "MIGRATE_REQ from " + remote);
+        byte[] id = r.bytes(Wire.SESSION_ID_SIZE);
+        InetSocketAddress origin = r.address();
+        long downReceived = r.offset();
+        long seq = r.u64();
+        byte[] proof = r.bytes(Wire.SECRET_SIZE);
+        r.end();
+        String hex = Proofs.hex(id);
+        InetSocketAddress self = identityFor(local);
+        ControlEndpoint c = control;
+        SocketAddress controlAddress = mappings.get(origin);
+        if (c == null || controlAddress == null) {
+            rejectClient(ch, key, hex, origin, Reason.NOT_COOPERATING, "server " + self + " does not cooperate with " + origin
+                    + " (no control mapping for it)", t0);
+            return;
+        }
+        if (origin.equals(self) || sessions.containsKey(new SessionKey(id))) {
+            rejectClient(ch, key, hex, origin, Reason.INVALID_STATE, "session " + hex.substring(0, 8)
+                    + " is already on " + self, t0);
+            return;
+        }
+        queueLock.lock();
+        try {
+            inflight++; // keeps a place in the accept queue for the session
+        } finally {
+            queueLock.unlock();
+        }
+        c.requestState(origin, controlAddress, id, downReceived, seq, proof, self, (result, sent) -> {
+            try {
+                onStateResult(result, ch, key, remote, local, hex, origin, self, t0, sent);
+            } finally {
+                classified();
+            }
+        });
+    }
+
+    private void onStateResult(ControlEndpoint.Result result, SocketChannel ch, SelectionKey key, InetSocketAddress remote,
+                               InetSocketAddress local, String hex, InetSocketAddress origin, InetSocketAddress self,
+                               long t0, long sent) {
+        long t2 = System.nanoTime();
+        if (result.failure != null) {
+            rejectClient(ch, key, hex, origin, result.failure.reason(), result.failure.getMessage(), t0);
+            return;
+        }
+        SessionState st = result.state;
+        ServerSession s;
+        try {
+            if (!ch.isOpen()) {
+                throw new IOException("the client " + remote + " went away while its state was on the way");
+            }
+            s = ServerSession.fromState(this, st, ch, key, remote, local);
+        } catch (IOException | RuntimeException e) {
+            result.abort();
+            rejectClient(ch, key, hex, origin, Reason.OTHER, "destination " + self + " could not install the session: "
+                    + e.getMessage(), t0);
+            return;
+        }
+        sessions.put(new SessionKey(st.sessionId), s);
+        result.commit(); // STATE_ACK: the origin lets go of the session
+        try {
+            s.sendFirst(s.migrateAck(self, alternates));
+        } catch (IOException e) {
+            log.debug("could not answer the client of {}: {}", s.describe(), e.toString());
+        }
+        enqueue(s);
+        long t3 = System.nanoTime();
+        Map<MigrationEvent.Phase, Long> phases = new EnumMap<>(MigrationEvent.Phase.class);
+        phases.put(MigrationEvent.Phase.DESTINATION_PREPARE_REQUEST, sent - t0);
+        phases.put(MigrationEvent.Phase.DESTINATION_WAIT_REPLY, t2 - sent);
+        phases.put(MigrationEvent.Phase.DESTINATION_REINSTATE, t3 - t2);
+        report(MigrationEvent.Role.DESTINATION, hex, origin, self, null, st.appState.length, st.upBytes.length,
+                st.downBytes.length, phases);
+    }
+
+    private void rejectClient(SocketChannel ch, SelectionKey key, String hex, InetSocketAddress origin, Reason reason,
+                              String message, long t0) {
+        ByteBuffer frame = Frames.frame(Wire.MIGRATE_REJECT, 2 + Frames.stringSize(message), b -> {
+            b.put((byte) Wire.reasonCode(reason));
+            b.put((byte) 1);
+            Frames.putString(b, message);
+        });
+        try {
+            ch.write(frame);
+        } catch (IOException ignored) {
+            // the client is gone; nothing to tell
+        }
+        key.cancel();
+        try {
+            ch.close();
+        } catch (IOException ignored) {
+            // closing is all we wanted
+        }
+        report(MigrationEvent.Role.DESTINATION, hex, origin, identity(), new MigrationException(message, reason, true, null),
+                0, 0, 0, Map.of());
+    }
+
+    void report(MigrationEvent.Role role, String hex, InetSocketAddress from, InetSocketAddress to,
+                MigrationException failure, int stateBytes, long replayed, long resent, Map<MigrationEvent.Phase, Long> phases) {
+        if (listeners.isEmpty()) {
+            return;
+        }
+        MigrationEvent e = new MigrationEvent(role, MigrationEvent.Initiation.UNKNOWN, hex, from, to, failure, stateBytes,
+                replayed, resent, phases);
+        for (MigrationListener l : listeners) {
+            try {
+                l.onMigration(e);
+            } catch (RuntimeException ex) {
+                log.warn("migration listener failed", ex);
+            }
+        }
+    }
+
+    // ================================================================== closing
+
+    /** Stops listening; live sessions go on. */
+    public void close() throws IOException {
+        closed = true;
+        ControlEndpoint c = control;
+        loop.execute(() -> {
+            if (acceptKey != null) {
+                acceptKey.cancel();
+            }
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // closing is all we wanted
+            }
+        });
+        if (c != null) {
+            c.close();
+        }
+        List<Accepted> left;
+        queueLock.lock();
+        try {
+            left = new ArrayList<>(queue);
+            queue.clear();
+            notEmpty.signalAll();
+        } finally {
+            queueLock.unlock();
+        }
+        for (Accepted a : left) {
+            closeQuietly(a);
+        }
+    }
+
+    /** @return whether {@link #close} was called */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    private static void closeQuietly(Accepted a) {
+        try {
+            a.close();
+        } catch (IOException ignored) {
+            // nobody to tell
+        }
+    }
+
+    /** A session id as a map key. */
+    static final class SessionKey {
+        private final byte[] id;
+        private final int hash;
+
+        SessionKey(byte[] id) {
+            this.id = id;
+            this.hash = java.util.Arrays.hashCode(id);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof SessionKey && java.util.Arrays.equals(id, ((SessionKey) o).id);
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "MTCP server " + identity();
+    }
+
+    static ProtocolException unexpected(int type, Object where) {
+        return new ProtocolException("unexpected " + Wire.typeName(type) + " on " + where);
+    }
+}

@@ -1,0 +1,671 @@
+package org.mtcp.server.internal;
+
+import org.mtcp.api.ConnectionMigratedException;
+import org.mtcp.api.MigrationEvent;
+import org.mtcp.api.MigrationException;
+import org.mtcp.api.MigrationException.Reason;
+import org.mtcp.internal.io.EventLoop;
+import org.mtcp.internal.session.Link;
+import org.mtcp.internal.session.Proofs;
+import org.mtcp.internal.session.SessionCore;
+import org.mtcp.internal.session.SessionInputStream;
+import org.mtcp.internal.session.SessionOutputStream;
+import org.mtcp.internal.session.SessionState;
+import org.mtcp.internal.session.Settings;
+import org.mtcp.internal.wire.Frames;
+import org.mtcp.internal.wire.ProtocolException;
+import org.mtcp.internal.wire.Wire;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.SocketException;
+import java.net.SocketOption;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
+import java.util.Map;
+
+/**
+ * The server end of a session. On top of the shared stream engine it keeps the application's
+ * snapshot and synchronizes it with the streams (thesis 3.3.3): the read log from the snapshot's
+ * read offset, the write buffer from what the client acknowledged, and after a migration the offset
+ * below which bytes the application writes again are dropped (the client has them).
+ *
+ * <p>States ({@link State}); every transition goes through {@link #transition}, which logs it.
+ */
+public final class ServerSession extends SessionCore implements Accepted {
+    private static final Logger log = LoggerFactory.getLogger(ServerSession.class);
+
+    /** Server session states. */
+    public enum State {
+        /** Serving. */
+        ESTABLISHED,
+        /** Its state was sent to a destination; the network waits for the commit or the abort. */
+        FROZEN,
+        /** The session committed to another server: every call fails with ConnectionMigratedException. */
+        MOVED,
+        /** Closed by the application, or failed. */
+        CLOSED
+    }
+
+    private final Server server;
+    private final byte[] sessionId;
+    private final String hex;
+    private final byte[] secret;
+    private final boolean arrivedByMigration;
+    private final InetSocketAddress remote;
+    private final InetSocketAddress local;
+    private final SessionInputStream input;
+    private final SessionOutputStream output;
+    private volatile int readTimeout;
+
+    // guarded by lock
+    private State state = State.ESTABLISHED;
+    private long migrationSeq;
+    private int migrations;
+    private byte[] appState = new byte[0];
+    private long upSnap;
+    private long downSnap;
+    private boolean downFinAtSnap;
+    /** Logical offset of the next byte the application writes. */
+    private long downWrite;
+    /** Application bytes below this offset are duplicates the client has: dropped. */
+    private long downSkipUntil;
+    private boolean logOverflowed;
+    /** The client closed the connection after its FIN. */
+    private boolean clientGone;
+    /** Where the state went, and the freeze's bookkeeping, while FROZEN. */
+    private Freeze freeze;
+    private InetSocketAddress movedTo;
+
+    /** What the origin remembers while the destination decides. */
+    static final class Freeze {
+        final InetSocketAddress destination;
+        final long startNanos;
+        final long packNanos;
+        final int stateBytes;
+        final long upBytes;
+        final long downBytes;
+        EventLoop.Timer timer;
+
+        Freeze(InetSocketAddress destination, long startNanos, long packNanos, int stateBytes, long upBytes, long downBytes) {
+            this.destination = destination;
+            this.startNanos = startNanos;
+            this.packNanos = packNanos;
+            this.stateBytes = stateBytes;
+            this.upBytes = upBytes;
+            this.downBytes = downBytes;
+        }
+    }
+
+    private ServerSession(Server server, byte[] sessionId, byte[] secret, boolean migrated, long outStart, long inStart,
+                          InetSocketAddress remote, InetSocketAddress local) {
+        super(server.loop(), outStart, inStart, Settings.SEND_WINDOW, Settings.RECEIVE_WINDOW);
+        this.server = server;
+        this.sessionId = sessionId;
+        this.hex = Proofs.hex(sessionId);
+        this.secret = secret;
+        this.arrivedByMigration = migrated;
+        this.remote = remote;
+        this.local = local;
+        this.input = new SessionInputStream(this, () -> readTimeout);
+        this.output = new SessionOutputStream(this);
+    }
+
+    /** A new session over a classified connection; loop thread. */
+    static ServerSession create(Server server, SocketChannel ch, SelectionKey key, InetSocketAddress remote,
+                                InetSocketAddress local) {
+        ServerSession s = new ServerSession(server, Proofs.random(Wire.SESSION_ID_SIZE), Proofs.random(Wire.SECRET_SIZE),
+                false, 0, 0, remote, local);
+        s.lock.lock();
+        try {
+            s.attachRegistered(s.newLink(ch, 0, s.linkName(remote)), key);
+        } finally {
+            s.lock.unlock();
+        }
+        return s;
+    }
+
+    /** A session arriving by migration, from the origin's state; loop thread. */
+    static ServerSession fromState(Server server, SessionState st, SocketChannel ch, SelectionKey key,
+                                   InetSocketAddress remote, InetSocketAddress local) {
+        ServerSession s = new ServerSession(server, st.sessionId, st.secret, true, 0, st.upSnap, remote, local);
+        s.lock.lock();
+        try {
+            s.install(st);
+            s.attachRegistered(s.newLink(ch, st.upResume, s.linkName(remote)), key);
+        } finally {
+            s.lock.unlock();
+        }
+        return s;
+    }
+
+    private void install(SessionState st) {
+        migrationSeq = st.migrationSeq;
+        migrations = st.migrations + 1;
+        appState = st.appState;
+        upSnap = st.upSnap;
+        in.install(st.upSnap, st.upBytes);
+        inFin = st.upFin;
+        downSnap = st.downSnap;
+        downFinAtSnap = st.downFinAtSnap;
+        downWrite = st.downSnap;
+        if (st.downBytes.length > 0) {
+            out.restartAt(st.downSeen); // scenario 1: send again what the client may not have
+            out.append(st.downBytes, 0, st.downBytes.length);
+            downSkipUntil = st.downSnap;
+        } else if (st.downFinAtSnap && st.downSeen > st.downSnap) {
+            out.restartAt(st.downSnap); // the client has every byte and the FIN
+            outFinQueued = true;
+            outFinSent = true;
+            outFinAcked = true;
+            downSkipUntil = st.downSeen;
+        } else {
+            out.restartAt(st.downSeen); // scenario 2: the application regenerates what the client has
+            downSkipUntil = st.downSeen;
+        }
+        if (st.downFinAtSnap) {
+            outFinQueued = true;
+        }
+        outNext = out.head();
+        ackSent = -1;
+    }
+
+    private String linkName(InetSocketAddress client) {
+        return "session " + hex.substring(0, 8) + " from " + client;
+    }
+
+    @Override
+    public String describe() {
+        return "MTCP session " + hex.substring(0, 8) + " of client " + remote + " on " + server.identity();
+    }
+
+    /** @return the session id */
+    byte[] sessionId() {
+        return sessionId;
+    }
+
+    /** @return the session id in hex */
+    String hex() {
+        return hex;
+    }
+
+    private void transition(State to, String why) {
+        if (state != to) {
+            log.debug("session {}: {} -> {} ({})", hex, state, to, why);
+            state = to;
+            changed.signalAll();
+            wakePump();
+        }
+    }
+
+    /** @return the HELLO_ACK frame for a new session */
+    ByteBuffer helloAck(InetSocketAddress identity, java.util.List<InetSocketAddress> alternates) {
+        int len = Wire.SESSION_ID_SIZE + Wire.SECRET_SIZE + Frames.addressSize(identity) + Frames.addressesSize(alternates);
+        return Frames.frame(Wire.HELLO_ACK, len, b -> {
+            b.put(sessionId);
+            b.put(secret);
+            Frames.putAddress(b, identity);
+            Frames.putAddresses(b, alternates);
+        });
+    }
+
+    /** @return the MIGRATE_ACK frame for a session that just arrived */
+    ByteBuffer migrateAck(InetSocketAddress identity, java.util.List<InetSocketAddress> alternates) {
+        lock.lock();
+        try {
+            long upResume = ackValue();
+            long downResume = out.head();
+            int len = 16 + Frames.addressSize(identity) + Frames.addressesSize(alternates);
+            return Frames.frame(Wire.MIGRATE_ACK, len, b -> {
+                b.putLong(upResume);
+                b.putLong(downResume);
+                Frames.putAddress(b, identity);
+                Frames.putAddresses(b, alternates);
+            });
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Sends a frame the handshake needs, before anything else on the link; loop thread. */
+    void sendFirst(ByteBuffer frame) throws IOException {
+        lock.lock();
+        try {
+            if (!queueControl(link, frame)) {
+                throw new IOException("no room for the handshake answer on " + describe());
+            }
+            flushLocked();
+            if (hasPendingOutput()) {
+                needAttention();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ================================================================== Accepted
+
+    @Override
+    public InetSocketAddress remote() {
+        return remote;
+    }
+
+    @Override
+    public InetSocketAddress local() {
+        return local;
+    }
+
+    @Override
+    public InputStream input() {
+        return input;
+    }
+
+    @Override
+    public OutputStream output() {
+        return output;
+    }
+
+    @Override
+    public void setReadTimeout(int timeoutMillis) {
+        readTimeout = timeoutMillis;
+    }
+
+    @Override
+    public boolean migrated() {
+        return arrivedByMigration;
+    }
+
+    @Override
+    public SocketChannel channel() {
+        lock.lock();
+        try {
+            return link == null ? null : link.channel();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public <T> void setOption(SocketOption<T> name, T value) throws IOException {
+        SocketChannel ch = channel();
+        if (ch != null) {
+            ch.setOption(name, value);
+        }
+    }
+
+    @Override
+    public void exportState(byte[] state) throws IOException {
+        if (state.length > Settings.MAX_STATE_BYTES) {
+            throw new IllegalArgumentException("application state of " + state.length + " bytes exceeds the limit of "
+                    + Settings.MAX_STATE_BYTES + " (mtcp.maxStateBytes) on " + describe());
+        }
+        byte[] copy = state.clone();
+        lock.lock();
+        try {
+            checkMoved();
+            checkOpen();
+            appState = copy;
+            upSnap = in.readOffset();
+            in.trimTo(upSnap);
+            logOverflowed = false;
+            downSnap = downWrite;
+            downFinAtSnap = outFinQueued;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public byte[] importState() throws IOException {
+        lock.lock();
+        try {
+            checkMoved();
+            return appState.clone();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void trigger(InetSocketAddress to) throws IOException {
+        lock.lock();
+        try {
+            checkMoved();
+            checkOpen();
+            if (state == State.FROZEN) {
+                return; // a migration of this session is under way
+            }
+            int len = to == null ? 1 : 1 + Frames.addressSize(to);
+            ByteBuffer frame = Frames.frame(Wire.TRIGGER, len, b -> {
+                b.put((byte) (to == null ? 0 : 1));
+                if (to != null) {
+                    Frames.putAddress(b, to);
+                }
+            });
+            if (!queueControl(link, frame)) {
+                throw new MigrationException("cannot trigger a migration of " + describe() + ": the client is not reading",
+                        Reason.OTHER, true, null);
+            }
+            flushLocked();
+            if (hasPendingOutput()) {
+                needAttention();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+        lock.lock();
+        try {
+            checkWritable();
+            if (downWrite < downSkipUntil) {
+                int skip = (int) Math.min(len, downSkipUntil - downWrite);
+                downWrite += skip; // the client has these bytes from before the migration
+                duplicateBytesDropped += skip;
+                off += skip;
+                len -= skip;
+            }
+            if (len > 0) {
+                writeLocked(b, off, len);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    protected void afterAppend(int n) {
+        downWrite += n;
+    }
+
+    @Override
+    public void shutdownOutput() throws IOException {
+        lock.lock();
+        try {
+            checkMoved();
+            if (!outFinQueued && downWrite < downSkipUntil) {
+                // the client had this FIN before the migration
+                outFinQueued = true;
+                outFinSent = true;
+                outFinAcked = true;
+                return;
+            }
+        } finally {
+            lock.unlock();
+        }
+        super.shutdownOutput();
+    }
+
+    @Override
+    public void close() {
+        super.close();
+    }
+
+    // ================================================================== SessionCore hooks
+
+    @Override
+    protected boolean canSendData() {
+        return state == State.ESTABLISHED;
+    }
+
+    @Override
+    protected boolean canReadLink() {
+        return state == State.ESTABLISHED;
+    }
+
+    @Override
+    protected void checkReadable() throws IOException {
+        checkMoved();
+        super.checkReadable();
+    }
+
+    @Override
+    protected void checkWritable() throws IOException {
+        checkMoved();
+        super.checkWritable();
+        if (clientGone) {
+            throw new SocketException("Connection closed by the client (" + describe() + ")");
+        }
+    }
+
+    @Override
+    protected boolean readMustWait() {
+        return state == State.FROZEN;
+    }
+
+    private void checkMoved() throws ConnectionMigratedException {
+        if (state == State.MOVED) {
+            throw new ConnectionMigratedException(describe() + " migrated" + (movedTo != null ? " to " + movedTo : "")
+                    + "; this copy of the application should stop serving it");
+        }
+    }
+
+    @Override
+    protected boolean lingerOnClose() {
+        return state != State.MOVED;
+    }
+
+    @Override
+    protected void afterApplicationRead(int n) {
+        if (in.readOffset() - in.start() > Settings.READ_LOG_LIMIT) {
+            // too much read since the last export: drop the log; migratable again after the next export
+            in.trimTo(in.readOffset());
+            logOverflowed = true;
+        }
+    }
+
+    @Override
+    protected void onControlFrame(Link l, int type, ByteBuffer payload) throws IOException {
+        Frames.Reader r = new Frames.Reader(payload, Wire.typeName(type) + " on " + l);
+        switch (type) {
+            case Wire.MOVED:
+                r.end();
+                // the client switched to another server: commit, whatever the control connection says
+                commit(null);
+                break;
+            case Wire.ERROR:
+                fail(new ProtocolException("client reported an error on " + describe() + ": " + r.string()));
+                break;
+            default:
+                throw new ProtocolException("unexpected " + Wire.typeName(type) + " frame on " + l);
+        }
+    }
+
+    @Override
+    protected void onLinkLost(Link l, IOException cause) {
+        if (l != link || state == State.FROZEN || state == State.MOVED) {
+            return; // a frozen session learns its fate from the destination
+        }
+        if (inFin) {
+            clientGone = true;
+            changed.signalAll();
+            return;
+        }
+        fail(new SocketException("connection from client " + remote + " lost (" + describe() + ")"
+                + (cause != null ? ": " + cause.getMessage() : ": closed without end of stream")));
+    }
+
+    @Override
+    protected void released() {
+        super.released();
+        if (state != State.MOVED) {
+            transition(State.CLOSED, "released");
+        }
+        server.forget(this);
+    }
+
+    // ================================================================== origin side of a migration
+
+    /**
+     * Answers a STATE_REQUEST: checks the request, freezes the session and packs its state.
+     *
+     * @return the serialized state to send, never {@code null}
+     * @throws MigrationException the reason to reject the request
+     */
+    SessionState freezeAndPack(long clientDownReceived, long seq, byte[] proof, InetSocketAddress destination)
+            throws MigrationException {
+        long start = System.nanoTime();
+        lock.lock();
+        try {
+            if (state == State.FROZEN) {
+                throw new MigrationException(describe() + " is already migrating", Reason.INVALID_STATE, true, null);
+            }
+            if (state != State.ESTABLISHED || closed || failure != null || link == null) {
+                throw new MigrationException(describe() + " cannot migrate in state " + (closed ? "CLOSED" : state),
+                        Reason.INVALID_STATE, state == State.ESTABLISHED && !closed, null);
+            }
+            if (!Proofs.verify(secret, sessionId, seq, proof)) {
+                throw new MigrationException("migration request for " + describe() + " carries a wrong proof",
+                        Reason.NOT_AUTHORIZED, true, null);
+            }
+            if (seq <= migrationSeq) {
+                throw new MigrationException("migration request for " + describe() + " replays sequence " + seq
+                        + " (last " + migrationSeq + ")", Reason.NOT_AUTHORIZED, true, null);
+            }
+            if (logOverflowed) {
+                throw new MigrationException(describe() + " read more than " + Settings.READ_LOG_LIMIT
+                        + " bytes since its last export: the read log overflowed; it can migrate after the next export",
+                        Reason.LOG_OVERFLOW, true, null);
+            }
+            long sentLimit = out.tail() + (outFinSent ? 1 : 0);
+            if (clientDownReceived > sentLimit) {
+                throw new MigrationException("client claims " + clientDownReceived + " bytes of " + describe()
+                        + ", more than were sent (" + sentLimit + ")", Reason.PROTOCOL_ERROR, true, null);
+            }
+            migrationSeq = seq;
+            SessionState st = new SessionState();
+            st.sessionId = sessionId;
+            st.secret = secret;
+            st.migrationSeq = seq;
+            st.migrations = migrations;
+            st.appState = appState;
+            st.upSnap = upSnap;
+            st.upBytes = new byte[(int) (in.end() - upSnap)];
+            in.copyTo(upSnap, in.end(), st.upBytes, 0);
+            st.upFin = inFin;
+            st.upResume = ackValue();
+            long downSeen = Math.max(clientDownReceived, out.head());
+            st.downSnap = downSnap;
+            st.downSeen = downSeen;
+            if (downSeen < downSnap) {
+                st.downBytes = new byte[(int) (downSnap - downSeen)];
+                out.copyTo(downSeen, downSnap, st.downBytes, 0);
+            }
+            st.downFinAtSnap = downFinAtSnap;
+            freeze = new Freeze(destination, start, 0, appState.length, st.upBytes.length, st.downBytes.length);
+            transition(State.FROZEN, "state requested by " + destination);
+            return st;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Starts the freeze deadline; loop thread. */
+    void armFreezeTimer(Runnable onTimeout) {
+        lock.lock();
+        try {
+            if (freeze != null) {
+                freeze.timer = loop.schedule(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(Settings.FREEZE_TIMEOUT_MILLIS),
+                        onTimeout);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The destination installed the session (or the client says it moved): this copy is done. */
+    void commit(InetSocketAddress destination) {
+        Freeze f;
+        lock.lock();
+        try {
+            if (state == State.MOVED || state == State.CLOSED) {
+                return;
+            }
+            f = freeze;
+            freeze = null;
+            if (f != null && f.timer != null) {
+                f.timer.cancel();
+            }
+            movedTo = destination != null ? destination : f != null ? f.destination : null;
+            transition(State.MOVED, "committed to " + movedTo);
+            closeLinkNow(false);
+            released();
+        } finally {
+            lock.unlock();
+        }
+        if (f != null) {
+            server.report(MigrationEvent.Role.ORIGIN, hex, server.identity(), movedTo, null, f.stateBytes, f.upBytes,
+                    f.downBytes, Map.of(MigrationEvent.Phase.ORIGIN_PREPARE_REPLY, f.packNanos > 0 ? f.packNanos : 0L));
+        }
+    }
+
+    /** Records how long packing the reply took. */
+    void packed(long nanos) {
+        lock.lock();
+        try {
+            if (freeze != null) {
+                Freeze f = freeze;
+                freeze = new Freeze(f.destination, f.startNanos, nanos, f.stateBytes, f.upBytes, f.downBytes);
+                freeze.timer = f.timer;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The destination gave up (or the deadline passed): serve on. */
+    void unfreeze(String why) {
+        Freeze f;
+        lock.lock();
+        try {
+            if (state != State.FROZEN) {
+                return;
+            }
+            f = freeze;
+            freeze = null;
+            if (f != null && f.timer != null) {
+                f.timer.cancel();
+            }
+            transition(State.ESTABLISHED, "unfrozen: " + why);
+            if (link == null || isLinkDead()) {
+                fail(new SocketException("connection from client " + remote + " was lost while " + describe() + " was migrating"));
+            } else {
+                try {
+                    flushLocked();
+                } catch (IOException e) {
+                    fail(e);
+                }
+                needAttention();
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (f != null) {
+            server.report(MigrationEvent.Role.ORIGIN, hex, server.identity(), f.destination,
+                    new MigrationException("migration of " + describe() + " to " + f.destination + " did not commit: " + why
+                            + "; the session goes on here", Reason.OTHER, true, null),
+                    f.stateBytes, f.upBytes, f.downBytes, Map.of());
+        }
+    }
+
+    private boolean isLinkDead() {
+        return link.isDead();
+    }
+
+    /** @return whether the session can be asked to migrate now (for drains) */
+    boolean migratable() {
+        lock.lock();
+        try {
+            return state == State.ESTABLISHED && !closed && failure == null;
+        } finally {
+            lock.unlock();
+        }
+    }
+}

@@ -1,0 +1,363 @@
+package org.mtcp.internal.buffer;
+
+import org.mtcp.internal.wire.FrameParser;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+
+/**
+ * The bytes of one incoming stream that the library holds: on a server the read log (from the last
+ * snapshot to the application's read position) and the unread data; on a client just the unread data.
+ *
+ * <p>The network reads straight into pooled chunks, frame headers and all, and the frames are parsed
+ * in place: the payload of each DATA frame stays where it landed and is recorded as a segment, so a
+ * received byte is copied once, into the application's array, as with a plain socket. Segments are
+ * kept in parallel primitive arrays (no object per frame). A chunk is given back once no segment
+ * refers to it; a buffer with no segments holds no chunk at all.
+ *
+ * <p>Offsets: {@code start <= read <= end}. {@code [start, read)} is the log, {@code [read, end)} the
+ * unread data. Not thread-safe: the owning session's lock guards it.
+ */
+public final class ReceiveBuffer {
+    private static final int MIN_TAIL_ROOM = 512;
+    private static final int MAX_READ_BUFFERS = 5;
+
+    private final ChunkPool pool;
+    private final int chunkSize;
+
+    private ByteBuffer[] ring = new ByteBuffer[8];
+    private int first;
+    private int count;
+    /** Sequence number of the first chunk held. */
+    private long firstSeq;
+    /** Where the next network byte lands in the last chunk. */
+    private int writePos;
+
+    private long[] segChunk = new long[16];
+    private int[] segPos = new int[16];
+    private int[] segLen = new int[16];
+    private int segFirst;
+    private int segCount;
+
+    private long start;
+    private long read;
+    private long end;
+    /** Segment (counted from the first) and offset inside it where {@link #read} is. */
+    private int readSeg;
+    private int readIn;
+
+    /** Chunk being parsed, so payload handed back by the parser can be located. */
+    private long parsingSeq = -1;
+    private final ByteBuffer[] readBuffers = new ByteBuffer[MAX_READ_BUFFERS];
+
+    /**
+     * @param pool  where chunks come from
+     * @param start stream offset of the first byte this buffer will hold
+     */
+    public ReceiveBuffer(ChunkPool pool, long start) {
+        this.pool = pool;
+        this.chunkSize = pool.chunkSize();
+        this.start = start;
+        this.read = start;
+        this.end = start;
+    }
+
+    /** @return offset of the first byte held (start of the log) */
+    public long start() {
+        return start;
+    }
+
+    /** @return offset of the next byte the application reads */
+    public long readOffset() {
+        return read;
+    }
+
+    /** @return offset after the last byte held */
+    public long end() {
+        return end;
+    }
+
+    /** @return unread bytes */
+    public long available() {
+        return end - read;
+    }
+
+    /** @return chunks held (for memory accounting) */
+    public int chunks() {
+        return count;
+    }
+
+    /** Moves an empty buffer to a new start offset. */
+    public void restartAt(long offset) {
+        if (end != start) {
+            throw new IllegalStateException("restart of a receive buffer holding " + (end - start) + " bytes");
+        }
+        start = read = end = offset;
+        releaseUnused();
+    }
+
+    /**
+     * Prepares buffers for one scattering network read of up to about {@code maxBytes}: the free end
+     * of the last chunk, then fresh chunks.
+     *
+     * @return buffers to read into (positions and limits set), valid until {@link #afterRead}
+     */
+    public ByteBuffer[] prepareRead(int maxBytes) {
+        int n = 0;
+        int room = 0;
+        tailOffered = count > 0 && chunkSize - writePos >= MIN_TAIL_ROOM;
+        if (tailOffered) {
+            readBuffers[n++] = chunk(count - 1).clear().position(writePos);
+            room += chunkSize - writePos;
+        }
+        firstNewIndex = count;
+        while ((room < maxBytes || n == 0) && n < MAX_READ_BUFFERS) {
+            addChunk();
+            readBuffers[n++] = chunk(count - 1).clear();
+            room += chunkSize;
+        }
+        return n == MAX_READ_BUFFERS ? readBuffers : Arrays.copyOf(readBuffers, n);
+    }
+
+    /**
+     * Parses what one network read put into the prepared buffers and gives back chunks it did not use.
+     *
+     * @param bytes   bytes the read returned (0 or more)
+     * @param parser  the connection's frame parser
+     * @param handler receives the frames; DATA payload it wants kept goes to {@link #keep}
+     */
+    public void afterRead(long bytes, FrameParser parser, FrameParser.Handler handler) throws IOException {
+        long left = bytes;
+        int lastUsed = firstNewIndex - 1;
+        try {
+            int index = tailOffered ? firstNewIndex - 1 : firstNewIndex;
+            while (left > 0) {
+                int from = index < firstNewIndex ? writePos : 0;
+                int n = (int) Math.min(chunkSize - from, left);
+                parsingSeq = firstSeq + index;
+                writePos = from + n;
+                lastUsed = index;
+                parser.parse(chunk(index), from, from + n, handler);
+                left -= n;
+                index++;
+            }
+        } finally {
+            parsingSeq = -1;
+            while (count - 1 > lastUsed) {
+                count--;
+                int slot = (first + count) % ring.length;
+                pool.give(ring[slot]);
+                ring[slot] = null;
+            }
+            releaseUnused();
+        }
+    }
+
+    /** Whether the last prepared read offered the free end of the last chunk. */
+    private boolean tailOffered;
+    /** Index of the first chunk added by the last prepared read. */
+    private int firstNewIndex;
+
+    /**
+     * Keeps DATA payload the parser is handing over, as the next bytes of the stream. Only valid from
+     * within the handler during {@link #afterRead}.
+     */
+    public void keep(ByteBuffer buf, int pos, int len) {
+        if (len == 0) {
+            return;
+        }
+        if (parsingSeq < 0 || buf != chunk((int) (parsingSeq - firstSeq))) {
+            throw new IllegalStateException("keep() outside of afterRead()");
+        }
+        addSegment(parsingSeq, pos, len);
+        end += len;
+    }
+
+    /**
+     * Copies unread bytes to {@code dst} and advances the read offset.
+     *
+     * @return bytes copied
+     */
+    public int read(byte[] dst, int off, int len) {
+        int done = 0;
+        while (done < len && read < end) {
+            int s = (segFirst + readSeg) % segChunk.length;
+            int n = Math.min(len - done, segLen[s] - readIn);
+            chunkBySeq(segChunk[s]).get(segPos[s] + readIn, dst, off + done, n);
+            done += n;
+            readIn += n;
+            read += n;
+            if (readIn == segLen[s]) {
+                readSeg++;
+                readIn = 0;
+            }
+        }
+        return done;
+    }
+
+    /** Forgets every byte below {@code offset}, which may not pass the read offset (the log is trimmed). */
+    public void trimTo(long offset) {
+        if (offset <= start) {
+            return;
+        }
+        if (offset > read) {
+            throw new IllegalArgumentException("trim to " + offset + " beyond the read offset " + read);
+        }
+        long drop = offset - start;
+        while (drop > 0) {
+            int s = segFirst;
+            if (segLen[s] <= drop) {
+                drop -= segLen[s];
+                segFirst = (segFirst + 1) % segChunk.length;
+                segCount--;
+                readSeg--;
+            } else {
+                segPos[s] += (int) drop;
+                segLen[s] -= (int) drop;
+                if (readSeg == 0) {
+                    readIn -= (int) drop;
+                }
+                drop = 0;
+            }
+        }
+        start = offset;
+        releaseUnused();
+    }
+
+    /** Copies {@code [from, to)} (within {@code [start, end)}) into {@code dst} at {@code off}. */
+    public void copyTo(long from, long to, byte[] dst, int off) {
+        if (from < start || to > end || from > to) {
+            throw new IllegalArgumentException("range [" + from + ", " + to + ") outside [" + start + ", " + end + ")");
+        }
+        long o = start;
+        for (int i = 0; i < segCount && o < to; i++) {
+            int s = (segFirst + i) % segChunk.length;
+            long segEnd = o + segLen[s];
+            if (segEnd > from) {
+                long a = Math.max(o, from);
+                long b = Math.min(segEnd, to);
+                chunkBySeq(segChunk[s]).get(segPos[s] + (int) (a - o), dst, off + (int) (a - from), (int) (b - a));
+            }
+            o = segEnd;
+        }
+    }
+
+    /**
+     * Fills an empty buffer with bytes that arrived by migration: {@code data} becomes the stream from
+     * {@code offset}, all of it unread.
+     */
+    public void install(long offset, byte[] data) {
+        if (end != start) {
+            throw new IllegalStateException("install into a receive buffer holding " + (end - start) + " bytes");
+        }
+        releaseAll();
+        start = read = end = offset;
+        int done = 0;
+        while (done < data.length) {
+            addChunk();
+            ByteBuffer c = chunk(count - 1);
+            int n = Math.min(chunkSize, data.length - done);
+            c.put(0, data, done, n);
+            addSegment(firstSeq + count - 1, 0, n);
+            done += n;
+            writePos = n;
+            end += n;
+        }
+    }
+
+    /** Gives back every chunk and forgets every byte. */
+    public void releaseAll() {
+        while (count > 0) {
+            pool.give(ring[first]);
+            ring[first] = null;
+            first = (first + 1) % ring.length;
+            firstSeq++;
+            count--;
+        }
+        first = 0;
+        segFirst = 0;
+        segCount = 0;
+        readSeg = 0;
+        readIn = 0;
+        start = read = end;
+        writePos = 0;
+    }
+
+    private void releaseUnused() {
+        if (segCount == 0) {
+            while (count > 0) {
+                pool.give(ring[first]);
+                ring[first] = null;
+                first = (first + 1) % ring.length;
+                firstSeq++;
+                count--;
+            }
+            first = 0;
+            writePos = 0;
+            readSeg = 0;
+            readIn = 0;
+            return;
+        }
+        long needed = segChunk[segFirst];
+        while (count > 1 && firstSeq < needed) {
+            pool.give(ring[first]);
+            ring[first] = null;
+            first = (first + 1) % ring.length;
+            firstSeq++;
+            count--;
+        }
+    }
+
+    private void addSegment(long seq, int pos, int len) {
+        if (segCount > 0) {
+            int last = (segFirst + segCount - 1) % segChunk.length;
+            if (segChunk[last] == seq && segPos[last] + segLen[last] == pos) {
+                segLen[last] += len;
+                return;
+            }
+        }
+        if (segCount == segChunk.length) {
+            int n = segChunk.length * 2;
+            long[] c = new long[n];
+            int[] p = new int[n];
+            int[] l = new int[n];
+            for (int i = 0; i < segCount; i++) {
+                int s = (segFirst + i) % segChunk.length;
+                c[i] = segChunk[s];
+                p[i] = segPos[s];
+                l[i] = segLen[s];
+            }
+            segChunk = c;
+            segPos = p;
+            segLen = l;
+            segFirst = 0;
+        }
+        int slot = (segFirst + segCount) % segChunk.length;
+        segChunk[slot] = seq;
+        segPos[slot] = pos;
+        segLen[slot] = len;
+        segCount++;
+    }
+
+    private ByteBuffer chunk(int i) {
+        return ring[(first + i) % ring.length];
+    }
+
+    private ByteBuffer chunkBySeq(long seq) {
+        return chunk((int) (seq - firstSeq));
+    }
+
+    private void addChunk() {
+        if (count == ring.length) {
+            ByteBuffer[] bigger = new ByteBuffer[ring.length * 2];
+            for (int i = 0; i < count; i++) {
+                bigger[i] = chunk(i);
+            }
+            ring = bigger;
+            first = 0;
+        }
+        ring[(first + count) % ring.length] = pool.take();
+        count++;
+    }
+}

@@ -1,0 +1,142 @@
+package org.mtcp.internal.session;
+
+import org.mtcp.internal.io.ChannelWaiter;
+import org.mtcp.internal.io.EventLoop;
+import org.mtcp.internal.io.IoHandler;
+import org.mtcp.internal.wire.FrameParser;
+import org.mtcp.internal.wire.Wire;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.CancelledKeyException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One TCP connection carrying a session's frames. A session has one current link; a migration
+ * replaces it. Every field is guarded by the owning session's lock.
+ */
+public final class Link implements FrameParser.Handler, IoHandler {
+    private static final int CONTROL_OUT_SIZE = 2048;
+
+    final SessionCore session;
+    final SocketChannel channel;
+    final String name;
+    final FrameParser parser;
+    /** Stream offset of the next DATA byte to arrive on this link. */
+    long inOffset;
+    /** Pending control frames, in write mode. */
+    final ByteBuffer controlOut;
+    /** The header of the DATA frame being written, in read mode. */
+    final ByteBuffer dataHeader;
+    /** A DATA frame is partly written; control frames must wait until it ends. */
+    boolean inFrame;
+    /** Stream offset where the DATA frame being written ends. */
+    long frameEnd;
+    /** The I/O loop's key, once registered. */
+    SelectionKey key;
+    /** Interest set last given to {@link #key}. */
+    int interest;
+    /** No more reads or writes: closed, failed, or replaced. */
+    boolean dead;
+    /** Application threads' waiters that have this channel registered. */
+    final List<ChannelWaiter> waiters = new ArrayList<>(1);
+
+    Link(SessionCore session, SocketChannel channel, long inOffset, String name) {
+        this.session = session;
+        this.channel = channel;
+        this.inOffset = inOffset;
+        this.name = name;
+        this.parser = new FrameParser(name, true, Wire.MAX_CONTROL_PAYLOAD_ON_DATA);
+        ByteBuffer both = ByteBuffer.allocateDirect(CONTROL_OUT_SIZE + 16);
+        this.controlOut = both.slice(0, CONTROL_OUT_SIZE);
+        this.dataHeader = both.slice(CONTROL_OUT_SIZE, 16).flip();
+    }
+
+    /** @return whether the link is closed, failed or replaced */
+    public boolean isDead() {
+        return dead;
+    }
+
+    /** @return the channel */
+    public SocketChannel channel() {
+        return channel;
+    }
+
+    @Override
+    public void onData(ByteBuffer buf, int pos, int length) throws IOException {
+        session.onData(this, buf, pos, length);
+    }
+
+    @Override
+    public void onFrame(int type, ByteBuffer payload) throws IOException {
+        session.onFrame(this, type, payload);
+    }
+
+    @Override
+    public void ready(SelectionKey k) {
+        session.loopReady(this, k);
+    }
+
+    /** Sets the loop's interest; session lock held. */
+    void setInterest(int ops, EventLoop loop) {
+        if (key == null || interest == ops || dead) {
+            return;
+        }
+        interest = ops;
+        try {
+            key.interestOps(ops);
+        } catch (CancelledKeyException e) {
+            return;
+        }
+        if (ops != 0 && !loop.inLoop()) {
+            loop.wakeup();
+        }
+    }
+
+    /**
+     * Closes the connection; session lock held. The loop closes the channel so that its own key is
+     * flushed at once and the descriptor released.
+     *
+     * @param graceful send the peer an orderly end of TCP stream first
+     */
+    void close(boolean graceful, EventLoop loop) {
+        if (dead && !channel.isOpen()) {
+            return;
+        }
+        dead = true;
+        for (ChannelWaiter w : waiters) {
+            w.wakeup();
+        }
+        if (graceful) {
+            try {
+                channel.shutdownOutput();
+            } catch (IOException ignored) {
+                // the peer is gone already
+            }
+        }
+        List<ChannelWaiter> toForget = new ArrayList<>(waiters);
+        waiters.clear();
+        SelectionKey k = key;
+        loop.execute(() -> {
+            if (k != null) {
+                k.cancel();
+            }
+            for (ChannelWaiter w : toForget) {
+                w.forget(channel);
+            }
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // closing is all we wanted
+            }
+        });
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+}

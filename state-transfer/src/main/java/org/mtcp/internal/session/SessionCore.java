@@ -1,0 +1,914 @@
+package org.mtcp.internal.session;
+
+import org.mtcp.internal.buffer.ChunkPool;
+import org.mtcp.internal.buffer.ReceiveBuffer;
+import org.mtcp.internal.buffer.SendBuffer;
+import org.mtcp.internal.io.ChannelWaiter;
+import org.mtcp.internal.io.EventLoop;
+import org.mtcp.internal.wire.Frames;
+import org.mtcp.internal.wire.ProtocolException;
+import org.mtcp.internal.wire.Wire;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The stream engine both ends share: two byte streams addressed by offsets that survive migrations,
+ * carried as frames over the current {@link Link}; the outgoing bytes kept until acknowledged, the
+ * incoming bytes kept until read (and, on a server, until the next snapshot).
+ *
+ * <p><b>Who does the I/O.</b> An application thread blocked in {@link #read} or {@link #write}
+ * becomes the session's <i>pump</i>: it reads and writes the channel itself and waits for it with its
+ * own {@link ChannelWaiter}, so data reaches it without a thread hand-off. When no application thread
+ * is pumping, the session's {@link EventLoop} does (acknowledgements keep flowing, pending output
+ * drains): the loop's interest is switched off while an application thread pumps and switched back
+ * on by the loop's tick shortly after the application stops, which costs no wake-up on the data path.
+ *
+ * <p><b>Locking.</b> One {@link #lock} guards every field of the session and its link, and every
+ * channel operation (all of them non-blocking). It is never held while waiting: pumps wait outside
+ * it, other threads wait on {@link #changed}. Subclasses follow the same rule.
+ */
+public abstract class SessionCore implements EventLoop.Attention {
+    /** Max bytes read from the network in one call. */
+    private static final int MAX_READ = 64 * 1024;
+    /** Delay before a lone acknowledgement is sent (data going the other way carries it sooner). */
+    private static final long ACK_DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(Long.getLong("mtcp.ackDelayMillis", 10));
+    /** How long after an application thread stops pumping the loop takes over. */
+    private static final long LOOP_TAKEOVER_NANOS = TimeUnit.MILLISECONDS.toNanos(Long.getLong("mtcp.takeoverMillis", 5));
+    /** A pump waits at most this long in one go, then looks at the session again. */
+    private static final long MAX_WAIT_SLICE_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** How long the loop keeps ticking a session whose application thread is blocked pumping. */
+    private static final long PUMP_ATTENTION_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** A closed session waits at most this long for the peer to acknowledge everything. */
+    private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(Long.getLong("mtcp.lingerSeconds", 30));
+
+    /** Guards the whole session. */
+    protected final ReentrantLock lock = new ReentrantLock();
+    /** Signalled on any change a waiting thread may care about. */
+    protected final Condition changed = lock.newCondition();
+    /** The loop that pumps this session when no application thread does. */
+    protected final EventLoop loop;
+    /** Outgoing bytes, acknowledged below its head; guarded by {@link #lock}. */
+    protected final SendBuffer out;
+    /** Incoming bytes; guarded by {@link #lock}. */
+    protected final ReceiveBuffer in;
+    /** Most unacknowledged outgoing bytes; writers block beyond it. */
+    protected final int sendWindow;
+    /** Most unread incoming bytes; the network is not read beyond it. */
+    protected final int receiveWindow;
+
+    // ---- all guarded by lock ----
+    /** The current connection, or {@code null}. */
+    protected Link link;
+    /** Next outgoing offset to transmit on the current link. */
+    protected long outNext;
+    /** The application ended its stream (shutdownOutput or close): a FIN follows the last byte. */
+    protected boolean outFinQueued;
+    /** The FIN went out on the current link. */
+    protected boolean outFinSent;
+    /** The peer acknowledged the FIN. */
+    protected boolean outFinAcked;
+    /** The peer's FIN arrived: the incoming stream ends at {@code in.end()}. */
+    protected boolean inFin;
+    /** The application will not read any more. */
+    protected boolean inShutdown;
+    /** Last acknowledgement sent (offset), or -1 to force one. */
+    protected long ackSent = -1;
+    /** When the oldest unacknowledged incoming byte arrived, 0 for none. */
+    private long ackDueSince;
+    /** Application thread doing this session's network I/O, or {@code null}. */
+    private Thread pumpThread;
+    private ChannelWaiter pumpWaiter;
+    /** When an application thread last stopped pumping. */
+    private long lastPumpEnd;
+    /** When the current pump started. */
+    private long pumpStart;
+    /** Whether the loop is ticking this session. */
+    private boolean attended;
+    /** Fatal error: every later call of the application fails with it. */
+    protected IOException failure;
+    /** The application closed the socket. */
+    protected boolean closed;
+    /** When the application closed it, for the linger deadline. */
+    private long closedAt;
+    /** Reused array for gathering writes. */
+    private final ByteBuffer[] iov = new ByteBuffer[24];
+    /** Bytes received that were duplicates of bytes already held (after migrations). */
+    protected long duplicateBytesDropped;
+
+    /**
+     * @param loop          the session's I/O loop
+     * @param outStart      stream offset of the first outgoing byte
+     * @param inStart       stream offset of the first incoming byte
+     * @param sendWindow    most unacknowledged outgoing bytes
+     * @param receiveWindow most unread incoming bytes
+     */
+    protected SessionCore(EventLoop loop, long outStart, long inStart, int sendWindow, int receiveWindow) {
+        this.loop = loop;
+        this.out = new SendBuffer(ChunkPool.shared(), outStart);
+        this.in = new ReceiveBuffer(ChunkPool.shared(), inStart);
+        this.outNext = outStart;
+        this.sendWindow = sendWindow;
+        this.receiveWindow = receiveWindow;
+    }
+
+    /** @return a short description for messages: which session, which connection */
+    public abstract String describe();
+
+    // ================================================================== hooks for the two ends
+
+    /** @return whether DATA may be sent now (false while a migration is being prepared) */
+    protected abstract boolean canSendData();
+
+    /** @return whether the link may be read now (false while the session is frozen for a transfer) */
+    protected abstract boolean canReadLink();
+
+    /** A frame other than DATA, ACK and FIN arrived; session lock held. */
+    protected abstract void onControlFrame(Link l, int type, ByteBuffer payload) throws IOException;
+
+    /** The link's peer closed or reset the connection; session lock held. */
+    protected abstract void onLinkLost(Link l, IOException cause);
+
+    /** New bytes arrived from the network; session lock held. */
+    protected void onDataArrived(int bytes, long nowNanos) {
+    }
+
+    /** The application read {@code n} bytes; session lock held. */
+    protected void afterApplicationRead(int n) {
+    }
+
+    /** Throws if the application may not read now; session lock held. */
+    protected void checkReadable() throws IOException {
+        checkOpen();
+    }
+
+    /** Throws if the application may not write now; session lock held. */
+    protected void checkWritable() throws IOException {
+        checkOpen();
+        if (outFinQueued) {
+            throw new SocketException("Socket output is shutdown (" + describe() + ")");
+        }
+    }
+
+    /** @return whether an application read must wait for something other than data (a transfer) */
+    protected boolean readMustWait() {
+        return false;
+    }
+
+    /** Called on every tick while attended; session lock held. @return whether to keep ticking */
+    protected boolean onTick(long nowNanos) {
+        return false;
+    }
+
+    // ================================================================== application side
+
+    /**
+     * Reads like {@code InputStream.read}: blocks until at least one byte, end of stream, or the
+     * timeout.
+     *
+     * @param timeoutMillis 0 for none
+     */
+    public int read(byte[] b, int off, int len, int timeoutMillis) throws IOException {
+        if (len == 0) {
+            return 0;
+        }
+        long deadline = timeoutMillis > 0 ? System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis) : Long.MAX_VALUE;
+        lock.lock();
+        try {
+            while (true) {
+                checkReadable();
+                if (inShutdown) {
+                    return -1;
+                }
+                if (in.available() > 0) {
+                    boolean wasFull = in.available() >= receiveWindow;
+                    int n = in.read(b, off, len);
+                    afterApplicationRead(n);
+                    if (wasFull && pumpThread == null) {
+                        needAttention(); // the network was left unread for lack of room
+                    }
+                    return n;
+                }
+                if (inFin) {
+                    return -1;
+                }
+                if (deadline != Long.MAX_VALUE && deadline - System.nanoTime() <= 0) {
+                    throw new SocketTimeoutException("Read timed out (" + describe() + ")");
+                }
+                if (readMustWait()) {
+                    awaitChange(deadline);
+                } else {
+                    pump(SelectionKey.OP_READ, deadline);
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** @return bytes readable without blocking */
+    public int available() throws IOException {
+        lock.lock();
+        try {
+            checkOpen();
+            return (int) Math.min(Integer.MAX_VALUE, in.available());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Writes every byte, blocking while the window is full. */
+    public void write(byte[] b, int off, int len) throws IOException {
+        lock.lock();
+        try {
+            writeLocked(b, off, len);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** {@link #write} with the lock held. */
+    protected void writeLocked(byte[] b, int off, int len) throws IOException {
+        while (len > 0) {
+            checkWritable();
+            long room = sendWindow - out.size();
+            if (room <= 0) {
+                pump(SelectionKey.OP_READ, Long.MAX_VALUE);
+                continue;
+            }
+            int n = (int) Math.min(room, len);
+            out.append(b, off, n);
+            afterAppend(n);
+            off += n;
+            len -= n;
+            flushLocked();
+        }
+        if (hasPendingOutput() && pumpThread == null) {
+            needAttention();
+        }
+    }
+
+    /** Called after application bytes were appended to {@link #out}; session lock held. */
+    protected void afterAppend(int n) {
+    }
+
+    /** Ends the outgoing stream (a FIN follows the last byte). */
+    public void shutdownOutput() throws IOException {
+        lock.lock();
+        try {
+            checkOpen();
+            if (!outFinQueued) {
+                outFinQueued = true;
+                flushLocked();
+                if (hasPendingOutput()) {
+                    needAttention();
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The application will read no more; later reads return end of stream. */
+    public void shutdownInput() throws IOException {
+        lock.lock();
+        try {
+            checkOpen();
+            inShutdown = true;
+            in.releaseAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Closes the session: threads blocked in it fail, the outgoing stream ends with a FIN, and the
+     * loop keeps the connection until the peer has acknowledged everything (bounded by a linger
+     * time), so that nothing written before close is lost.
+     */
+    public void close() {
+        lock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            closedAt = System.nanoTime();
+            changed.signalAll();
+            wakePump();
+            if (failure != null || link == null || link.dead || !lingerOnClose()) {
+                closeLinkNow(false);
+                released();
+                return;
+            }
+            outFinQueued = true;
+            in.releaseAll();
+            flushLocked();
+            if (outFinAcked) {
+                closeLinkNow(true);
+                released();
+            } else {
+                needAttention();
+            }
+        } catch (IOException e) {
+            closeLinkNow(false);
+            released();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** @return whether close waits for the peer's acknowledgements (false when the session moved away) */
+    protected boolean lingerOnClose() {
+        return true;
+    }
+
+    /** The session is gone for good; session lock held. Subclasses unregister it. */
+    protected void released() {
+        out.releaseAll();
+        in.releaseAll();
+    }
+
+    /** @throws IOException when the session failed or was closed */
+    protected final void checkOpen() throws IOException {
+        if (closed) {
+            throw new SocketException("Socket closed (" + describe() + ")");
+        }
+        if (failure != null) {
+            IOException e = failure instanceof SocketException ? new SocketException(failure.getMessage())
+                    : new IOException(failure.getMessage());
+            e.initCause(failure);
+            throw e;
+        }
+    }
+
+    /** Waits on {@link #changed} until signalled or the deadline; session lock held. */
+    protected final void awaitChange(long deadlineNanos) throws IOException {
+        long slice = Math.min(MAX_WAIT_SLICE_NANOS,
+                deadlineNanos == Long.MAX_VALUE ? MAX_WAIT_SLICE_NANOS : deadlineNanos - System.nanoTime());
+        if (slice <= 0) {
+            return;
+        }
+        try {
+            changed.awaitNanos(slice);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while waiting on " + describe());
+        }
+    }
+
+    /**
+     * Makes progress on the network for a blocked application thread: reads or flushes what can be
+     * done now, else waits for the channel (as the pump) or for the pump (as another thread). Returns
+     * after some progress, a wake-up or a time slice; the caller re-checks its condition. Session lock
+     * held on entry and on return.
+     */
+    protected final void pump(int ops, long deadlineNanos) throws IOException {
+        Link l = link;
+        Thread me = Thread.currentThread();
+        if (l == null || l.dead || !canReadLink() || (pumpThread != null && pumpThread != me)) {
+            awaitChange(deadlineNanos);
+            return;
+        }
+        if (hasPendingOutput()) {
+            flushLocked();
+        }
+        if ((ops & SelectionKey.OP_READ) != 0 && readLink(l) != 0) {
+            return;
+        }
+        if (link != l || l.dead) {
+            return;
+        }
+        int waitOps = ops;
+        if (hasPendingOutput()) {
+            waitOps |= SelectionKey.OP_WRITE;
+        }
+        if ((in.available() >= receiveWindow)) {
+            waitOps &= ~SelectionKey.OP_READ;
+        }
+        if (waitOps == 0) {
+            awaitChange(deadlineNanos);
+            return;
+        }
+        ChannelWaiter waiter = ChannelWaiter.current();
+        if (!l.waiters.contains(waiter)) {
+            l.waiters.add(waiter);
+        }
+        pumpThread = me;
+        pumpWaiter = waiter;
+        l.setInterest(0, loop);
+        long now = System.nanoTime();
+        pumpStart = now;
+        long until = deadlineNanos == Long.MAX_VALUE || deadlineNanos - now > MAX_WAIT_SLICE_NANOS
+                ? now + MAX_WAIT_SLICE_NANOS : deadlineNanos;
+        int ready = 0;
+        lock.unlock();
+        try {
+            ready = waiter.await(l.channel, waitOps, until);
+        } finally {
+            lock.lock();
+            pumpThread = null;
+            pumpWaiter = null;
+            lastPumpEnd = System.nanoTime();
+            changed.signalAll();
+        }
+        if (link != l || l.dead) {
+            return;
+        }
+        if ((ready & SelectionKey.OP_WRITE) != 0) {
+            flushLocked();
+        }
+        if ((ready & SelectionKey.OP_READ) != 0) {
+            readLink(l);
+        }
+        if (!attended) {
+            needAttention(); // the loop takes over once this thread stops pumping
+        }
+    }
+
+    /** Wakes the pump so it looks at the session again (link replaced, frozen, closed). */
+    protected final void wakePump() {
+        if (pumpWaiter != null) {
+            pumpWaiter.wakeup();
+        }
+    }
+
+    // ================================================================== network side
+
+    /**
+     * Reads what the link has (non-blocking) and processes the frames; session lock held.
+     *
+     * @return bytes read, 0 when none, -1 when the link ended
+     */
+    protected final int readLink(Link l) throws IOException {
+        if (l.dead || !canReadLink()) {
+            return 0;
+        }
+        long room = inShutdown || closed ? MAX_READ : receiveWindow - in.available();
+        if (room <= 0) {
+            return 0;
+        }
+        ByteBuffer[] bufs = in.prepareRead((int) Math.min(room, MAX_READ));
+        long n;
+        try {
+            n = l.channel.read(bufs);
+        } catch (IOException e) {
+            in.afterRead(0, l.parser, l);
+            linkLost(l, e);
+            return -1;
+        }
+        if (n < 0) {
+            in.afterRead(0, l.parser, l);
+            linkLost(l, null);
+            return -1;
+        }
+        long before = in.end();
+        try {
+            in.afterRead(n, l.parser, l);
+        } catch (ProtocolException e) {
+            protocolError(l, e);
+            return -1;
+        }
+        if (inShutdown || closed) {
+            in.trimTo(in.readOffset());
+            in.releaseAll();
+        }
+        int arrived = (int) (in.end() - before);
+        if (n > 0) {
+            afterNetworkRead(arrived);
+        }
+        return (int) n;
+    }
+
+    private void afterNetworkRead(int arrived) throws IOException {
+        long now = System.nanoTime();
+        if (arrived > 0) {
+            changed.signalAll();
+            onDataArrived(arrived, now);
+        }
+        long unacked = ackValue() - Math.max(ackSent, 0);
+        if (unacked >= receiveWindow / 4) {
+            ackDueSince = 0;
+            queueAck(link);
+            flushLocked();
+        } else if (unacked > 0 && ackDueSince == 0) {
+            ackDueSince = now;
+            needAttention();
+        }
+    }
+
+    /** @return the acknowledgement to send: every incoming byte held, plus one for a FIN */
+    protected final long ackValue() {
+        return in.end() + (inFin ? 1 : 0);
+    }
+
+    private void linkLost(Link l, IOException cause) {
+        l.close(false, loop);
+        changed.signalAll();
+        onLinkLost(l, cause);
+    }
+
+    /** A peer broke the protocol: tell it, drop the link, fail the session. */
+    protected void protocolError(Link l, ProtocolException e) {
+        sendError(l, e.getMessage());
+        l.close(true, loop);
+        fail(e);
+    }
+
+    /** Sends an ERROR frame, best effort; session lock held. */
+    protected final void sendError(Link l, String message) {
+        int len = Frames.stringSize(message);
+        if (l.dead || l.inFrame || l.controlOut.remaining() < Wire.HEADER_SIZE + len) {
+            return;
+        }
+        Frames.frameHeader(l.controlOut, Wire.ERROR, len);
+        Frames.putString(l.controlOut, message);
+        try {
+            flushLocked();
+        } catch (IOException ignored) {
+            // the link is going away anyway
+        }
+    }
+
+    /** Fails the session: every application call from now on throws {@code e}. */
+    protected final void fail(IOException e) {
+        if (failure == null) {
+            failure = e;
+        }
+        closeLinkNow(false);
+        changed.signalAll();
+        wakePump();
+    }
+
+    /** Closes the current link at once; session lock held. */
+    protected final void closeLinkNow(boolean graceful) {
+        if (link != null) {
+            link.close(graceful, loop);
+        }
+    }
+
+    void onData(Link l, ByteBuffer buf, int pos, int len) throws IOException {
+        long at = l.inOffset;
+        l.inOffset += len;
+        long expected = in.end();
+        if (inFin && at + len > expected) {
+            throw new ProtocolException("DATA after FIN on " + l.name);
+        }
+        if (at + len <= expected) {
+            duplicateBytesDropped += len;
+            return;
+        }
+        if (at > expected) {
+            throw new ProtocolException("DATA at offset " + at + " on " + l.name + " leaves a gap after " + expected);
+        }
+        int skip = (int) (expected - at);
+        duplicateBytesDropped += skip;
+        in.keep(buf, pos + skip, len - skip);
+    }
+
+    void onFrame(Link l, int type, ByteBuffer payload) throws IOException {
+        Frames.Reader r = new Frames.Reader(payload, Wire.typeName(type) + " on " + l.name);
+        switch (type) {
+            case Wire.ACK: {
+                long ack = r.offset();
+                r.end();
+                onAck(l, ack);
+                break;
+            }
+            case Wire.FIN: {
+                long at = r.offset();
+                r.end();
+                if (inFin || at < in.end()) {
+                    break; // a FIN we already have, sent again after a migration
+                }
+                if (at > in.end()) {
+                    throw new ProtocolException("FIN at " + at + " on " + l.name + " but the stream has " + in.end() + " bytes");
+                }
+                inFin = true;
+                changed.signalAll();
+                queueAck(l);
+                break;
+            }
+            default:
+                onControlFrame(l, type, payload);
+        }
+    }
+
+    private void onAck(Link l, long ack) throws ProtocolException {
+        long limit = out.tail() + (outFinSent || outFinAcked ? 1 : 0);
+        if (ack > limit) {
+            throw new ProtocolException("ACK of offset " + ack + " on " + l.name + " beyond what was sent (" + limit + ")");
+        }
+        if (ack > out.head()) {
+            out.trimTo(Math.min(ack, out.tail()));
+            if (outNext < out.head()) {
+                outNext = out.head();
+            }
+            changed.signalAll();
+        }
+        if (outFinQueued && ack == out.tail() + 1 && !outFinAcked) {
+            outFinAcked = true;
+            changed.signalAll();
+        }
+    }
+
+    /** Puts an ACK of everything held into the link's control output; session lock held. */
+    protected final void queueAck(Link l) {
+        if (l == null || l.dead) {
+            return;
+        }
+        long value = ackValue();
+        if (value == ackSent || l.controlOut.remaining() < Wire.HEADER_SIZE + 8) {
+            return;
+        }
+        Frames.frameHeader(l.controlOut, Wire.ACK, 8);
+        l.controlOut.putLong(value);
+        ackSent = value;
+        ackDueSince = 0;
+    }
+
+    /**
+     * Queues a control frame on the current link; session lock held.
+     *
+     * @return {@code false} when there is no room (the peer is not reading)
+     */
+    protected final boolean queueControl(Link l, ByteBuffer frame) {
+        if (l == null || l.dead || l.controlOut.remaining() < frame.remaining()) {
+            return false;
+        }
+        l.controlOut.put(frame);
+        return true;
+    }
+
+    /** @return whether output is waiting for the network */
+    protected final boolean hasPendingOutput() {
+        Link l = link;
+        if (l == null || l.dead) {
+            return false;
+        }
+        if (l.inFrame || l.controlOut.position() > 0) {
+            return true;
+        }
+        if (canSendData() && (outNext < out.tail() || (outFinQueued && !outFinSent))) {
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * Writes what can be written now without blocking: pending control frames, then DATA frames for
+     * unsent bytes, then a FIN. One gathering write per round, header and payload together.
+     *
+     * @return {@code true} when nothing is left pending
+     */
+    protected final boolean flushLocked() throws IOException {
+        Link l = link;
+        if (l == null || l.dead) {
+            return false;
+        }
+        while (true) {
+            int n = 0;
+            boolean controlFlipped = false;
+            long frameEnd = -1;
+            int controlBefore = 0;
+            if (l.inFrame) {
+                if (l.dataHeader.hasRemaining()) {
+                    iov[n++] = l.dataHeader;
+                }
+                n = out.gather(outNext, l.frameEnd, iov, n);
+            } else {
+                boolean data = canSendData() && outNext < out.tail();
+                if (data || (ackDueSince != 0 && ackValue() != ackSent)) {
+                    queueAck(l); // piggyback the acknowledgement on the data
+                }
+                if (canSendData() && outFinQueued && !outFinSent && outNext == out.tail()
+                        && l.controlOut.remaining() >= Wire.HEADER_SIZE + 8) {
+                    Frames.frameHeader(l.controlOut, Wire.FIN, 8);
+                    l.controlOut.putLong(out.tail());
+                    outFinSent = true;
+                }
+                if (l.controlOut.position() > 0) {
+                    l.controlOut.flip();
+                    controlFlipped = true;
+                    controlBefore = l.controlOut.remaining();
+                    iov[n++] = l.controlOut;
+                }
+                if (data) {
+                    int len = (int) Math.min(out.tail() - outNext, Wire.MAX_DATA_PAYLOAD);
+                    l.dataHeader.clear();
+                    Frames.frameHeader(l.dataHeader, Wire.DATA, len);
+                    l.dataHeader.flip();
+                    iov[n++] = l.dataHeader;
+                    frameEnd = outNext + len;
+                    n = out.gather(outNext, frameEnd, iov, n);
+                }
+            }
+            if (n == 0) {
+                return true;
+            }
+            long total = 0;
+            for (int i = 0; i < n; i++) {
+                total += iov[i].remaining();
+            }
+            int headerBefore = l.dataHeader.remaining();
+            long written;
+            try {
+                written = l.channel.write(iov, 0, n);
+            } catch (IOException e) {
+                if (controlFlipped) {
+                    l.controlOut.clear();
+                }
+                for (int i = 0; i < n; i++) {
+                    iov[i] = null;
+                }
+                linkLost(l, e);
+                return false;
+            }
+            for (int i = 0; i < n; i++) {
+                iov[i] = null;
+            }
+            long payload = written;
+            if (controlFlipped) {
+                payload -= controlBefore - l.controlOut.remaining();
+                l.controlOut.compact();
+            }
+            payload -= headerBefore - l.dataHeader.remaining();
+            if (frameEnd >= 0 && headerBefore != l.dataHeader.remaining()) {
+                l.inFrame = true;
+                l.frameEnd = frameEnd;
+            } else if (frameEnd >= 0) {
+                l.dataHeader.clear().flip(); // the frame never started: the control bytes did not all go
+            }
+            outNext += payload;
+            if (l.inFrame && outNext == l.frameEnd && !l.dataHeader.hasRemaining()) {
+                l.inFrame = false;
+            }
+            if (written < total) {
+                return false;
+            }
+        }
+    }
+
+    // ================================================================== the loop's side
+
+    /** Asks the loop to tick this session; session lock held. */
+    protected final void needAttention() {
+        if (!attended) {
+            attended = true;
+            loop.attention(this);
+        }
+    }
+
+    @Override
+    public final boolean tick(long now) {
+        lock.lock();
+        try {
+            boolean again = onTick(now);
+            Link l = link;
+            if (l != null && !l.dead) {
+                if (ackDueSince != 0) {
+                    if (now - ackDueSince >= ACK_DELAY_NANOS || closed) {
+                        queueAck(l);
+                        flushLocked();
+                    } else {
+                        again = true;
+                    }
+                }
+                if (closed) {
+                    if (lingerDone(now)) {
+                        closeLinkNow(true);
+                        released();
+                        attended = false;
+                        return false;
+                    }
+                    arm(l);
+                    again = true;
+                } else if (pumpThread == null) {
+                    if (now - lastPumpEnd >= LOOP_TAKEOVER_NANOS) {
+                        arm(l);
+                    } else {
+                        again = true;
+                    }
+                } else if (now - pumpStart < PUMP_ATTENTION_NANOS) {
+                    // an application thread pumps; keep ticking a while so that its next stop costs
+                    // no wake-up of an idle loop (request/response traffic stops and starts constantly)
+                    again = true;
+                }
+            }
+            attended = again;
+            return again;
+        } catch (IOException e) {
+            fail(e);
+            attended = false;
+            return false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private boolean lingerDone(long now) {
+        return (outFinAcked && !hasPendingOutput()) || now - closedAt > LINGER_NANOS;
+    }
+
+    /** Gives the loop the interest this session needs now; session lock held. */
+    protected final void arm(Link l) {
+        if (l.key == null) {
+            return; // the registration sets it
+        }
+        int ops = 0;
+        if (canReadLink() && in.available() < receiveWindow) {
+            ops |= SelectionKey.OP_READ;
+        }
+        if (hasPendingOutput()) {
+            ops |= SelectionKey.OP_WRITE;
+        }
+        l.setInterest(ops, loop);
+    }
+
+    /** The loop saw the link ready. */
+    final void loopReady(Link l, SelectionKey k) {
+        lock.lock();
+        try {
+            if (link != l || l.dead) {
+                k.cancel();
+                return;
+            }
+            if (pumpThread != null) {
+                l.setInterest(0, loop);
+                return;
+            }
+            if (k.isWritable()) {
+                flushLocked();
+            }
+            if (k.isReadable()) {
+                for (int i = 0; i < 4 && link == l && !l.dead; i++) {
+                    if (readLink(l) <= 0) {
+                        break;
+                    }
+                }
+            }
+            if (closed && link == l && lingerDone(System.nanoTime())) {
+                closeLinkNow(true);
+                released();
+                return;
+            }
+            if (link == l && !l.dead) {
+                arm(l);
+            }
+        } catch (IOException e) {
+            fail(e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Makes {@code l} the session's link and registers it with the loop (armed when no application
+     * thread pumps); session lock held.
+     */
+    protected final void attach(Link l) {
+        link = l;
+        loop.execute(() -> {
+            lock.lock();
+            try {
+                if (l.dead) {
+                    return;
+                }
+                l.key = loop.register(l.channel, 0, l);
+                l.interest = 0;
+                if (pumpThread == null) {
+                    arm(l);
+                }
+            } catch (IOException e) {
+                fail(e);
+            } finally {
+                lock.unlock();
+            }
+        });
+    }
+
+    /**
+     * Makes {@code l} the session's link, taking over a key its channel already has with this
+     * session's loop; loop thread, session lock held.
+     */
+    protected final void attachRegistered(Link l, SelectionKey key) {
+        link = l;
+        key.attach(l);
+        l.key = key;
+        l.interest = key.interestOps();
+        arm(l);
+    }
+
+    /** Creates a link over a connected non-blocking channel. */
+    protected final Link newLink(SocketChannel ch, long inOffset, String name) {
+        return new Link(this, ch, inOffset, name);
+    }
+}

@@ -1,0 +1,136 @@
+package org.mtcp.internal.session;
+
+import com.esotericsoftware.kryo.Kryo;
+import com.esotericsoftware.kryo.KryoException;
+import com.esotericsoftware.kryo.Serializer;
+import com.esotericsoftware.kryo.io.Input;
+import com.esotericsoftware.kryo.io.Output;
+import com.esotericsoftware.kryo.util.Pool;
+import org.mtcp.internal.wire.ProtocolException;
+
+/**
+ * Kryo serialization of {@link SessionState}, the record that travels in a STATE_REPLY. Only this
+ * class is registered, and every length is checked against the bytes actually present before
+ * anything is allocated: the record comes from another machine.
+ */
+public final class StateCodec {
+    private static final Pool<Kryo> KRYOS = new Pool<>(true, false, 8) {
+        @Override
+        protected Kryo create() {
+            Kryo k = new Kryo();
+            k.setRegistrationRequired(true);
+            k.register(SessionState.class, new StateSerializer(), 40);
+            return k;
+        }
+    };
+
+    private StateCodec() {
+    }
+
+    /** @return the serialized record */
+    public static byte[] encode(SessionState s) {
+        int size = 128 + s.sessionId.length + s.secret.length + s.appState.length + s.upBytes.length + s.downBytes.length;
+        Kryo k = KRYOS.obtain();
+        try (Output out = new Output(size, -1)) {
+            k.writeObject(out, s);
+            return out.toBytes();
+        } finally {
+            KRYOS.free(k);
+        }
+    }
+
+    /**
+     * @param data   serialized bytes
+     * @param offset where the record starts
+     * @param length its length
+     * @return the record
+     * @throws ProtocolException when the bytes are not a valid record
+     */
+    public static SessionState decode(byte[] data, int offset, int length) throws ProtocolException {
+        Kryo k = KRYOS.obtain();
+        try (Input in = new Input(data, offset, length)) {
+            SessionState s = k.readObject(in, SessionState.class);
+            if (in.position() != offset + length) {
+                throw new ProtocolException("session state record has " + (offset + length - in.position()) + " trailing bytes");
+            }
+            return s;
+        } catch (KryoException | IllegalArgumentException e) {
+            throw new ProtocolException("malformed session state record: " + e.getMessage());
+        } finally {
+            KRYOS.free(k);
+        }
+    }
+
+    private static final class StateSerializer extends Serializer<SessionState> {
+        @Override
+        public void write(Kryo kryo, Output out, SessionState s) {
+            out.writeVarInt(SessionState.VERSION, true);
+            bytes(out, s.sessionId);
+            bytes(out, s.secret);
+            out.writeVarLong(s.migrationSeq, true);
+            out.writeVarInt(s.migrations, true);
+            bytes(out, s.appState);
+            out.writeVarLong(s.upSnap, true);
+            out.writeVarLong(s.upResume, true);
+            bytes(out, s.upBytes);
+            out.writeBoolean(s.upFin);
+            out.writeVarLong(s.downSnap, true);
+            out.writeVarLong(s.downSeen, true);
+            bytes(out, s.downBytes);
+            out.writeBoolean(s.downFinAtSnap);
+        }
+
+        @Override
+        public SessionState read(Kryo kryo, Input in, Class<? extends SessionState> type) {
+            int version = in.readVarInt(true);
+            if (version != SessionState.VERSION) {
+                throw new KryoException("unknown session state version " + version);
+            }
+            SessionState s = new SessionState();
+            s.sessionId = bytes(in);
+            s.secret = bytes(in);
+            s.migrationSeq = in.readVarLong(true);
+            s.migrations = in.readVarInt(true);
+            s.appState = bytes(in);
+            s.upSnap = in.readVarLong(true);
+            s.upResume = in.readVarLong(true);
+            s.upBytes = bytes(in);
+            s.upFin = in.readBoolean();
+            s.downSnap = in.readVarLong(true);
+            s.downSeen = in.readVarLong(true);
+            s.downBytes = bytes(in);
+            s.downFinAtSnap = in.readBoolean();
+            check(s);
+            return s;
+        }
+
+        private static void check(SessionState s) {
+            if (s.sessionId.length != 16) {
+                throw new KryoException("session id of " + s.sessionId.length + " bytes");
+            }
+            if (s.upSnap < 0 || s.downSnap < 0 || s.downSeen < 0 || s.migrationSeq < 0 || s.migrations < 0) {
+                throw new KryoException("negative offset or counter");
+            }
+            long upEnd = s.upSnap + s.upBytes.length;
+            if (s.upResume != upEnd + (s.upFin ? 1 : 0)) {
+                throw new KryoException("up resume offset " + s.upResume + " does not follow the up bytes ending at " + upEnd);
+            }
+            if (s.downBytes.length > 0 && s.downSeen + s.downBytes.length != s.downSnap) {
+                throw new KryoException("down bytes do not span [downSeen, downSnap)");
+            }
+        }
+
+        private static void bytes(Output out, byte[] b) {
+            out.writeVarInt(b.length, true);
+            out.writeBytes(b);
+        }
+
+        private static byte[] bytes(Input in) {
+            int n = in.readVarInt(true);
+            if (n < 0 || n > in.limit() - in.position()) {
+                throw new KryoException("byte array of " + n + " bytes with " + (in.limit() - in.position()) + " left");
+            }
+            return in.readBytes(n);
+        }
+    }
+}
