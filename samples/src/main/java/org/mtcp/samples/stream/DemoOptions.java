@@ -17,6 +17,8 @@ import java.util.Locale;
  * @param chunkBytes        chunk size the servers write and snapshot after
  * @param stateSizes        application-state sizes of the migration runs, in bytes
  * @param baseline          whether to add the run without migration
+ * @param warmup            whether to run an unrecorded download first, so that class loading and
+ *                          JIT compilation do not land in the first measured run
  * @param servers           how many cooperating servers
  * @param pacing            how the servers write and degrade
  * @param alpha             the policy's smoothing weight
@@ -25,7 +27,7 @@ import java.util.Locale;
  * @param timeoutMillis     longest wait of any read, client or server
  * @param out               directory for the CSV and the PNG
  */
-public record DemoOptions(long streamBytes, int chunkBytes, List<Integer> stateSizes, boolean baseline, int servers,
+public record DemoOptions(long streamBytes, int chunkBytes, List<Integer> stateSizes, boolean baseline, boolean warmup, int servers,
                           ServerPacing pacing, double alpha, double threshold, Duration minDwell, int timeoutMillis,
                           Path out) {
 
@@ -55,19 +57,24 @@ public record DemoOptions(long streamBytes, int chunkBytes, List<Integer> stateS
 
     /** @return the defaults */
     public static DemoOptions defaults() {
-        return new DemoOptions(256 * 1024, 1024, List.of(2 * 1024, 10 * 1024, 16 * 1024), true, 2,
+        return new DemoOptions(256 * 1024, 1024, List.of(2 * 1024, 10 * 1024, 16 * 1024), true, true, 2,
                 new ServerPacing(Duration.ofMillis(4), 32 * 1024, 32 * 1024, Duration.ofMillis(24)),
                 0.4, 0.7, Duration.ofMillis(100), 20_000,
                 Path.of(System.getProperty(OUT_PROPERTY, "target/stream-demo")));
     }
 
-    /** Usage text for {@code --help}. */
-    public static final String USAGE = String.join("\n",
+    /** @return the usage text for {@code --help}, with the actual default output directory */
+    public static String usage() {
+        return USAGE.replace("[target/stream-demo]", "[" + defaults().out() + "]");
+    }
+
+    private static final String USAGE = String.join("\n",
             "usage: StreamDemo [options]   (defaults in brackets; sizes in bytes take a K suffix for KiB)",
             "  --stream SIZE          stream length                           [256K]",
             "  --chunk SIZE           chunk the servers write and snapshot    [1K]",
             "  --states LIST          state sizes of the migration runs       [2K,10K,16K]",
             "  --no-baseline          skip the run without migration",
+            "  --no-warmup            skip the unrecorded warm-up download",
             "  --servers N            cooperating servers                     [2]",
             "  --base-delay MS        healthy server: one chunk every MS ms   [4]",
             "  --degrade-after SIZE   a server slows after serving SIZE       [32K]",
@@ -91,6 +98,7 @@ public record DemoOptions(long streamBytes, int chunkBytes, List<Integer> stateS
         int chunk = d.chunkBytes;
         List<Integer> states = d.stateSizes;
         boolean baseline = d.baseline;
+        boolean warmup = d.warmup;
         int servers = d.servers;
         double baseMs = millis(d.pacing.baseDelay());
         long degradeAfter = d.pacing.degradeAfterBytes();
@@ -108,6 +116,10 @@ public record DemoOptions(long streamBytes, int chunkBytes, List<Integer> stateS
             }
             if (opt.equals("--no-baseline")) {
                 baseline = false;
+                continue;
+            }
+            if (opt.equals("--no-warmup")) {
+                warmup = false;
                 continue;
             }
             if (i + 1 >= args.length) {
@@ -132,7 +144,7 @@ public record DemoOptions(long streamBytes, int chunkBytes, List<Integer> stateS
             }
         }
         ServerPacing pacing = new ServerPacing(duration(baseMs), degradeAfter, ramp, duration(maxMs));
-        return new DemoOptions(stream, chunk, states, baseline, servers, pacing, alpha, threshold,
+        return new DemoOptions(stream, chunk, states, baseline, warmup, servers, pacing, alpha, threshold,
                 duration(dwellMs), timeout, out);
     }
 

@@ -9,11 +9,10 @@ package org.mtcp.samples.stream;
  * @param to             name of the destination server
  * @param committed      whether the session moved
  * @param failure        why it failed, or {@code null}
- * @param stateBytes     application state transferred
  * @param migrationNanos the client's own time spent migrating (its phases)
  */
 public record MigrationMark(long nanos, long offset, String from, String to, boolean committed, String failure,
-                            int stateBytes, long migrationNanos) {
+                            long migrationNanos) {
     /** @return {@link #nanos} in milliseconds */
     public double millis() {
         return nanos / 1e6;

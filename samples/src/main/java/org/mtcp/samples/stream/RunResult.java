@@ -53,6 +53,12 @@ public record RunResult(String name, int stateBytes, boolean migrating, long str
         return migrations.size() - committedMigrations();
     }
 
+    /** @return mean time the client spent per committed migration, in milliseconds (0 without any) */
+    public double meanMigrationMillis() {
+        return migrations.stream().filter(MigrationMark::committed).mapToLong(MigrationMark::migrationNanos)
+                .average().orElse(0) / 1e6;
+    }
+
     /** @return the download's effective rate in bytes per second */
     public double bytesPerSecond() {
         return elapsedNanos == 0 ? 0 : receivedBytes * 1e9 / elapsedNanos;

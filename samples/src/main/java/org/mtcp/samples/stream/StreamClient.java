@@ -183,13 +183,12 @@ public final class StreamClient implements Closeable {
         long now = System.nanoTime() - startNanos;
         long offset = received;
         MigrationMark mark = new MigrationMark(now, offset, names.apply(event.from()), names.apply(event.to()),
-                event.committed(), event.committed() ? null : String.valueOf(event.failure()), event.stateBytes(),
-                event.totalNanos());
+                event.committed(), event.committed() ? null : String.valueOf(event.failure()), event.totalNanos());
         migrations.add(mark);
         long count = migrations.stream().filter(MigrationMark::committed).count();
-        log.accept(String.format(Locale.ROOT, "  [%s] %8.1f ms %8.1f KiB  %s -> %s %s (state %d B, client %.2f ms)",
+        log.accept(String.format(Locale.ROOT, "  [%s] %8.1f ms %8.1f KiB  %s -> %s %s (client %.2f ms)",
                 tag, mark.millis(), offset / 1024.0, mark.from(), mark.to(),
                 mark.committed() ? "migrated, #" + count : "FAILED: " + mark.failure(),
-                mark.stateBytes(), mark.migrationNanos() / 1e6));
+                mark.migrationNanos() / 1e6));
     }
 }

@@ -1,5 +1,7 @@
 package org.mtcp.samples.stream;
 
+import org.mtcp.api.MigrationEvent;
+
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -109,6 +111,19 @@ public final class StreamCluster implements Closeable {
         List<Exception> all = new ArrayList<>();
         for (StreamServer s : servers) {
             all.addAll(s.failures());
+        }
+        return all;
+    }
+
+    /** @return the migrations the servers saw as destination, every server's in turn */
+    public List<MigrationEvent> arrivals() {
+        List<MigrationEvent> all = new ArrayList<>();
+        for (StreamServer s : servers) {
+            for (MigrationEvent e : s.migrationEvents()) {
+                if (e.role() == MigrationEvent.Role.DESTINATION) {
+                    all.add(e);
+                }
+            }
         }
         return all;
     }

@@ -1,11 +1,13 @@
 package org.mtcp.samples.stream;
 
+import org.mtcp.api.MigrationEvent;
 import org.mtcp.client.SmoothedThroughputPolicy;
 
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -32,6 +34,7 @@ public final class StreamDemo {
 
     private final DemoOptions options;
     private final PrintStream console;
+    private RunResult warmup;
 
     /**
      * @param options what to run
@@ -45,7 +48,7 @@ public final class StreamDemo {
     /**
      * Command-line entry point.
      *
-     * @param args options, see {@link DemoOptions#USAGE}
+     * @param args options, see {@link DemoOptions#usage()}
      */
     public static void main(String[] args) {
         if (System.getProperty("java.awt.headless") == null) {
@@ -56,18 +59,20 @@ public final class StreamDemo {
             options = DemoOptions.parse(args);
         } catch (IllegalArgumentException e) {
             System.err.println("StreamDemo: " + e.getMessage());
-            System.err.println(DemoOptions.USAGE);
+            System.err.println(DemoOptions.usage());
             System.exit(2);
             return;
         }
         if (options == null) {
-            System.out.println(DemoOptions.USAGE);
+            System.out.println(DemoOptions.usage());
             return;
         }
         int status;
         try {
-            List<RunResult> results = new StreamDemo(options, System.out).run();
-            status = results.stream().allMatch(RunResult::verified) ? 0 : 1;
+            StreamDemo demo = new StreamDemo(options, System.out);
+            List<RunResult> results = demo.run();
+            boolean warmupOk = demo.warmup() == null || demo.warmup().verified();
+            status = warmupOk && results.stream().allMatch(RunResult::verified) ? 0 : 1;
         } catch (IOException e) {
             System.err.println("StreamDemo: " + e);
             status = 1;
@@ -92,6 +97,9 @@ public final class StreamDemo {
                 DemoOptions.sizeLabel(options.pacing().degradeAfterBytes()),
                 ms(options.pacing().maxDelay().toNanos()), DemoOptions.sizeLabel(options.pacing().rampBytes()),
                 options.alpha(), options.threshold(), options.minDwell().toMillis());
+        if (options.warmup()) {
+            warmup = runWarmup();
+        }
         List<RunResult> results = new ArrayList<>();
         for (int state : options.stateSizes()) {
             SmoothedThroughputPolicy policy =
@@ -113,12 +121,42 @@ public final class StreamDemo {
         TracePlot.writePng(png, results, options.streamBytes(), options.bestBytesPerSecond(), options.servers());
         console.println("trace: " + csv.toAbsolutePath());
         console.println("plot:  " + png.toAbsolutePath());
+        boolean allVerified = true;
         for (RunResult r : results) {
             if (!r.verified()) {
                 console.println(r.name() + ": " + r.verdict());
+                allVerified = false;
             }
         }
+        if (warmup != null && !warmup.verified()) {
+            console.println("warm-up: " + warmup.verdict());
+            allVerified = false;
+        }
+        console.println(allVerified ? "every byte of every run verified" : "SOME BYTES WERE WRONG OR MISSING");
         return results;
+    }
+
+    /** @return the unrecorded warm-up download, or {@code null} when there was none (yet) */
+    public RunResult warmup() {
+        return warmup;
+    }
+
+    /**
+     * A short download with migrations on fast servers, its result kept out of the table and the plot:
+     * the first migrations of a JVM pay for class loading and compilation, tens of milliseconds that
+     * would otherwise make the first measured run look slow.
+     */
+    private RunResult runWarmup() throws IOException {
+        int state = options.stateSizes().stream().max(Integer::compare).orElse(2048);
+        ServerPacing fast = new ServerPacing(Duration.ofNanos(250_000), 8 * 1024, 4 * 1024, Duration.ofMillis(2));
+        StreamRequest request = new StreamRequest(64 * 1024, options.chunkBytes());
+        SmoothedThroughputPolicy policy = new SmoothedThroughputPolicy(options.alpha(), options.threshold(),
+                Duration.ofMillis(20));
+        RunResult result = download("warm-up", state, Math.max(2, options.servers()), fast, request, policy,
+                line -> { }).result();
+        console.printf(Locale.ROOT, "warm-up (not recorded): %s, %d migrations, %s%n",
+                DemoOptions.sizeLabel(result.receivedBytes()), result.committedMigrations(), result.verdict());
+        return result;
     }
 
     private RunResult runOne(String name, int stateBytes, SmoothedThroughputPolicy policy) throws IOException {
@@ -129,13 +167,30 @@ public final class StreamDemo {
                 console.println(line);
             }
         };
+        Download d = download(name, stateBytes, options.servers(), options.pacing(), options.request(), policy, log);
+        RunResult result = d.result();
+        List<MigrationEvent> in = d.arrivals();
+        String servers = in.isEmpty() ? "" : String.format(Locale.ROOT,
+                " (the destinations took in %d B of state each, in %.2f ms on average)",
+                in.stream().mapToInt(MigrationEvent::stateBytes).max().orElse(0),
+                in.stream().mapToLong(MigrationEvent::totalNanos).average().orElse(0) / 1e6);
+        console.printf(Locale.ROOT, "%s: %s in %.2f s, %d migrations%s, %s%n", name,
+                DemoOptions.sizeLabel(result.receivedBytes()), result.elapsedNanos() / 1e9,
+                result.committedMigrations(), servers, result.verdict());
+        return result;
+    }
+
+    /** A run's result with the migrations its destination servers reported. */
+    private record Download(RunResult result, List<MigrationEvent> arrivals) {
+    }
+
+    private Download download(String name, int stateBytes, int servers, ServerPacing pacing, StreamRequest request,
+                               SmoothedThroughputPolicy policy, Consumer<String> log) throws IOException {
         RunResult result;
         // fresh servers per run: every run starts on healthy servers
-        StreamCluster cluster = StreamCluster.start(options.servers(), stateBytes, options.pacing(),
-                options.timeoutMillis(), log);
+        StreamCluster cluster = StreamCluster.start(servers, stateBytes, pacing, options.timeoutMillis(), log);
         try {
-            result = StreamClient.download(name, stateBytes, cluster, options.request(), policy,
-                    options.timeoutMillis(), log);
+            result = StreamClient.download(name, stateBytes, cluster, request, policy, options.timeoutMillis(), log);
         } finally {
             cluster.close();
         }
@@ -143,11 +198,7 @@ public final class StreamDemo {
         for (Exception e : cluster.failures()) {
             failures.add(e.toString());
         }
-        result = result.withServerFailures(failures);
-        console.printf(Locale.ROOT, "%s: %s in %.2f s, %d migrations, %s%n", name,
-                DemoOptions.sizeLabel(result.receivedBytes()), result.elapsedNanos() / 1e9,
-                result.committedMigrations(), result.verdict());
-        return result;
+        return new Download(result.withServerFailures(failures), cluster.arrivals());
     }
 
     /**
@@ -157,14 +208,15 @@ public final class StreamDemo {
      */
     static String table(List<RunResult> results, double bestPerSecond) {
         StringBuilder sb = new StringBuilder();
-        String row = "%-18s %6s %10s %8s %13s %9s  %s%n";
-        sb.append(String.format(Locale.ROOT, row, "run", "state", "migrations", "time", "throughput", "of best",
-                "bytes"));
+        String row = "%-18s %6s %10s %12s %8s %13s %8s  %s%n";
+        sb.append(String.format(Locale.ROOT, row, "run", "state", "migrations", "ms/migration", "time", "throughput",
+                "of best", "bytes"));
         for (RunResult r : results) {
             double rate = r.bytesPerSecond();
             String moves = r.failedMigrations() == 0 ? Long.toString(r.committedMigrations())
                     : r.committedMigrations() + " (+" + r.failedMigrations() + " failed)";
             sb.append(String.format(Locale.ROOT, row, r.name(), DemoOptions.sizeLabel(r.stateBytes()), moves,
+                    r.committedMigrations() == 0 ? "-" : String.format(Locale.ROOT, "%.2f", r.meanMigrationMillis()),
                     String.format(Locale.ROOT, "%.2f s", r.elapsedNanos() / 1e9),
                     String.format(Locale.ROOT, "%.1f KiB/s", rate / 1024),
                     Double.isFinite(bestPerSecond) ? String.format(Locale.ROOT, "%.0f %%", 100 * rate / bestPerSecond)

@@ -1,5 +1,6 @@
 package org.mtcp.samples.stream;
 
+import org.mtcp.api.MigrationEvent;
 import org.mtcp.api.MtcpOptions;
 import org.mtcp.server.MtcpServerSocket;
 
@@ -47,6 +48,7 @@ public final class StreamServer implements Closeable {
     private final ExecutorService sessions;
     private final List<Exception> failures = new CopyOnWriteArrayList<>();
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+    private final List<MigrationEvent> migrations = new CopyOnWriteArrayList<>();
     private final AtomicInteger started = new AtomicInteger();
     private final AtomicInteger arrived = new AtomicInteger();
     private final AtomicInteger completed = new AtomicInteger();
@@ -76,6 +78,8 @@ public final class StreamServer implements Closeable {
         this.idleTimeoutMillis = idleTimeoutMillis;
         this.log = log;
         this.socket = new MtcpServerSocket(0, 50, bindAddress);
+        // the servers see what the client cannot: the state moved and their own phase timings
+        socket.addMigrationListener(migrations::add);
         this.sessions = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, name + "-session");
             t.setDaemon(true);
@@ -141,6 +145,11 @@ public final class StreamServer implements Closeable {
     /** @return failures of this server's application copies so far (never a session migrating away) */
     public List<Exception> failures() {
         return List.copyOf(failures);
+    }
+
+    /** @return every migration this server took part in so far, as origin or destination */
+    public List<MigrationEvent> migrationEvents() {
+        return List.copyOf(migrations);
     }
 
     /** @return sessions this server started from a client's request */

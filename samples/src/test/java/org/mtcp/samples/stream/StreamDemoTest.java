@@ -28,7 +28,9 @@ class StreamDemoTest {
         DemoOptions options = DemoOptions.parse("--stream", "64K", "--chunk", "1K", "--states", "2K,16K",
                 "--base-delay", "1", "--degrade-after", "8K", "--ramp", "8K", "--max-delay", "8", "--dwell", "30",
                 "--out", out.toString());
-        List<RunResult> results = new StreamDemo(options, System.out).run();
+        StreamDemo demo = new StreamDemo(options, System.out);
+        List<RunResult> results = demo.run();
+        assertTrue(demo.warmup().verified(), "warm-up: " + demo.warmup().verdict());
 
         assertEquals(List.of("migration-2KiB", "migration-16KiB", "no-migration"),
                 results.stream().map(RunResult::name).toList());

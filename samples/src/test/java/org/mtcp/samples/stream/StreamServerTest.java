@@ -66,12 +66,16 @@ class StreamServerTest {
     }
 
     @Test
-    void unpacedStreamWithoutMigrationArrivesWhole() throws IOException {
+    void unpacedStreamsWithoutMigrationArriveWhole() throws IOException {
+        // as fast as loopback goes: DATA frames arrive split across network reads, with the reader
+        // often caught up in the middle of one; several downloads, since that timing varies
         cluster = StreamCluster.start(1, 2048, ServerPacing.unpaced(), TIMEOUT_MS, LOG);
-        RunResult result = StreamClient.download("plain", 2048, cluster, new StreamRequest(1 << 20, 1024), null,
-                TIMEOUT_MS, LOG);
-        assertTrue(result.verified(), result.verdict());
-        assertEquals(0, result.migrations().size());
-        assertEquals(1 << 20, result.trace().get(result.trace().size() - 1).offset());
+        for (int i = 0; i < 5; i++) {
+            RunResult result = StreamClient.download("unpaced-" + i, 2048, cluster, new StreamRequest(1 << 20, 1024),
+                    null, TIMEOUT_MS, LOG);
+            assertTrue(result.verified(), "download " + i + ": " + result.verdict());
+            assertEquals(0, result.migrations().size());
+            assertEquals(1 << 20, result.trace().get(result.trace().size() - 1).offset());
+        }
     }
 }

@@ -26,11 +26,11 @@ class TraceOutputTest {
             trace.add(new TracePoint(nanos, k * 1024L, migrating ? "S" + (1 + k / 16 % 2) : "S1"));
             if (migrating && k > 0 && k % 16 == 0) {
                 marks.add(new MigrationMark(nanos, k * 1024L, "S" + (1 + (k / 16 - 1) % 2), "S" + (1 + k / 16 % 2),
-                        true, null, 2048, 1_500_000));
+                        true, null, 1_500_000));
             }
         }
         if (migrating) {
-            marks.add(new MigrationMark(1, 0, "S1", "S2", false, "timeout", 2048, 1));
+            marks.add(new MigrationMark(1, 0, "S1", "S2", false, "timeout", 1));
         }
         return new RunResult(name, 2048, migrating, 65536, 65536, 0, -1, trace.get(64).nanos(), trace, marks, null,
                 List.of());
