@@ -78,6 +78,7 @@ public class ColdMigrationBenchmark {
     @TearDown(Level.Iteration)
     public void closePair() throws IOException {
         try {
+            phases.awaitServers(2000);
             phases.recording(false);
             Net.ping(client);
         } finally {

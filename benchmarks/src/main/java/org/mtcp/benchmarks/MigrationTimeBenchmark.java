@@ -91,6 +91,7 @@ public class MigrationTimeBenchmark {
      */
     @TearDown(Level.Iteration)
     public void check() throws IOException {
+        phases.awaitServers(2000);
         phases.recording(false);
         Net.ping(client);
     }

@@ -37,12 +37,16 @@ public final class PhaseRecorder implements MigrationListener {
     private final Samples clientTotal = new Samples();
     private final AtomicInteger failed = new AtomicInteger();
     private final AtomicReference<MigrationEvent> firstFailure = new AtomicReference<>();
+    private final Map<MigrationEvent.Role, AtomicInteger> committed = new EnumMap<>(MigrationEvent.Role.class);
     private volatile boolean recording;
 
     /** A recorder that records nothing until {@link #recording(boolean)}. */
     public PhaseRecorder() {
         for (MigrationEvent.Phase p : MigrationEvent.Phase.values()) {
             phases.put(p, new Samples());
+        }
+        for (MigrationEvent.Role r : MigrationEvent.Role.values()) {
+            committed.put(r, new AtomicInteger());
         }
     }
 
@@ -61,12 +65,33 @@ public final class PhaseRecorder implements MigrationListener {
             }
             return;
         }
+        committed.get(event.role()).incrementAndGet();
         if (!recording) {
             return;
         }
         event.phaseNanos().forEach((phase, nanos) -> phases.get(phase).add(nanos));
         if (event.role() == MigrationEvent.Role.CLIENT) {
             clientTotal.add(event.totalNanos());
+        }
+    }
+
+    /**
+     * Waits (briefly) until every party has reported every committed migration the client reported:
+     * the servers' events may come after the client's {@code migrate} returned.
+     *
+     * @param timeoutMillis how long to wait at most
+     */
+    public void awaitServers(long timeoutMillis) {
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+        int c = committed.get(MigrationEvent.Role.CLIENT).get();
+        while ((committed.get(MigrationEvent.Role.ORIGIN).get() < c || committed.get(MigrationEvent.Role.DESTINATION).get() < c)
+                && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
     }
 
