@@ -321,6 +321,11 @@ public final class ClientSession extends SessionCore {
     }
 
     @Override
+    protected void afterApplicationRead(int n) {
+        in.trimTo(in.readOffset()); // a client keeps no read log
+    }
+
+    @Override
     protected void released() {
         super.released();
         transition(State.CLOSED, "closed");
@@ -471,6 +476,14 @@ public final class ClientSession extends SessionCore {
             if (closed) {
                 transition(State.CLOSED, "closed while migrating");
                 return new MigrationException(failed.getMessage() + " (the socket was closed meanwhile)", Reason.CLOSED, false, failed);
+            }
+            if ((originLost || link == null || link.isDead()) && inFin && failure == null) {
+                // the server had finished the session (its FIN is here) and closed: nothing is lost,
+                // the application reads what is left and the end of stream
+                serverGone = true;
+                transition(State.ESTABLISHED, "migration failed after the server ended the session");
+                return new MigrationException(failed.getMessage().replace("; the session stays on " + origin, "")
+                        + " (the server " + origin + " had ended the session: what it sent is all here)", failed.reason(), true, failed);
             }
             if (originLost || link == null || failure != null) {
                 MigrationException lost = new MigrationException(failed.getMessage().replace("the session stays on " + origin,

@@ -453,6 +453,22 @@ public final class ServerSession extends SessionCore implements Accepted {
     }
 
     @Override
+    protected boolean ackBeyondSent(long ack) {
+        if (!arrivedByMigration) {
+            return false;
+        }
+        // beta: the client has bytes up to ack from the previous server; when nothing of ours is
+        // pending, drop them as the application regenerates them instead of sending them again
+        if (out.size() == 0 && outNext == out.tail() && !frameInProgress() && !outFinQueued && ack > out.tail()) {
+            // (an ack covering a FIN is handled when the application ends its stream again: see shutdownOutput)
+            out.restartAt(ack);
+            outNext = ack;
+            downSkipUntil = Math.max(downSkipUntil, ack);
+        }
+        return true;
+    }
+
+    @Override
     protected void afterApplicationRead(int n) {
         if (in.readOffset() - in.start() > Settings.READ_LOG_LIMIT) {
             // too much read since the last export: drop the log; migratable again after the next export

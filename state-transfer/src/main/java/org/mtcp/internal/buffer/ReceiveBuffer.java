@@ -183,15 +183,18 @@ public final class ReceiveBuffer {
         int done = 0;
         while (done < len && read < end) {
             int s = (segFirst + readSeg) % segChunk.length;
+            if (readIn == segLen[s]) {
+                // the cursor stays at the end of a segment until more is read, so that a segment
+                // extended by the next network read is still the cursor's
+                readSeg++;
+                readIn = 0;
+                continue;
+            }
             int n = Math.min(len - done, segLen[s] - readIn);
             chunkBySeq(segChunk[s]).get(segPos[s] + readIn, dst, off + done, n);
             done += n;
             readIn += n;
             read += n;
-            if (readIn == segLen[s]) {
-                readSeg++;
-                readIn = 0;
-            }
         }
         return done;
     }
@@ -211,7 +214,11 @@ public final class ReceiveBuffer {
                 drop -= segLen[s];
                 segFirst = (segFirst + 1) % segChunk.length;
                 segCount--;
-                readSeg--;
+                if (readSeg == 0) {
+                    readIn = 0; // the cursor was at the end of the dropped segment
+                } else {
+                    readSeg--;
+                }
             } else {
                 segPos[s] += (int) drop;
                 segLen[s] -= (int) drop;

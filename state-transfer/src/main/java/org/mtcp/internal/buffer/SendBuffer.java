@@ -70,7 +70,7 @@ public final class SendBuffer {
                 addChunk();
             }
             int n = Math.min(chunkSize - within, len);
-            chunk(index).put(within, src, off, n);
+            chunk(index).clear().put(within, src, off, n); // absolute puts check the limit a gather may have set
             off += n;
             len -= n;
             tail += n;
@@ -132,7 +132,7 @@ public final class SendBuffer {
             int ci = (int) (rel / chunkSize);
             int within = (int) (rel % chunkSize);
             int n = (int) Math.min(chunkSize - within, to - o);
-            chunk(ci).get(within, dst, off, n);
+            chunk(ci).clear().get(within, dst, off, n);
             off += n;
             o += n;
         }

@@ -1,0 +1,127 @@
+package org.mtcp.internal.buffer;
+
+import org.junit.jupiter.api.RepeatedTest;
+import org.junit.jupiter.api.Test;
+import org.mtcp.internal.wire.FrameParser;
+import org.mtcp.internal.wire.Frames;
+import org.mtcp.internal.wire.Wire;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The receive buffer against a model: random frames arrive in random pieces, the application reads
+ * random amounts and trims the log at random points; every byte read and every logged range copied
+ * out must match the stream.
+ */
+class ReceiveBufferTest {
+    private final ChunkPool pool = new ChunkPool(1024, 64);
+
+    @RepeatedTest(30)
+    void framesInRandomPiecesReadAndLoggedExactly() throws IOException {
+        long seed = System.nanoTime();
+        Random r = new Random(seed);
+        // the wire: DATA frames of random sizes with ACK frames between them
+        ByteArrayOutputStream wire = new ByteArrayOutputStream();
+        ByteArrayOutputStream stream = new ByteArrayOutputStream();
+        for (int f = 0; f < 200; f++) {
+            int len = 1 + r.nextInt(r.nextBoolean() ? 50 : 3000);
+            byte[] payload = new byte[len];
+            r.nextBytes(payload);
+            ByteBuffer h = ByteBuffer.allocate(4);
+            Frames.frameHeader(h, Wire.DATA, len);
+            wire.write(h.array());
+            wire.write(payload);
+            stream.write(payload);
+            if (r.nextInt(4) == 0) {
+                ByteBuffer ack = ByteBuffer.allocate(12);
+                Frames.frameHeader(ack, Wire.ACK, 8);
+                ack.putLong(f);
+                wire.write(ack.array());
+            }
+        }
+        byte[] w = wire.toByteArray();
+        byte[] s = stream.toByteArray();
+        ReceiveBuffer rb = new ReceiveBuffer(pool, 1000);
+        FrameParser parser = new FrameParser("test", true, 1024);
+        int[] acks = {0};
+        FrameParser.Handler h = new FrameParser.Handler() {
+            @Override
+            public void onData(ByteBuffer buf, int pos, int length) {
+                rb.keep(buf, pos, length);
+            }
+
+            @Override
+            public void onFrame(int type, ByteBuffer payload) {
+                acks[0]++;
+            }
+        };
+        int wirePos = 0;
+        long readTo = 1000;
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        while (readTo < 1000 + s.length) {
+            if (wirePos < w.length && (r.nextBoolean() || rb.available() == 0)) {
+                ByteBuffer[] bufs = rb.prepareRead(1 + r.nextInt(4000));
+                int room = 0;
+                for (ByteBuffer b : bufs) {
+                    room += b.remaining();
+                }
+                int n = Math.min(Math.min(room, w.length - wirePos), r.nextInt(3000));
+                int left = n;
+                for (ByteBuffer b : bufs) {
+                    int k = Math.min(left, b.remaining());
+                    b.put(w, wirePos + (n - left), k);
+                    left -= k;
+                }
+                wirePos += n;
+                rb.afterRead(n, parser, h);
+            } else {
+                byte[] dst = new byte[1 + r.nextInt(2500)];
+                int n = rb.read(dst, 0, dst.length);
+                got.write(dst, 0, n);
+                readTo += n;
+                assertEquals(readTo, rb.readOffset());
+                if (r.nextInt(3) == 0) {
+                    long logStart = rb.start();
+                    byte[] log = new byte[(int) (rb.end() - logStart)];
+                    rb.copyTo(logStart, rb.end(), log, 0);
+                    assertArrayEquals(Arrays.copyOfRange(s, (int) (logStart - 1000), (int) (rb.end() - 1000)), log,
+                            "logged bytes, seed " + seed);
+                    long trim = logStart + (readTo > logStart ? r.nextInt((int) (readTo - logStart) + 1) : 0);
+                    rb.trimTo(trim);
+                    assertEquals(trim, rb.start());
+                }
+            }
+        }
+        assertArrayEquals(s, got.toByteArray(), "bytes read, seed " + seed);
+        assertTrue(acks[0] > 0);
+        rb.trimTo(rb.readOffset());
+        assertEquals(0, rb.chunks(), "an empty buffer holds no chunk");
+    }
+
+    @Test
+    void installedBytesAreReadAgainFromTheSnapshot() {
+        ReceiveBuffer rb = new ReceiveBuffer(pool, 0);
+        byte[] data = new byte[5000];
+        new Random(1).nextBytes(data);
+        rb.install(700, data);
+        assertEquals(700, rb.start());
+        assertEquals(700, rb.readOffset());
+        assertEquals(5700, rb.end());
+        byte[] got = new byte[5000];
+        int off = 0;
+        while (off < got.length) {
+            off += rb.read(got, off, Math.min(777, got.length - off));
+        }
+        assertArrayEquals(data, got);
+        rb.trimTo(5700);
+        assertEquals(0, rb.chunks());
+    }
+}

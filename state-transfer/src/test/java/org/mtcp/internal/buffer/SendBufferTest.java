@@ -1,0 +1,63 @@
+package org.mtcp.internal.buffer;
+
+import org.junit.jupiter.api.RepeatedTest;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** The send buffer against a model: random appends, gathers, copies and trims. */
+class SendBufferTest {
+    private final ChunkPool pool = new ChunkPool(1000, 64);
+
+    @RepeatedTest(30)
+    void appendsGathersCopiesAndTrimsExactly() {
+        long seed = System.nanoTime();
+        Random r = new Random(seed);
+        ByteArrayOutputStream model = new ByteArrayOutputStream();
+        long base = 5000;
+        SendBuffer sb = new SendBuffer(pool, base);
+        long head = base;
+        ByteBuffer[] iov = new ByteBuffer[64];
+        for (int step = 0; step < 2000; step++) {
+            int op = r.nextInt(4);
+            long tail = base + model.size();
+            if (op == 0) {
+                byte[] b = new byte[r.nextInt(2500)];
+                r.nextBytes(b);
+                int off = b.length == 0 ? 0 : r.nextInt(b.length);
+                sb.append(b, off, b.length - off);
+                model.write(b, off, b.length - off);
+            } else if (op == 1 && tail > head) {
+                long from = head + (long) (r.nextDouble() * (tail - head));
+                long to = from + (long) (r.nextDouble() * (tail - from));
+                int n = sb.gather(from, to, iov, 0);
+                ByteArrayOutputStream g = new ByteArrayOutputStream();
+                for (int i = 0; i < n; i++) {
+                    byte[] part = new byte[iov[i].remaining()];
+                    iov[i].get(part);
+                    g.write(part, 0, part.length);
+                }
+                assertArrayEquals(Arrays.copyOfRange(model.toByteArray(), (int) (from - base), (int) (to - base)), g.toByteArray(),
+                        "gather, seed " + seed);
+            } else if (op == 2 && tail > head) {
+                long from = head + (long) (r.nextDouble() * (tail - head));
+                byte[] dst = new byte[(int) (tail - from)];
+                sb.copyTo(from, tail, dst, 0);
+                assertArrayEquals(Arrays.copyOfRange(model.toByteArray(), (int) (from - base), (int) (tail - base)), dst,
+                        "copy, seed " + seed);
+            } else if (op == 3) {
+                head = head + (long) (r.nextDouble() * (tail - head));
+                sb.trimTo(head);
+            }
+            assertEquals(head, sb.head());
+            assertEquals(base + model.size(), sb.tail());
+        }
+        sb.trimTo(sb.tail());
+        assertEquals(0, sb.chunks(), "an empty buffer holds no chunk");
+    }
+}
