@@ -97,6 +97,7 @@ case "$mode" in
     echo "benchmarks/run.sh  =  java -jar $jar '$all' -to 120s -rf json -rff $results/jmh.json  (settings: the @Fork/@Warmup/@Measurement annotations)" >"$results/command.txt"
     MTCP_BENCH_OUT="$results" "$java" -jar "$jar" "$all" -to 120s -rf json -rff "$results/jmh.json" "$@" \
       2>&1 | tee "$results/jmh.log"
+    echo "load after the run: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$results/machine.txt"
     render "$results" docs/benchmarks.md docs/benchmarks
     ;;
   *)

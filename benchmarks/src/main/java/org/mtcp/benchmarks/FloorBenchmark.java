@@ -22,6 +22,7 @@ import java.net.Socket;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
@@ -180,6 +181,9 @@ public class FloorBenchmark {
                     session = accepted;
                     open.add(accepted);
                     threads.execute(() -> drain(accepted));
+                } catch (RejectedExecutionException e) { // closing
+                    Acceptor.closeQuietly(s);
+                    return;
                 } catch (IOException e) {
                     Acceptor.closeQuietly(s);
                     if (!closing) {

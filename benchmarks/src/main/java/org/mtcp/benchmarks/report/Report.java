@@ -297,7 +297,7 @@ public final class Report {
                 x[k] = THESIS[k][0] / 1024.0;
                 y[k] = THESIS[k][1] + THESIS[k][2] + THESIS[k][3];
             }
-            XYSeries s = chart.addSeries("thesis 2001 (FreeBSD kernel, 100 Mb/s Ethernet, 450 MHz Celeron)", x, y);
+            XYSeries s = chart.addSeries("thesis 2001 (modified FreeBSD kernel, 100 Mb/s Ethernet, 450 MHz Celeron)", x, y);
             s.setMarker(SeriesMarkers.DIAMOND);
             s.setMarkerColor(new Color(44, 160, 44));
             s.setLineColor(new Color(44, 160, 44));
@@ -525,7 +525,7 @@ public final class Report {
             }
             md.append('\n');
         }
-        md.append("**Thesis (FreeBSD 4.0 kernel, 100 Mb/s Ethernet, 450 MHz Celeron, 200 iterations)**\n\n").append(head);
+        md.append("**Thesis (modified FreeBSD kernel, three machines, 100 Mb/s Ethernet, 450 MHz Celeron, 200 one-way migrations)**\n\n").append(head);
         for (int[] t : THESIS) {
             md.append("| ").append(t[0] == 0 ? "0" : (t[0] / 1024) + " KB").append(" | ").append(t[1]).append(" | ")
                     .append(t[2]).append(" | ").append(t[3]).append(" | ").append(t[1] + t[2] + t[3]).append(" | ")
