@@ -153,6 +153,12 @@ public class MtcpSocket extends Socket {
         return s == null ? null : s.server();
     }
 
+    /** @return the session's offsets and I/O state, for diagnostics (not a stable format) */
+    public String debugState() {
+        ClientSession s = impl.session();
+        return s == null ? "no session" : s.debugState();
+    }
+
     @Override
     public String toString() {
         try {

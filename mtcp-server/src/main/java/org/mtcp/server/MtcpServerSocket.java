@@ -102,6 +102,15 @@ public class MtcpServerSocket extends ServerSocket {
         server().listeners.remove(listener);
     }
 
+    /** @return the live sessions' offsets and I/O states, for diagnostics (not a stable format) */
+    public String debugState() {
+        StringBuilder sb = new StringBuilder();
+        for (org.mtcp.server.internal.ServerSession s : impl.server().sessions()) {
+            sb.append(s.debugState()).append('\n');
+        }
+        return sb.toString();
+    }
+
     Server server() {
         return impl.server();
     }

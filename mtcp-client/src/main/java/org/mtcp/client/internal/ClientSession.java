@@ -127,10 +127,11 @@ public final class ClientSession extends SessionCore {
         SocketChannel ch = BlockingIo.connect(to, localBind, deadline);
         try {
             channelSetup.accept(ch);
-            ByteBuffer hello = ByteBuffer.allocate(Wire.MAGIC.length + Wire.HEADER_SIZE + 1);
+            ByteBuffer hello = ByteBuffer.allocate(Wire.MAGIC.length + Wire.HEADER_SIZE + 9);
             hello.put(Wire.MAGIC);
-            Frames.frameHeader(hello, Wire.HELLO, 1);
+            Frames.frameHeader(hello, Wire.HELLO, 9);
             hello.put((byte) 0);
+            hello.putLong(Settings.RECEIVE_WINDOW);
             BlockingIo.writeFully(ch, hello.flip(), deadline, "the MTCP handshake to " + to);
             BlockingIo.Frame f;
             try {
@@ -148,6 +149,7 @@ public final class ClientSession extends SessionCore {
             Frames.Reader r = new Frames.Reader(f.payload, "HELLO_ACK from " + to);
             byte[] id = r.bytes(Wire.SESSION_ID_SIZE);
             byte[] secret = r.bytes(Wire.SECRET_SIZE);
+            long credit = r.offset();
             InetSocketAddress serverId = r.address();
             List<InetSocketAddress> alternates = r.addresses();
             r.end();
@@ -155,6 +157,8 @@ public final class ClientSession extends SessionCore {
                     channelSetup, switchListener, listeners, policy);
             s.lock.lock();
             try {
+                s.peerCredit = credit;
+                s.creditSent = Settings.RECEIVE_WINDOW;
                 s.attach(s.newLink(ch, 0, s.linkName(to)));
             } finally {
                 s.lock.unlock();
@@ -229,6 +233,11 @@ public final class ClientSession extends SessionCore {
         } finally {
             lock.unlock();
         }
+    }
+
+    @Override
+    protected String extraDebugState() {
+        return "; " + state + " on " + server + (serverGone ? " server-gone" : "");
     }
 
     private void transition(State to, String why) {
@@ -362,6 +371,7 @@ public final class ClientSession extends SessionCore {
         long deadline = start + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         InetSocketAddress origin;
         long downReceived;
+        long credit;
         long seq;
         lock.lock();
         try {
@@ -388,7 +398,8 @@ public final class ClientSession extends SessionCore {
             origin = server;
             transition(State.MIGRATING, "migrating to " + to);
             originLost = false;
-            downReceived = ackValue();
+            downReceived = heldValue();
+            credit = Math.max(creditValue(), creditSent);
             seq = ++migrationSeq;
         } finally {
             lock.unlock();
@@ -400,13 +411,14 @@ public final class ClientSession extends SessionCore {
         try {
             ch = BlockingIo.connect(to, localBind, deadline);
             channelSetup.accept(ch);
-            int len = Wire.SESSION_ID_SIZE + Frames.addressSize(origin) + 8 + 8 + Wire.SECRET_SIZE;
+            int len = Wire.SESSION_ID_SIZE + Frames.addressSize(origin) + 8 + 8 + 8 + Wire.SECRET_SIZE;
             ByteBuffer req = ByteBuffer.allocate(Wire.MAGIC.length + Wire.HEADER_SIZE + len);
             req.put(Wire.MAGIC);
             Frames.frameHeader(req, Wire.MIGRATE_REQ, len);
             req.put(sessionId);
             Frames.putAddress(req, origin);
             req.putLong(downReceived);
+            req.putLong(credit);
             req.putLong(seq);
             req.put(Proofs.migrationProof(secret, sessionId, seq));
             BlockingIo.writeFully(ch, req.flip(), deadline, "the migration request to " + to);
@@ -426,10 +438,11 @@ public final class ClientSession extends SessionCore {
             } else {
                 long upResume = r.offset();
                 long downResume = r.offset();
+                long upCredit = r.offset();
                 InetSocketAddress newServer = r.address();
                 List<InetSocketAddress> newAlternates = r.addresses();
                 r.end();
-                switchTo(ch, to, newServer, newAlternates, upResume, downResume);
+                switchTo(ch, to, newServer, newAlternates, upResume, downResume, upCredit, credit);
                 ch = null;
                 long done = System.nanoTime();
                 report(initiation, origin, newServer, null, start, prepared, answered, done);
@@ -509,16 +522,17 @@ public final class ClientSession extends SessionCore {
     }
 
     private void switchTo(SocketChannel ch, InetSocketAddress dialed, InetSocketAddress newServer,
-                          List<InetSocketAddress> newAlternates, long upResume, long downResume) throws IOException {
+                          List<InetSocketAddress> newAlternates, long upResume, long downResume, long upCredit,
+                          long downCredit) throws IOException {
         lock.lock();
         try {
             if (closed) {
                 throw new MigrationException("the socket was closed during its migration to " + dialed, Reason.CLOSED, false, null);
             }
             long sentLimit = out.tail() + (outFinSent ? 1 : 0);
-            if (upResume > sentLimit || upResume < out.head() || downResume > ackValue()) {
+            if (upResume > sentLimit || upResume < out.head() || downResume > heldValue()) {
                 throw new ProtocolException("destination " + dialed + " resumes up at " + upResume + " and down at " + downResume
-                        + ", outside what this client sent [" + out.head() + ", " + sentLimit + "] and received (" + ackValue() + ")");
+                        + ", outside what this client sent [" + out.head() + ", " + sentLimit + "] and received (" + heldValue() + ")");
             }
             closeLinkNow(false); // the origin has committed; what it still had in flight comes again from the destination
             // the destination holds every byte below upResume: drop them, send again from there
@@ -527,6 +541,8 @@ public final class ClientSession extends SessionCore {
             outFinSent = outFinAcked;
             outNext = out.head();
             ackSent = -1; // tell the new server at once what this client already has
+            peerCredit = upCredit;
+            creditSent = downCredit;
             server = newServer;
             connectedTo = dialed;
             alternates = newAlternates;

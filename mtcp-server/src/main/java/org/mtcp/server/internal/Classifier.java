@@ -95,7 +95,9 @@ final class Classifier implements IoHandler {
             if (type == Wire.HELLO) {
                 Frames.Reader r = new Frames.Reader(payload, "HELLO from " + remote);
                 r.u8();
-                server.newSession(channel, key, remote, local);
+                long credit = r.offset();
+                r.end();
+                server.newSession(channel, key, remote, local, credit);
             } else if (type == Wire.MIGRATE_REQ) {
                 server.incomingMigration(channel, key, remote, local, payload);
             } else {

@@ -305,8 +305,9 @@ public final class Server {
         enqueue(c);
     }
 
-    void newSession(SocketChannel ch, SelectionKey key, InetSocketAddress remote, InetSocketAddress local) throws IOException {
-        ServerSession s = ServerSession.create(this, ch, key, remote, local);
+    void newSession(SocketChannel ch, SelectionKey key, InetSocketAddress remote, InetSocketAddress local, long clientCredit)
+            throws IOException {
+        ServerSession s = ServerSession.create(this, ch, key, remote, local, clientCredit);
         sessions.put(new SessionKey(s.sessionId()), s);
         s.sendFirst(s.helloAck(identityFor(local), alternates));
         enqueue(s);
@@ -334,6 +335,7 @@ public final class Server {
         byte[] id = r.bytes(Wire.SESSION_ID_SIZE);
         InetSocketAddress origin = r.address();
         long downReceived = r.offset();
+        long clientCredit = r.offset();
         long seq = r.u64();
         byte[] proof = r.bytes(Wire.SECRET_SIZE);
         r.end();
@@ -359,7 +361,7 @@ public final class Server {
         }
         c.requestState(origin, controlAddress, id, downReceived, seq, proof, self, (result, sent) -> {
             try {
-                onStateResult(result, ch, key, remote, local, hex, origin, self, t0, sent);
+                onStateResult(result, ch, key, remote, local, hex, origin, self, t0, sent, clientCredit);
             } finally {
                 classified();
             }
@@ -368,7 +370,7 @@ public final class Server {
 
     private void onStateResult(ControlEndpoint.Result result, SocketChannel ch, SelectionKey key, InetSocketAddress remote,
                                InetSocketAddress local, String hex, InetSocketAddress origin, InetSocketAddress self,
-                               long t0, long sent) {
+                               long t0, long sent, long clientCredit) {
         long t2 = System.nanoTime();
         if (result.failure != null) {
             rejectClient(ch, key, hex, origin, result.failure.reason(), result.failure.getMessage(), t0);
@@ -380,7 +382,7 @@ public final class Server {
             if (!ch.isOpen()) {
                 throw new IOException("the client " + remote + " went away while its state was on the way");
             }
-            s = ServerSession.fromState(this, st, ch, key, remote, local);
+            s = ServerSession.fromState(this, st, ch, key, remote, local, clientCredit);
         } catch (IOException | RuntimeException e) {
             result.abort();
             rejectClient(ch, key, hex, origin, Reason.OTHER, "destination " + self + " could not install the session: "

@@ -118,11 +118,13 @@ public final class ServerSession extends SessionCore implements Accepted {
 
     /** A new session over a classified connection; loop thread. */
     static ServerSession create(Server server, SocketChannel ch, SelectionKey key, InetSocketAddress remote,
-                                InetSocketAddress local) {
+                                InetSocketAddress local, long clientCredit) {
         ServerSession s = new ServerSession(server, Proofs.random(Wire.SESSION_ID_SIZE), Proofs.random(Wire.SECRET_SIZE),
                 false, 0, 0, remote, local);
         s.lock.lock();
         try {
+            s.peerCredit = clientCredit;
+            s.creditSent = s.creditValue();
             s.attachRegistered(s.newLink(ch, 0, s.linkName(remote)), key);
         } finally {
             s.lock.unlock();
@@ -132,11 +134,13 @@ public final class ServerSession extends SessionCore implements Accepted {
 
     /** A session arriving by migration, from the origin's state; loop thread. */
     static ServerSession fromState(Server server, SessionState st, SocketChannel ch, SelectionKey key,
-                                   InetSocketAddress remote, InetSocketAddress local) {
+                                   InetSocketAddress remote, InetSocketAddress local, long clientCredit) {
         ServerSession s = new ServerSession(server, st.sessionId, st.secret, true, 0, st.upSnap, remote, local);
         s.lock.lock();
         try {
             s.install(st);
+            s.peerCredit = clientCredit;
+            s.creditSent = s.creditValue();
             s.attachRegistered(s.newLink(ch, st.upResume, s.linkName(remote)), key);
         } finally {
             s.lock.unlock();
@@ -205,10 +209,12 @@ public final class ServerSession extends SessionCore implements Accepted {
 
     /** @return the HELLO_ACK frame for a new session */
     ByteBuffer helloAck(InetSocketAddress identity, java.util.List<InetSocketAddress> alternates) {
-        int len = Wire.SESSION_ID_SIZE + Wire.SECRET_SIZE + Frames.addressSize(identity) + Frames.addressesSize(alternates);
+        int len = Wire.SESSION_ID_SIZE + Wire.SECRET_SIZE + 8 + Frames.addressSize(identity) + Frames.addressesSize(alternates);
+        long credit = creditSent;
         return Frames.frame(Wire.HELLO_ACK, len, b -> {
             b.put(sessionId);
             b.put(secret);
+            b.putLong(credit);
             Frames.putAddress(b, identity);
             Frames.putAddresses(b, alternates);
         });
@@ -218,12 +224,14 @@ public final class ServerSession extends SessionCore implements Accepted {
     ByteBuffer migrateAck(InetSocketAddress identity, java.util.List<InetSocketAddress> alternates) {
         lock.lock();
         try {
-            long upResume = ackValue();
+            long upResume = heldValue();
             long downResume = out.head();
-            int len = 16 + Frames.addressSize(identity) + Frames.addressesSize(alternates);
+            long credit = creditSent;
+            int len = 24 + Frames.addressSize(identity) + Frames.addressesSize(alternates);
             return Frames.frame(Wire.MIGRATE_ACK, len, b -> {
                 b.putLong(upResume);
                 b.putLong(downResume);
+                b.putLong(credit);
                 Frames.putAddress(b, identity);
                 Frames.putAddresses(b, alternates);
             });
@@ -246,6 +254,12 @@ public final class ServerSession extends SessionCore implements Accepted {
         } finally {
             lock.unlock();
         }
+    }
+
+    @Override
+    protected String extraDebugState() {
+        return "; " + state + " snap up " + upSnap + " down " + downSnap + " write " + downWrite + " skip " + downSkipUntil
+                + (logOverflowed ? " log-overflowed" : "") + (arrivedByMigration ? " migrated" : "");
     }
 
     // ================================================================== Accepted
@@ -454,18 +468,9 @@ public final class ServerSession extends SessionCore implements Accepted {
 
     @Override
     protected boolean ackBeyondSent(long ack) {
-        if (!arrivedByMigration) {
-            return false;
-        }
-        // beta: the client has bytes up to ack from the previous server; when nothing of ours is
-        // pending, drop them as the application regenerates them instead of sending them again
-        if (out.size() == 0 && outNext == out.tail() && !frameInProgress() && !outFinQueued && ack > out.tail()) {
-            // (an ack covering a FIN is handled when the application ends its stream again: see shutdownOutput)
-            out.restartAt(ack);
-            outNext = ack;
-            downSkipUntil = Math.max(downSkipUntil, ack);
-        }
-        return true;
+        // beta (thesis 4.2.3): the client got more from the previous server than it said in its
+        // request; the application writes those bytes again, they are sent, and the client drops them
+        return arrivedByMigration;
     }
 
     @Override
@@ -566,7 +571,7 @@ public final class ServerSession extends SessionCore implements Accepted {
             st.upBytes = new byte[(int) (in.end() - upSnap)];
             in.copyTo(upSnap, in.end(), st.upBytes, 0);
             st.upFin = inFin;
-            st.upResume = ackValue();
+            st.upResume = heldValue();
             long downSeen = Math.max(clientDownReceived, out.head());
             st.downSnap = downSnap;
             st.downSeen = downSeen;

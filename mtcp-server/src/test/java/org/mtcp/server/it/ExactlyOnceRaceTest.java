@@ -36,7 +36,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ExactlyOnceRaceTest {
     private static final int CLIENTS = 4;
     private static final int BYTES = 12 * 1024 * 1024;
-    private static final int MAX_CHAOS_ROUNDS = 3000;
+    private static final int MAX_CHAOS_ROUNDS = Integer.getInteger("mtcp.test.chaosRounds", 3000);
 
     @Test
     @Timeout(value = 180, unit = TimeUnit.SECONDS)
@@ -140,9 +140,17 @@ class ExactlyOnceRaceTest {
                 }
                 Thread.sleep(random.nextInt(3));
             }
-            assertTrue(done.await(120, TimeUnit.SECONDS), "clients did not finish: received " + describe(received));
-            if (failure.get() != null) {
-                throw new AssertionError("seed " + seed + ": " + failure.get().getMessage(), failure.get());
+            boolean finished = done.await(120, TimeUnit.SECONDS);
+            if (!finished || failure.get() != null) {
+                StringBuilder diag = new StringBuilder("seed " + seed + ", received " + describe(received) + "\n");
+                for (MtcpSocket s : clients) {
+                    diag.append("client ").append(s.debugState()).append('\n');
+                }
+                for (int i = 0; i < cluster.size(); i++) {
+                    diag.append("server ").append(i).append(":\n").append(cluster.server(i).debugState());
+                }
+                throw new AssertionError((failure.get() != null ? failure.get().getMessage() : "clients did not finish") + "\n" + diag,
+                        failure.get());
             }
             cluster.assertNoAppFailure();
             MessageDigest md = MessageDigest.getInstance("SHA-256");

@@ -82,6 +82,10 @@ public abstract class SessionCore implements EventLoop.Attention {
     protected boolean inShutdown;
     /** Last acknowledgement sent (offset), or -1 to force one. */
     protected long ackSent = -1;
+    /** Last credit sent: the peer may send incoming bytes below this offset. */
+    protected long creditSent;
+    /** The peer's credit: outgoing bytes below this offset may be sent. */
+    protected long peerCredit;
     /** When the oldest unacknowledged incoming byte arrived, 0 for none. */
     private long ackDueSince;
     /** Application thread doing this session's network I/O, or {@code null}. */
@@ -122,6 +126,29 @@ public abstract class SessionCore implements EventLoop.Attention {
 
     /** @return a short description for messages: which session, which connection */
     public abstract String describe();
+
+    /** @return the stream offsets and I/O state, for diagnostics */
+    public String debugState() {
+        lock.lock();
+        try {
+            Link l = link;
+            return describe() + ": out [" + out.head() + ", " + out.tail() + ") next " + outNext
+                    + (outFinQueued ? " fin" + (outFinSent ? "-sent" : "") + (outFinAcked ? "-acked" : "") : "")
+                    + "; in [" + in.start() + ", " + in.readOffset() + ", " + in.end() + ")" + (inFin ? " fin" : "")
+                    + " ackSent " + ackSent + "; link " + (l == null ? "none" : l.name + (l.dead ? " dead" : "")
+                    + " inOffset " + l.inOffset + " interest " + l.interest + (l.inFrame ? " in-frame to " + l.frameEnd : "")
+                    + " ctrl " + l.controlOut.position()) + "; pump " + (pumpThread == null ? "none" : pumpThread.getName())
+                    + (attended ? " attended" : "") + (closed ? " closed" : "") + (failure != null ? " failed: " + failure : "")
+                    + extraDebugState();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** @return subclass state for {@link #debugState} */
+    protected String extraDebugState() {
+        return "";
+    }
 
     // ================================================================== hooks for the two ends
 
@@ -189,9 +216,13 @@ public abstract class SessionCore implements EventLoop.Attention {
                     return -1;
                 }
                 if (in.available() > 0) {
-                    boolean wasFull = in.available() >= receiveWindow;
+                    boolean wasFull = networkRoom() <= 0;
                     int n = in.read(b, off, len);
                     afterApplicationRead(n);
+                    if (creditValue() - creditSent >= receiveWindow / 4 && link != null) {
+                        queueAck(link); // the window opened: tell the peer (a window update)
+                        flushLocked();
+                    }
                     if (wasFull && pumpThread == null) {
                         needAttention(); // the network was left unread for lack of room
                     }
@@ -391,7 +422,7 @@ public abstract class SessionCore implements EventLoop.Attention {
         if (hasPendingOutput()) {
             waitOps |= SelectionKey.OP_WRITE;
         }
-        if ((in.available() >= receiveWindow)) {
+        if (networkRoom() <= 0) {
             waitOps &= ~SelectionKey.OP_READ;
         }
         if (waitOps == 0) {
@@ -452,7 +483,7 @@ public abstract class SessionCore implements EventLoop.Attention {
         if (l.dead || !canReadLink()) {
             return 0;
         }
-        long room = inShutdown || closed ? MAX_READ : receiveWindow - in.available();
+        long room = networkRoom();
         if (room <= 0) {
             return 0;
         }
@@ -494,7 +525,7 @@ public abstract class SessionCore implements EventLoop.Attention {
             changed.signalAll();
             onDataArrived(arrived, now);
         }
-        long unacked = ackValue() - Math.max(ackSent, 0);
+        long unacked = heldValue() - Math.max(ackSent, 0);
         if (unacked >= receiveWindow / 4) {
             ackDueSince = 0;
             queueAck(link);
@@ -503,11 +534,33 @@ public abstract class SessionCore implements EventLoop.Attention {
             ackDueSince = now;
             needAttention();
         }
+        if (hasPendingOutput()) {
+            flushLocked(); // an acknowledgement or credit may have opened the way
+        }
     }
 
-    /** @return the acknowledgement to send: every incoming byte held, plus one for a FIN */
-    protected final long ackValue() {
+    /** @return every incoming byte held, plus one for a FIN: what acknowledgements and migrations carry */
+    protected final long heldValue() {
         return in.end() + (inFin ? 1 : 0);
+    }
+
+    /**
+     * @return the credit to give the peer: it may send incoming bytes up to a window past what the
+     * application has read. Credit, not acknowledgement, is the flow control: acknowledged bytes
+     * free the peer's memory at once, and the network can always be read, so acknowledgements in
+     * the incoming stream never wait behind data.
+     */
+    protected final long creditValue() {
+        return in.readOffset() + receiveWindow;
+    }
+
+    /** @return how many more incoming bytes may be read from the network now */
+    private long networkRoom() {
+        if (inShutdown || closed) {
+            return MAX_READ;
+        }
+        // a peer that keeps to its credit never reaches the limit: reading stops only for one that does not
+        return Math.max(creditSent, heldValue()) + 2L * MAX_READ - in.end();
     }
 
     private void linkLost(Link l, IOException cause) {
@@ -579,8 +632,13 @@ public abstract class SessionCore implements EventLoop.Attention {
         switch (type) {
             case Wire.ACK: {
                 long ack = r.offset();
+                long credit = r.offset();
                 r.end();
                 onAck(l, ack);
+                if (credit > peerCredit) {
+                    peerCredit = credit;
+                    changed.signalAll();
+                }
                 break;
             }
             case Wire.FIN: {
@@ -630,18 +688,21 @@ public abstract class SessionCore implements EventLoop.Attention {
         return false;
     }
 
-    /** Puts an ACK of everything held into the link's control output; session lock held. */
+    /** Puts an ACK of everything held, with the current credit, into the link's control output; session lock held. */
     protected final void queueAck(Link l) {
         if (l == null || l.dead) {
             return;
         }
-        long value = ackValue();
-        if (value == ackSent || l.controlOut.remaining() < Wire.HEADER_SIZE + 8) {
+        long value = heldValue();
+        long credit = Math.max(creditValue(), creditSent);
+        if ((value == ackSent && credit == creditSent) || l.controlOut.remaining() < Wire.HEADER_SIZE + 16) {
             return;
         }
-        Frames.frameHeader(l.controlOut, Wire.ACK, 8);
+        Frames.frameHeader(l.controlOut, Wire.ACK, 16);
         l.controlOut.putLong(value);
+        l.controlOut.putLong(credit);
         ackSent = value;
+        creditSent = credit;
         ackDueSince = 0;
     }
 
@@ -672,7 +733,8 @@ public abstract class SessionCore implements EventLoop.Attention {
         if (l.inFrame || l.controlOut.position() > 0) {
             return true;
         }
-        if (canSendData() && (outNext < out.tail() || (outFinQueued && !outFinSent))) {
+        if (canSendData() && ((outNext < out.tail() && outNext < peerCredit)
+                || (outFinQueued && !outFinSent && outNext == out.tail()))) {
             return true;
         }
         return false;
@@ -700,8 +762,9 @@ public abstract class SessionCore implements EventLoop.Attention {
                 }
                 n = out.gather(outNext, l.frameEnd, iov, n);
             } else {
-                boolean data = canSendData() && outNext < out.tail();
-                if (data || (ackDueSince != 0 && ackValue() != ackSent)) {
+                long sendable = Math.min(out.tail(), peerCredit) - outNext;
+                boolean data = canSendData() && sendable > 0;
+                if (data || (ackDueSince != 0 && heldValue() != ackSent)) {
                     queueAck(l); // piggyback the acknowledgement on the data
                 }
                 if (canSendData() && outFinQueued && !outFinSent && outNext == out.tail()
@@ -717,7 +780,7 @@ public abstract class SessionCore implements EventLoop.Attention {
                     iov[n++] = l.controlOut;
                 }
                 if (data) {
-                    int len = (int) Math.min(out.tail() - outNext, Wire.MAX_DATA_PAYLOAD);
+                    int len = (int) Math.min(sendable, Wire.MAX_DATA_PAYLOAD);
                     l.dataHeader.clear();
                     Frames.frameHeader(l.dataHeader, Wire.DATA, len);
                     l.dataHeader.flip();
@@ -839,7 +902,7 @@ public abstract class SessionCore implements EventLoop.Attention {
             return; // the registration sets it
         }
         int ops = 0;
-        if (canReadLink() && in.available() < receiveWindow) {
+        if (canReadLink() && networkRoom() > 0) {
             ops |= SelectionKey.OP_READ;
         }
         if (hasPendingOutput()) {

@@ -51,19 +51,19 @@ public final class Wire {
     public static final int SECRET_SIZE = 32;
 
     // ---- data connection frames ----
-    /** C to S: a new session. Payload: flags (u8). */
+    /** C to S: a new session. Payload: flags (u8), credit (u64: the server may send down bytes below it). */
     public static final int HELLO = 0x01;
-    /** S to C: session id (16), secret (32), server identity (address), alternates (u16 count, addresses). */
+    /** S to C: session id (16), secret (32), credit (u64), server identity (address), alternates (u16 count, addresses). */
     public static final int HELLO_ACK = 0x02;
-    /** C to S2: session id (16), origin (address), down received (u64), sequence (u64), proof (32). */
+    /** C to S2: session id (16), origin (address), down received (u64), credit (u64), sequence (u64), proof (32). */
     public static final int MIGRATE_REQ = 0x03;
-    /** S2 to C: up resume offset (u64), down resume offset (u64), server identity (address), alternates. */
+    /** S2 to C: up resume offset (u64), down resume offset (u64), credit (u64), server identity (address), alternates. */
     public static final int MIGRATE_ACK = 0x04;
     /** S2 to C: reason (u8), whether the session is still alive on the origin (u8), message (u16 length, UTF-8). */
     public static final int MIGRATE_REJECT = 0x05;
     /** Either way: stream bytes, following the previous DATA on this connection. */
     public static final int DATA = 0x10;
-    /** Either way: every byte of the peer's stream below this offset is held (u64). */
+    /** Either way: every byte of the peer's stream below this offset is held (u64); the peer may send below the credit (u64). */
     public static final int ACK = 0x11;
     /** Either way: the sender's stream ends at this offset (u64); the FIN counts as one offset. */
     public static final int FIN = 0x12;
