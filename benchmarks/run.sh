@@ -8,7 +8,9 @@
 #   benchmarks/run.sh --only REGEX [JMH args]     suite settings, matching benchmarks only, merged into results
 #   benchmarks/run.sh --profile REGEX [JMH args]  JFR profile (-prof jfr) -> benchmarks/results/profiles/, hot-frame summaries
 #
-# Environment: MVN_FLAGS (extra Maven flags, e.g. -o), SKIP_BUILD=1 (use the jar as built), JAVA (java binary).
+# Environment: MVN_FLAGS (extra Maven flags, e.g. -o), SKIP_BUILD=1 (use the jar as built), JAVA (java binary);
+# for --profile: ASYNC_PROFILER_LIB=/path/libasyncProfiler.so uses async-profiler instead of JFR
+# (ASYNC_EVENT=cpu|wall|itimer, ASYNC_INTERVAL in ns).
 # The build is `./mvnw -pl benchmarks package`: it needs the library modules installed in the local
 # Maven repository (./mvnw install at the top does that).
 set -euo pipefail
@@ -81,9 +83,16 @@ case "$mode" in
     tag=$(echo "$regex" | tr -c 'A-Za-z0-9' '_' | cut -c1-60)
     dir="$results/profiles/$tag"
     rm -rf "$dir"; mkdir -p "$dir"
-    MTCP_BENCH_OUT="$dir" "$java" -jar "$jar" "$regex" -f 1 -to 120s -prof "jfr:dir=$dir" "$@" \
+    if [ -n "${ASYNC_PROFILER_LIB:-}" ]; then
+      # async-profiler (e.g. the libasyncProfiler.so inside Maven Central's
+      # tools.profiler:async-profiler:3.0:jar:linux-x64): CPU samples every 1 ms, kernel frames included
+      prof="async:libPath=$ASYNC_PROFILER_LIB;event=${ASYNC_EVENT:-cpu};interval=${ASYNC_INTERVAL:-1000000};threads=true;output=collapsed;dir=$dir"
+    else
+      prof="jfr:dir=$dir"
+    fi
+    MTCP_BENCH_OUT="$dir" "$java" -jar "$jar" "$regex" -f 1 -to 120s -prof "$prof" "$@" \
       -rf json -rff "$dir/jmh-profile.json"
-    find "$dir" -name '*.jfr' | sort | while read -r f; do
+    find "$dir" -name '*.jfr' -o -name 'collapsed-*.csv' | sort | while read -r f; do
       name=$(basename "$(dirname "$f")")
       "$java" -cp "$jar" org.mtcp.benchmarks.report.HotFrames --top 30 "$f" >"$dir/$name.txt"
       echo "hot frames: $dir/$name.txt"
@@ -101,5 +110,5 @@ case "$mode" in
     render "$results" docs/benchmarks.md docs/benchmarks
     ;;
   *)
-    sed -n '2,14p' "$0"; exit 2 ;;
+    sed -n '2,17p' "$0"; exit 2 ;;
 esac

@@ -23,9 +23,11 @@ import java.util.concurrent.TimeUnit;
 /**
  * The first migration between a pair of servers: the destination has no control connection to the
  * origin yet and opens it lazily (thesis 4.2.1) on the way. Every measured shot gets a fresh pair of
- * servers and a fresh client (JMH single-shot mode, one migration per iteration; the JIT is warm
- * from the warm-up shots). Compare with {@link MigrationTimeBenchmark} (warm control connection)
- * and {@link FloorBenchmark}.
+ * servers and a fresh client (JMH single-shot mode, one migration per iteration). Before the shots,
+ * {@value #JIT_WARMUP_MIGRATIONS} warm migrations between another pair compile the migration path,
+ * so that a shot measures what is cold about a new pair of servers (the lazy control connection,
+ * first-use paths), not the interpreter. Compare with {@link MigrationTimeBenchmark} (warm control
+ * connection) and {@link FloorBenchmark}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SingleShotTime)
@@ -39,9 +41,32 @@ public class ColdMigrationBenchmark {
     @Param({"0", "1024", "5120", "10240", "16384", "65536", "262144", "1048576"})
     public int stateBytes;
 
+    /** Warm migrations run once per fork before the shots, to compile the migration path. */
+    public static final int JIT_WARMUP_MIGRATIONS = 3000;
+
     private final PhaseRecorder phases = new PhaseRecorder();
     private MtcpCluster cluster;
     private MtcpSocket client;
+
+    /**
+     * Compiles the migration path: {@value #JIT_WARMUP_MIGRATIONS} migrations back and forth between
+     * a pair of servers that is then closed (not recorded).
+     *
+     * @throws IOException when a migration fails
+     */
+    @Setup(Level.Trial)
+    public void compileMigrationPath() throws IOException {
+        try (MtcpCluster warm = new MtcpCluster(2, new StateApp(stateBytes));
+             MtcpSocket c = new MtcpSocket(Net.LO, warm.service(0).getPort())) {
+            c.setSoTimeout(Net.SO_TIMEOUT_MS);
+            Net.ping(c);
+            long end = System.nanoTime() + 20_000_000_000L;
+            for (int i = 0; i < JIT_WARMUP_MIGRATIONS && System.nanoTime() < end; i++) {
+                c.migrate(warm.service((i + 1) % 2));
+            }
+            Net.ping(c);
+        }
+    }
 
     /**
      * A fresh pair of servers and a client that has exchanged one byte with the first.

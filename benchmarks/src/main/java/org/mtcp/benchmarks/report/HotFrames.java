@@ -7,6 +7,7 @@ import jdk.jfr.consumer.RecordedThread;
 import jdk.jfr.consumer.RecordingFile;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
@@ -18,11 +19,13 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Summarizes the CPU samples of Flight Recorder files (from JMH's {@code -prof jfr}): the hottest
- * methods by self time, the library's ({@code org.mtcp}) methods by inclusive time, the threads that
- * burn CPU, and where threads sat in native code (blocked in socket I/O or polls).
+ * Summarizes CPU samples: Flight Recorder files (from JMH's {@code -prof jfr}) or async-profiler's
+ * collapsed stacks (from {@code -prof async:...;output=collapsed}, any other file name): the hottest
+ * frames by self time, the library's ({@code org.mtcp}) methods by inclusive time, the threads that
+ * burn CPU (JFR, or async-profiler with {@code threads=true}), and, for JFR, where threads sat in
+ * native code (blocked in socket I/O or polls).
  *
- * <p>Usage: {@code java -cp benchmarks.jar org.mtcp.benchmarks.report.HotFrames [--top N] FILE.jfr...}
+ * <p>Usage: {@code java -cp benchmarks.jar org.mtcp.benchmarks.report.HotFrames [--top N] FILE...}
  */
 public final class HotFrames {
     private final Map<String, Integer> self = new HashMap<>();
@@ -30,6 +33,8 @@ public final class HotFrames {
     private final Map<String, Integer> threads = new HashMap<>();
     private final Map<String, Integer> nativeTop = new HashMap<>();
     private final Map<String, Integer> nativeMtcp = new HashMap<>();
+    /** thread group -> "innermost library frame -> innermost Java frame" -> samples (collapsed input). */
+    private final Map<String, Map<String, Integer>> perThread = new HashMap<>();
     private int samples;
     private int nativeSamples;
 
@@ -52,8 +57,14 @@ public final class HotFrames {
         }
         HotFrames h = new HotFrames();
         for (Path p : files) {
-            for (RecordedEvent e : RecordingFile.readAllEvents(p)) {
-                h.accept(e);
+            if (p.toString().endsWith(".jfr")) {
+                for (RecordedEvent e : RecordingFile.readAllEvents(p)) {
+                    h.accept(e);
+                }
+            } else {
+                for (String line : Files.readAllLines(p)) {
+                    h.collapsed(line);
+                }
             }
         }
         System.out.print(h.summary(files, top));
@@ -102,13 +113,58 @@ public final class HotFrames {
         }
     }
 
+    /** One line of async-profiler's collapsed output: {@code frame;frame;...;leaf count}. */
+    private void collapsed(String line) {
+        int sp = line.lastIndexOf(' ');
+        if (sp <= 0) {
+            return;
+        }
+        int n;
+        try {
+            n = Integer.parseInt(line.substring(sp + 1).trim());
+        } catch (NumberFormatException e) {
+            return;
+        }
+        String[] frames = line.substring(0, sp).split(";");
+        samples += n;
+        self.merge(frames[frames.length - 1].replace('/', '.'), n, Integer::sum);
+        Set<String> seen = new HashSet<>();
+        for (String f : frames) {
+            String m = f.replace('/', '.');
+            if (m.startsWith("org.mtcp.") && seen.add(m)) {
+                inclusive.merge(m, n, Integer::sum);
+            }
+        }
+        if (frames[0].startsWith("[")) {
+            String thread = frames[0].replaceAll("tid=\\d+", "").replaceAll("[-#]?\\d+", "-N").trim();
+            threads.merge(thread, n, Integer::sum);
+            String lib = "-";
+            String java = "-";
+            for (String f : frames) {
+                String m = f.replace('/', '.');
+                if (m.startsWith("org.mtcp.") && !m.startsWith("org.mtcp.benchmarks.")) {
+                    lib = m;
+                }
+                if (m.indexOf('.') > 0 && !m.endsWith("_[k]") && !m.startsWith("[")) {
+                    java = m;
+                }
+            }
+            perThread.computeIfAbsent(thread, k -> new HashMap<>()).merge(lib + " -> " + java, n, Integer::sum);
+        }
+    }
+
     private String summary(List<Path> files, int top) {
         StringBuilder sb = new StringBuilder();
         sb.append("files: ").append(files).append('\n');
-        sb.append("CPU samples (jdk.ExecutionSample): ").append(samples).append('\n');
+        sb.append("CPU samples (jdk.ExecutionSample, or async-profiler samples): ").append(samples).append('\n');
         table(sb, "hottest methods, self", self, samples, top);
         table(sb, "org.mtcp methods, inclusive (on stack)", inclusive, samples, top);
         table(sb, "threads by CPU samples", threads, samples, top);
+        perThread.entrySet().stream()
+                .sorted((a, b) -> threads.getOrDefault(b.getKey(), 0) - threads.getOrDefault(a.getKey(), 0))
+                .limit(6)
+                .forEach(e -> table(sb, "thread " + e.getKey() + ": innermost library frame -> innermost Java frame",
+                        e.getValue(), threads.getOrDefault(e.getKey(), 0), 10));
         sb.append("\nnative samples (jdk.NativeMethodSample: threads in native code, mostly blocked): ")
                 .append(nativeSamples).append('\n');
         table(sb, "native top frames", nativeTop, nativeSamples, 12);
