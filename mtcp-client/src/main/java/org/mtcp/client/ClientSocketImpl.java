@@ -275,8 +275,10 @@ final class ClientSocketImpl extends SocketImpl {
                 throw new SocketException(plain != null ? "the connection to " + address + " is plain TCP: it cannot migrate"
                         : "Socket is not connected");
             }
+            // the socket's read timeout, when set, bounds a migration too (it includes waiting for another one)
+            int t = timeout;
             s.migrate((InetSocketAddress) Objects.requireNonNull(value, "MIGRATE destination"),
-                    MigrationEvent.Initiation.CLIENT, Settings.MIGRATE_TIMEOUT_MILLIS * 2);
+                    MigrationEvent.Initiation.CLIENT, t > 0 ? t : Settings.MIGRATE_TIMEOUT_MILLIS * 2);
             return;
         }
         if (name == MtcpOptions.ADDITIONAL_SERVERS) {

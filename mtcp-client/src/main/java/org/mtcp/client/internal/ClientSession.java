@@ -423,7 +423,10 @@ public final class ClientSession extends SessionCore {
             req.put(Proofs.migrationProof(secret, sessionId, seq));
             BlockingIo.writeFully(ch, req.flip(), deadline, "the migration request to " + to);
             prepared = System.nanoTime();
-            BlockingIo.Frame f = BlockingIo.readFrame(ch, deadline, Wire.MAX_CONTROL_PAYLOAD_ON_DATA,
+            // never give up before the destination does (its wait for the origin is bounded): a client
+            // that gave up while the destination commits would lose the session
+            long answerDeadline = Math.max(deadline, prepared + TimeUnit.MILLISECONDS.toNanos(Settings.STATE_TIMEOUT_MILLIS + 1000));
+            BlockingIo.Frame f = BlockingIo.readFrame(ch, answerDeadline, Wire.MAX_CONTROL_PAYLOAD_ON_DATA,
                     "the migration answer from " + to);
             answered = System.nanoTime();
             Frames.Reader r = new Frames.Reader(f.payload, Wire.typeName(f.type) + " from " + to);

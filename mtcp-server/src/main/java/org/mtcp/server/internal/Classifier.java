@@ -47,6 +47,9 @@ final class Classifier implements IoHandler {
         key = loop.register(channel, SelectionKey.OP_READ, this);
         timer = loop.schedule(TimeUnit.MILLISECONDS.toNanos(server.detectMillis()), () -> {
             if (!done) {
+                ready(key); // bytes may have arrived since the last selection: look before deciding
+            }
+            if (!done) {
                 plain();
             }
         });

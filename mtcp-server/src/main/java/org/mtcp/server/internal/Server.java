@@ -379,7 +379,8 @@ public final class Server {
         SessionState st = result.state;
         ServerSession s;
         try {
-            if (!ch.isOpen()) {
+            if (!ch.isOpen() || ch.read(ByteBuffer.allocate(1)) != 0) {
+                // the client gave up (or broke the protocol by sending early): do not commit
                 throw new IOException("the client " + remote + " went away while its state was on the way");
             }
             s = ServerSession.fromState(this, st, ch, key, remote, local, clientCredit);

@@ -115,6 +115,8 @@ class ExactlyOnceRaceTest {
             }
             start.countDown();
             AtomicInteger clientMigrations = new AtomicInteger();
+            java.util.Map<String, Integer> failedReasons = new java.util.TreeMap<>();
+            long t0 = System.nanoTime();
             AtomicInteger triggers = new AtomicInteger();
             for (int round = 0; round < MAX_CHAOS_ROUNDS && done.getCount() > 0 && failure.get() == null; round++) {
                 int c = random.nextInt(CLIENTS);
@@ -126,6 +128,7 @@ class ExactlyOnceRaceTest {
                         clientMigrations.incrementAndGet();
                     } catch (MigrationException e) {
                         assertTrue(e.sessionAlive(), "a failed migration must leave the session alive: " + e);
+                        failedReasons.merge(e.reason() + (e.getMessage().contains("ended the session") ? " (ended)" : ""), 1, Integer::sum);
                     }
                 } else {
                     Socket serving = cluster.serving(s.getLocalPort());
@@ -168,7 +171,8 @@ class ExactlyOnceRaceTest {
                     "too few migrations to prove anything: " + clientMigrations + " client, " + triggers + " triggers, "
                             + committed + " committed");
             System.out.println("ExactlyOnceRaceTest seed " + seed + ": " + clientMigrations + " client migrations, " + triggers
-                    + " triggers, " + committed + " committed at destinations");
+                    + " triggers, " + committed + " committed at destinations, failed " + failedReasons + ", "
+                    + (System.nanoTime() - t0) / 1_000_000 + " ms");
             for (Thread t : threads) {
                 t.join(10_000);
             }
