@@ -1,0 +1,239 @@
+package org.mtcp.server.it;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.mtcp.api.MigrationEvent;
+import org.mtcp.api.MigrationException;
+import org.mtcp.api.MigrationException.Reason;
+import org.mtcp.api.MtcpOptions;
+import org.mtcp.client.MtcpSocket;
+import org.mtcp.internal.wire.Frames;
+import org.mtcp.internal.wire.Wire;
+import org.mtcp.server.MtcpServerSocket;
+import org.mtcp.server.testkit.Apps;
+import org.mtcp.server.testkit.Cluster;
+import org.mtcp.server.testkit.Script;
+
+import java.io.DataInputStream;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Every failure before the commit leaves the session on the origin with no byte lost: rejections
+ * (unknown session, forged proof, invalid state, read log overflow, no cooperation), an unreachable
+ * destination, a destination that never answers.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class MigrationFailureTest {
+    private static final InetAddress LO = InetAddress.getLoopbackAddress();
+
+    private static MtcpSocket connect(Cluster c, int server) throws Exception {
+        MtcpSocket s = new MtcpSocket(LO, c.address(server).getPort());
+        s.setSoTimeout(20_000);
+        return s;
+    }
+
+    /** A transforming echo round trip of {@code n} bytes from offset {@code from}, checked. */
+    private static void echo(MtcpSocket s, long from, int n) throws Exception {
+        byte[] b = Script.pattern(Script.UP, from, n);
+        s.getOutputStream().write(b);
+        byte[] got = new byte[n];
+        Apps.readFully(s.getInputStream(), got);
+        for (int k = 0; k < n; k++) {
+            assertEquals(Apps.transform(b[k], from + k), got[k], "echo byte " + (from + k));
+        }
+    }
+
+    /** Sends a hand-made MIGRATE_REQ and returns the destination's answer: reason code and message. */
+    private static String rawMigrateRequest(InetSocketAddress destination, byte[] sessionId, InetSocketAddress origin,
+                                            byte[] proof) throws Exception {
+        try (Socket raw = new Socket(destination.getAddress(), destination.getPort())) {
+            raw.setSoTimeout(15_000);
+            int len = Wire.SESSION_ID_SIZE + Frames.addressSize(origin) + 8 + 8 + 8 + Wire.SECRET_SIZE;
+            ByteBuffer b = ByteBuffer.allocate(Wire.MAGIC.length + Wire.HEADER_SIZE + len);
+            b.put(Wire.MAGIC);
+            Frames.frameHeader(b, Wire.MIGRATE_REQ, len);
+            b.put(sessionId);
+            Frames.putAddress(b, origin);
+            b.putLong(0).putLong(1 << 20).putLong(1);
+            b.put(proof);
+            raw.getOutputStream().write(b.array());
+            DataInputStream in = new DataInputStream(raw.getInputStream());
+            int word = in.readInt();
+            assertEquals(Wire.MIGRATE_REJECT, word >>> 24, "a forged request must be rejected");
+            byte[] payload = new byte[word & Wire.MAX_LENGTH];
+            in.readFully(payload);
+            Frames.Reader r = new Frames.Reader(ByteBuffer.wrap(payload), "MIGRATE_REJECT");
+            Reason reason = Wire.reason(r.u8());
+            r.u8();
+            return reason + ": " + r.string();
+        }
+    }
+
+    @Test
+    void unknownSessionIsRejected() throws Exception {
+        try (Cluster c = new Cluster(2, i -> Apps.transformingEcho(16, 1))) {
+            String answer = rawMigrateRequest(c.address(1), new byte[16], c.address(0), new byte[32]);
+            assertTrue(answer.startsWith("UNKNOWN_SESSION"), answer);
+        }
+    }
+
+    @Test
+    void forgedProofIsRejectedAndTheSessionGoesOn() throws Exception {
+        try (Cluster c = new Cluster(2, i -> Apps.transformingEcho(16, 1)); MtcpSocket s = connect(c, 0)) {
+            echo(s, 0, 1000);
+            byte[] id = HexFormat.of().parseHex(s.sessionId());
+            String answer = rawMigrateRequest(c.address(1), id, c.address(0), new byte[32]);
+            assertTrue(answer.startsWith("NOT_AUTHORIZED"), answer);
+            echo(s, 1000, 1000);
+            s.migrate(c.address(1)); // the real owner still can
+            echo(s, 2000, 1000);
+            c.assertNoAppFailure();
+        }
+    }
+
+    @Test
+    void sessionTheServerEndedCannotMigrateButNothingIsLost() throws Exception {
+        Script script = new Script().write(100).shutdownOutput();
+        try (Cluster c = new Cluster(2, i -> script.app()); MtcpSocket s = connect(c, 0)) {
+            script.runTo(2);
+            InputStream in = s.getInputStream();
+            Script.expectDown(in, 0, 100);
+            assertEquals(-1, in.read());
+            c.live(0).get(0).close(); // the server application closes its socket
+            MigrationException e = assertThrows(MigrationException.class, () -> s.migrate(c.address(1)));
+            assertTrue(e.reason() == Reason.INVALID_STATE || e.reason() == Reason.UNKNOWN_SESSION, e.toString());
+            assertTrue(e.sessionAlive(), "nothing was lost: " + e.getMessage());
+            assertEquals(-1, in.read());
+        }
+    }
+
+    @Test
+    void readLogOverflowRefusesUntilTheNextExport() throws Exception {
+        int big = 1200 * 1024; // more than the default read log limit (1 MiB) read after the snapshot
+        Script script = new Script().export().read(big).export().write(10);
+        try (Cluster c = new Cluster(2, i -> script.app()); MtcpSocket s = connect(c, 0)) {
+            Thread writer = new Thread(() -> {
+                try {
+                    s.getOutputStream().write(Script.pattern(Script.UP, 0, big));
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            writer.start();
+            script.runTo(2);
+            writer.join(10_000);
+            MigrationException e = assertThrows(MigrationException.class, () -> s.migrate(c.address(1)));
+            assertEquals(Reason.LOG_OVERFLOW, e.reason(), e.getMessage());
+            assertTrue(e.sessionAlive());
+            script.runTo(3);
+            s.migrate(c.address(1));
+            script.runTo(4, 1);
+            Script.expectDown(s.getInputStream(), 0, 10);
+            c.assertNoAppFailure();
+        }
+    }
+
+    @Test
+    void unreachableDestinationLeavesTheSessionOnTheOrigin() throws Exception {
+        int closedPort;
+        try (ServerSocket ss = new ServerSocket(0, 1, LO)) {
+            closedPort = ss.getLocalPort();
+        }
+        try (Cluster c = new Cluster(2, i -> Apps.transformingEcho(16, 1)); MtcpSocket s = connect(c, 0)) {
+            echo(s, 0, 500);
+            MigrationException e = assertThrows(MigrationException.class, () -> s.migrate(new InetSocketAddress(LO, closedPort)));
+            assertEquals(Reason.PEER_UNREACHABLE, e.reason(), e.getMessage());
+            assertTrue(e.sessionAlive());
+            assertTrue(e.getMessage().contains(s.sessionId().substring(0, 8)), "the message names the session: " + e.getMessage());
+            echo(s, 500, 500);
+            c.assertNoAppFailure();
+        }
+    }
+
+    @Test
+    void destinationThatNeverAnswersTimesOut() throws Exception {
+        try (Cluster c = new Cluster(2, i -> Apps.transformingEcho(16, 1)); MtcpSocket s = connect(c, 0);
+             ServerSocket silent = new ServerSocket(0, 5, LO)) {
+            echo(s, 0, 500);
+            s.setSoTimeout(1000);
+            MigrationException e = assertThrows(MigrationException.class,
+                    () -> s.migrate(new InetSocketAddress(LO, silent.getLocalPort())));
+            assertEquals(Reason.TIMEOUT, e.reason(), e.getMessage());
+            assertTrue(e.sessionAlive());
+            s.setSoTimeout(20_000);
+            echo(s, 500, 500);
+            c.assertNoAppFailure();
+        }
+    }
+
+    @Test
+    void serverWithoutControlMappingsDoesNotCooperate() throws Exception {
+        try (Cluster c = new Cluster(1, i -> Apps.transformingEcho(16, 1)); MtcpSocket s = connect(c, 0);
+             MtcpServerSocket loner = new MtcpServerSocket(0, 5, LO)) {
+            echo(s, 0, 100);
+            MigrationException e = assertThrows(MigrationException.class,
+                    () -> s.migrate(new InetSocketAddress(LO, loner.getLocalPort())));
+            assertEquals(Reason.NOT_COOPERATING, e.reason(), e.getMessage());
+            assertTrue(e.sessionAlive());
+            echo(s, 100, 100);
+        }
+    }
+
+    @Test
+    void migratingToTheCurrentServerChangesNothing() throws Exception {
+        try (Cluster c = new Cluster(2, i -> Apps.transformingEcho(16, 1)); MtcpSocket s = connect(c, 0)) {
+            List<MigrationEvent> events = new CopyOnWriteArrayList<>();
+            s.addMigrationListener(events::add);
+            echo(s, 0, 100);
+            s.setOption(MtcpOptions.MIGRATE, c.address(0));
+            echo(s, 100, 100);
+            assertTrue(events.isEmpty(), "no migration happened: " + events);
+            assertTrue(c.events.isEmpty());
+        }
+    }
+
+    @Test
+    void failedTriggeredMigrationIsReportedAndTheSessionGoesOn() throws Exception {
+        int closedPort;
+        try (ServerSocket ss = new ServerSocket(0, 1, LO)) {
+            closedPort = ss.getLocalPort();
+        }
+        try (Cluster c = new Cluster(2, i -> Apps.transformingEcho(16, 1)); MtcpSocket s = connect(c, 0)) {
+            List<MigrationEvent> events = new CopyOnWriteArrayList<>();
+            s.addMigrationListener(events::add);
+            echo(s, 0, 100);
+            c.serving(s.getLocalPort()).setOption(MtcpOptions.TRIGGER, new InetSocketAddress(LO, closedPort));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (events.isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertEquals(1, events.size(), "the client reported the triggered attempt");
+            MigrationEvent e = events.get(0);
+            assertEquals(MigrationEvent.Initiation.SERVER_TRIGGER, e.initiation());
+            assertEquals(Reason.PEER_UNREACHABLE, e.failure().reason());
+            echo(s, 100, 100);
+            c.serving(s.getLocalPort()).setOption(MtcpOptions.TRIGGER, null); // client's choice: the alternate
+            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (events.size() < 2 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertTrue(events.get(1).committed(), events.get(1).toString());
+            assertEquals(c.address(1), s.currentServer());
+            echo(s, 200, 100);
+            c.assertNoAppFailure();
+        }
+    }
+}
