@@ -154,6 +154,15 @@ public final class ControlEndpoint {
         }
     }
 
+    /** Breaks every control connection now (for operations and tests); the next request reopens one. */
+    public void closeConnections() {
+        loop.execute(() -> {
+            for (ControlConnection c : new ArrayList<>(all)) {
+                c.close("closed on request");
+            }
+        });
+    }
+
     Server server() {
         return server;
     }
