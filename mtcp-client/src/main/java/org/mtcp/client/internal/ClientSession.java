@@ -537,7 +537,7 @@ public final class ClientSession extends SessionCore {
                 throw new ProtocolException("destination " + dialed + " resumes up at " + upResume + " and down at " + downResume
                         + ", outside what this client sent [" + out.head() + ", " + sentLimit + "] and received (" + heldValue() + ")");
             }
-            closeLinkNow(false); // the origin has committed; what it still had in flight comes again from the destination
+            closeLinkMoved(); // the origin has committed; what it still had in flight comes again from the destination
             // the destination holds every byte below upResume: drop them, send again from there
             out.trimTo(Math.min(upResume, out.tail()));
             outFinAcked = outFinQueued && upResume == out.tail() + 1;

@@ -601,6 +601,24 @@ public abstract class SessionCore implements EventLoop.Attention {
         wakePump();
     }
 
+    /**
+     * Tells the peer of the current link that the session committed elsewhere (a MOVED frame, best
+     * effort, only at a frame boundary) and closes the link; session lock held.
+     */
+    protected final void closeLinkMoved() {
+        Link l = link;
+        if (l != null && !l.dead && !l.inFrame && l.controlOut.position() == 0) {
+            ByteBuffer moved = ByteBuffer.allocate(Wire.HEADER_SIZE);
+            Frames.frameHeader(moved, Wire.MOVED, 0);
+            try {
+                l.channel.write(moved.flip());
+            } catch (IOException ignored) {
+                // the origin is gone already: it learns from the destination
+            }
+        }
+        closeLinkNow(false);
+    }
+
     /** Closes the current link at once; session lock held. */
     protected final void closeLinkNow(boolean graceful) {
         if (link != null) {
