@@ -1,9 +1,9 @@
 package org.mtcp.client;
 
 import org.mtcp.api.MigrationEvent;
-import org.mtcp.api.MigrationListener;
 import org.mtcp.api.MtcpOptions;
 import org.mtcp.client.internal.ClientSession;
+import org.mtcp.internal.observe.MigrationRecorder;
 import org.mtcp.internal.session.SessionInputStream;
 import org.mtcp.internal.session.SessionOutputStream;
 import org.mtcp.internal.session.Settings;
@@ -41,8 +41,8 @@ final class ClientSocketImpl extends SocketImpl {
     private static final Set<SocketOption<?>> OPTIONS = supported();
 
     private final Predicate<InetSocketAddress> speaksMtcp;
-    /** Listeners; a thread-safe list shared with the session. */
-    final List<MigrationListener> listeners = ClientSession.newListenerList();
+    /** Listeners and counters, shared with the session. */
+    final MigrationRecorder recorder = ClientSession.newRecorder();
     /** Standard options set by the application, in order; guarded by this. */
     private final Map<SocketOption<?>, Object> options = new LinkedHashMap<>();
     private volatile MigrationPolicy policy;
@@ -104,7 +104,7 @@ final class ClientSocketImpl extends SocketImpl {
         }
         if (speaksMtcp.test(to)) {
             ClientSession s = ClientSession.connect(to, localBind, timeoutMillis, this::applyOptions,
-                    this::switched, listeners, policy);
+                    this::switched, recorder, policy);
             session = s;
             SocketChannel ch = s.channel();
             switched(s.server(), to, ch == null ? 0 : ch.socket().getLocalPort());

@@ -1,6 +1,7 @@
 package org.mtcp.client;
 
 import org.mtcp.api.MigrationListener;
+import org.mtcp.api.MigrationStatistics;
 import org.mtcp.api.MtcpOptions;
 import org.mtcp.client.internal.ClientSession;
 
@@ -124,12 +125,12 @@ public class MtcpSocket extends Socket {
 
     /** @param listener told about every migration of this socket, on a library thread */
     public void addMigrationListener(MigrationListener listener) {
-        impl.listeners.add(Objects.requireNonNull(listener, "listener"));
+        impl.recorder.listeners().add(Objects.requireNonNull(listener, "listener"));
     }
 
     /** @param listener no longer told */
     public void removeMigrationListener(MigrationListener listener) {
-        impl.listeners.remove(listener);
+        impl.recorder.listeners().remove(listener);
     }
 
     /**
@@ -139,6 +140,12 @@ public class MtcpSocket extends Socket {
      */
     public void setMigrationPolicy(MigrationPolicy policy) {
         impl.setPolicy(policy);
+    }
+
+    /** @return counters of this socket's migrations (a snapshot) */
+    public MigrationStatistics statistics() {
+        ClientSession s = impl.session();
+        return impl.recorder.snapshot(s == null ? 0 : s.duplicatesDropped());
     }
 
     /** @return the session's identifier (hex), or {@code null} before the MTCP handshake */

@@ -1,6 +1,7 @@
 package org.mtcp.server;
 
 import org.mtcp.api.MigrationListener;
+import org.mtcp.api.MigrationStatistics;
 import org.mtcp.api.MtcpOptions;
 import org.mtcp.server.internal.Server;
 
@@ -11,6 +12,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * A server socket whose accepted sessions can migrate to cooperating servers and arrive from them.
@@ -94,12 +96,31 @@ public class MtcpServerSocket extends ServerSocket {
 
     /** @param listener told about every migration of a session to or from this server, on a library thread */
     public void addMigrationListener(MigrationListener listener) {
-        server().listeners.add(Objects.requireNonNull(listener, "listener"));
+        server().recorder.listeners().add(Objects.requireNonNull(listener, "listener"));
     }
 
     /** @param listener no longer told */
     public void removeMigrationListener(MigrationListener listener) {
-        server().listeners.remove(listener);
+        server().recorder.listeners().remove(listener);
+    }
+
+    /** @return counters of the migrations of this server's sessions, in and out (a snapshot) */
+    public MigrationStatistics statistics() {
+        return impl.server().statistics();
+    }
+
+    /**
+     * Drains this server (the deploy use case): asks every live migratable session, and every one
+     * that arrives meanwhile, to migrate to {@code target}, again every second until it has. The
+     * future completes with the number of sessions that moved away once no MTCP session is left;
+     * plain TCP clients cannot move and are not waited for. Bound the wait with
+     * {@link CompletableFuture#get(long, java.util.concurrent.TimeUnit)}; a new drain replaces this one.
+     *
+     * @param target the server the sessions should move to
+     * @return completes when the server has no session left
+     */
+    public CompletableFuture<Integer> drain(InetSocketAddress target) {
+        return impl.server().drain(Objects.requireNonNull(target, "target"));
     }
 
     /** @return the live sessions' offsets and I/O states, for diagnostics (not a stable format) */

@@ -3,9 +3,9 @@ package org.mtcp.client.internal;
 import org.mtcp.api.MigrationEvent;
 import org.mtcp.api.MigrationException;
 import org.mtcp.api.MigrationException.Reason;
-import org.mtcp.api.MigrationListener;
 import org.mtcp.client.MigrationPolicy;
 import org.mtcp.internal.io.EventLoop;
+import org.mtcp.internal.observe.MigrationRecorder;
 import org.mtcp.internal.session.BlockingIo;
 import org.mtcp.internal.session.Link;
 import org.mtcp.internal.session.Proofs;
@@ -66,7 +66,7 @@ public final class ClientSession extends SessionCore {
     private final SocketAddress localBind;
     private final Consumer<SocketChannel> channelSetup;
     private final SwitchListener switchListener;
-    private final List<MigrationListener> listeners;
+    private final MigrationRecorder recorder;
 
     // guarded by lock
     private State state = State.ESTABLISHED;
@@ -93,7 +93,7 @@ public final class ClientSession extends SessionCore {
     private ClientSession(EventLoop loop, byte[] sessionId, byte[] secret, InetSocketAddress server,
                           InetSocketAddress connectedTo, List<InetSocketAddress> alternates, SocketAddress localBind,
                           Consumer<SocketChannel> channelSetup, SwitchListener switchListener,
-                          List<MigrationListener> listeners, MigrationPolicy policy) {
+                          MigrationRecorder recorder, MigrationPolicy policy) {
         super(loop, 0, 0, Settings.SEND_WINDOW, Settings.RECEIVE_WINDOW);
         this.sessionId = sessionId;
         this.sessionHex = Proofs.hex(sessionId);
@@ -104,7 +104,7 @@ public final class ClientSession extends SessionCore {
         this.localBind = localBind;
         this.channelSetup = channelSetup;
         this.switchListener = switchListener;
-        this.listeners = listeners;
+        this.recorder = recorder;
         this.policy = policy;
     }
 
@@ -116,12 +116,12 @@ public final class ClientSession extends SessionCore {
      * @param timeoutMillis  connect and handshake timeout, 0 for the default
      * @param channelSetup   applies the socket's options to every connection the session opens
      * @param switchListener told about every switch of connection
-     * @param listeners      migration listeners (a live list, owned by the socket)
+     * @param recorder       where migration outcomes go (owned by the socket)
      * @param policy         the migration policy, or {@code null}
      */
     public static ClientSession connect(InetSocketAddress to, SocketAddress localBind, int timeoutMillis,
                                         Consumer<SocketChannel> channelSetup, SwitchListener switchListener,
-                                        List<MigrationListener> listeners, MigrationPolicy policy) throws IOException {
+                                        MigrationRecorder recorder, MigrationPolicy policy) throws IOException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(
                 timeoutMillis > 0 ? timeoutMillis : Settings.HANDSHAKE_TIMEOUT_MILLIS);
         SocketChannel ch = BlockingIo.connect(to, localBind, deadline);
@@ -154,7 +154,7 @@ public final class ClientSession extends SessionCore {
             List<InetSocketAddress> alternates = r.addresses();
             r.end();
             ClientSession s = new ClientSession(EventLoop.next(), id, secret, serverId, to, alternates, localBind,
-                    channelSetup, switchListener, listeners, policy);
+                    channelSetup, switchListener, recorder, policy);
             s.lock.lock();
             try {
                 s.peerCredit = credit;
@@ -589,13 +589,7 @@ public final class ClientSession extends SessionCore {
                 log.warn("migration policy failed on {}", describe(), e);
             }
         }
-        for (MigrationListener l : listeners) {
-            try {
-                l.onMigration(event);
-            } catch (RuntimeException e) {
-                log.warn("migration listener failed on {}", describe(), e);
-            }
-        }
+        recorder.record(event);
     }
 
     private static ExecutorService newMigrationExecutor() {
@@ -608,8 +602,8 @@ public final class ClientSession extends SessionCore {
         return ex;
     }
 
-    /** For callers that keep listeners: a fresh thread-safe list. */
-    public static List<MigrationListener> newListenerList() {
-        return new CopyOnWriteArrayList<>();
+    /** @return a recorder for a socket's migrations, with a fresh thread-safe listener list */
+    public static MigrationRecorder newRecorder() {
+        return new MigrationRecorder(new CopyOnWriteArrayList<>());
     }
 }

@@ -3,9 +3,10 @@ package org.mtcp.server.internal;
 import org.mtcp.api.MigrationEvent;
 import org.mtcp.api.MigrationException;
 import org.mtcp.api.MigrationException.Reason;
-import org.mtcp.api.MigrationListener;
+import org.mtcp.api.MigrationStatistics;
 import org.mtcp.internal.io.EventLoop;
 import org.mtcp.internal.io.IoHandler;
+import org.mtcp.internal.observe.MigrationRecorder;
 import org.mtcp.internal.session.Proofs;
 import org.mtcp.internal.session.SessionState;
 import org.mtcp.internal.session.Settings;
@@ -32,6 +33,7 @@ import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -49,8 +51,10 @@ public final class Server {
     private final EventLoop loop = EventLoop.next();
     private final ServerSocketChannel channel;
     private final Map<SessionKey, ServerSession> sessions = new ConcurrentHashMap<>();
-    /** Migration listeners. */
-    public final List<MigrationListener> listeners = new CopyOnWriteArrayList<>();
+    /** Listeners and counters of this server's migrations. */
+    public final MigrationRecorder recorder = new MigrationRecorder(new CopyOnWriteArrayList<>());
+    /** The drain in progress, or {@code null}. */
+    private volatile Drain drain;
     private final ReentrantLock queueLock = new ReentrantLock();
     private final Condition notEmpty = queueLock.newCondition();
     /** Accepted connections waiting for the application; guarded by queueLock. */
@@ -431,17 +435,85 @@ public final class Server {
 
     void report(MigrationEvent.Role role, String hex, InetSocketAddress from, InetSocketAddress to,
                 MigrationException failure, int stateBytes, long replayed, long resent, Map<MigrationEvent.Phase, Long> phases) {
-        if (listeners.isEmpty()) {
-            return;
+        recorder.record(new MigrationEvent(role, MigrationEvent.Initiation.UNKNOWN, hex, from, to, failure, stateBytes,
+                replayed, resent, phases));
+    }
+
+    /** @return counters of this server's migrations */
+    public MigrationStatistics statistics() {
+        long live = 0;
+        for (ServerSession s : sessions.values()) {
+            live += s.duplicatesDropped();
         }
-        MigrationEvent e = new MigrationEvent(role, MigrationEvent.Initiation.UNKNOWN, hex, from, to, failure, stateBytes,
-                replayed, resent, phases);
-        for (MigrationListener l : listeners) {
-            try {
-                l.onMigration(e);
-            } catch (RuntimeException ex) {
-                log.warn("migration listener failed", ex);
+        return recorder.snapshot(live);
+    }
+
+    // ================================================================== draining
+
+    /** A drain: every live session is asked to move to a target until none is left. */
+    private final class Drain {
+        final InetSocketAddress target;
+        final CompletableFuture<Integer> done = new CompletableFuture<>();
+        final Map<ServerSession, Long> triggeredAt = new java.util.HashMap<>();
+        int moved;
+
+        Drain(InetSocketAddress target) {
+            this.target = target;
+        }
+
+        /** One pass on the loop: (re)trigger what is left, complete when nothing is. */
+        void pass() {
+            if (done.isDone()) {
+                return;
             }
+            long now = System.nanoTime();
+            triggeredAt.keySet().retainAll(sessions.values());
+            int left = 0;
+            for (ServerSession s : sessions.values()) {
+                if (s.isClosed()) {
+                    continue;
+                }
+                left++;
+                Long last = triggeredAt.get(s);
+                if (s.migratable() && (last == null || now - last > TimeUnit.SECONDS.toNanos(1))) {
+                    try {
+                        s.trigger(target);
+                        triggeredAt.put(s, now);
+                    } catch (IOException e) {
+                        log.debug("drain of {}: cannot trigger {}: {}", identity(), s.describe(), e.getMessage());
+                    }
+                }
+            }
+            if (left == 0) {
+                drain = null;
+                done.complete(moved);
+                return;
+            }
+            loop.schedule(TimeUnit.MILLISECONDS.toNanos(100), this::pass);
+        }
+    }
+
+    /**
+     * Asks every live session, and every one that arrives meanwhile, to migrate to {@code target}
+     * (again every second until it has); completes with the number of sessions that moved away when
+     * none is left. Plain TCP clients cannot move: they do not count, and are not waited for.
+     */
+    public CompletableFuture<Integer> drain(InetSocketAddress target) {
+        Drain d = new Drain(target);
+        Drain previous = drain;
+        drain = d;
+        if (previous != null) {
+            previous.done.cancel(false);
+        }
+        loop.execute(d::pass);
+        return d.done;
+    }
+
+    /** A session moved away (committed); loop or application thread. */
+    void movedOut(ServerSession s) {
+        Drain d = drain;
+        if (d != null) {
+            loop.execute(() -> d.moved++);
         }
     }
 

@@ -515,6 +515,8 @@ public final class ServerSession extends SessionCore implements Accepted {
 
     @Override
     protected void released() {
+        server.recorder.duplicatesDropped(duplicateBytesDropped);
+        duplicateBytesDropped = 0;
         super.released();
         if (state != State.MOVED) {
             transition(State.CLOSED, "released");
@@ -616,6 +618,7 @@ public final class ServerSession extends SessionCore implements Accepted {
             }
             movedTo = destination != null ? destination : f != null ? f.destination : null;
             transition(State.MOVED, "committed to " + movedTo);
+            server.movedOut(this);
             closeLinkNow(false);
             released();
         } finally {
@@ -678,6 +681,26 @@ public final class ServerSession extends SessionCore implements Accepted {
 
     private boolean isLinkDead() {
         return link.isDead();
+    }
+
+    /** @return bytes this session dropped as duplicates so far */
+    long duplicatesDropped() {
+        lock.lock();
+        try {
+            return duplicateBytesDropped;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** @return whether the application closed the session or it ended */
+    boolean isClosed() {
+        lock.lock();
+        try {
+            return closed || state == State.CLOSED || state == State.MOVED;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** @return whether the session can be asked to migrate now (for drains) */
