@@ -7,6 +7,7 @@
 #   benchmarks/run.sh --render         docs/benchmarks.md + docs/benchmarks/*.png from benchmarks/results/
 #   benchmarks/run.sh --only REGEX [JMH args]     suite settings, matching benchmarks only, merged into results
 #   benchmarks/run.sh --profile REGEX [JMH args]  JFR profile (-prof jfr) -> benchmarks/results/profiles/, hot-frame summaries
+#   benchmarks/run.sh --ab REGEX_A REGEX_B N [JMH args]  interleaved A/B forks, median ratio B/A (noisy machine)
 #
 # Environment: MVN_FLAGS (extra Maven flags, e.g. -o), SKIP_BUILD=1 (use the jar as built), JAVA (java binary);
 # for --profile: ASYNC_PROFILER_LIB=/path/libasyncProfiler.so uses async-profiler instead of JFR
@@ -98,6 +99,24 @@ case "$mode" in
       echo "hot frames: $dir/$name.txt"
     done
     ;;
+  --ab)
+    # Interleaved A/B: alternates one fork of A and one fork of B, N times, so that drift in the
+    # machine's load hits both alike; prints each pair and the median ratio B/A of the scores.
+    a=${1:?usage: run.sh --ab REGEX_A REGEX_B N [JMH args]}; b=${2:?}; n=${3:?}; shift 3
+    build
+    tmp=$(mktemp -d)
+    ratios=()
+    for i in $(seq 1 "$n"); do
+      "$java" -jar "$jar" "$a" -f 1 "$@" -rf csv -rff "$tmp/a.csv" >/dev/null 2>&1
+      "$java" -jar "$jar" "$b" -f 1 "$@" -rf csv -rff "$tmp/b.csv" >/dev/null 2>&1
+      sa=$(awk -F, 'NR==2{print $5}' "$tmp/a.csv"); sb=$(awk -F, 'NR==2{print $5}' "$tmp/b.csv")
+      r=$(awk -v x="$sa" -v y="$sb" 'BEGIN{printf "%.3f", y/x}')
+      ratios+=("$r")
+      echo "pair $i: A=$sa B=$sb B/A=$r ($(awk -F, 'NR==2{print $7}' "$tmp/a.csv"))"
+    done
+    printf '%s\n' "${ratios[@]}" | sort -g | awk '{v[NR]=$1} END{m=(NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2; printf "median B/A over %d pairs: %.3f (min %.3f, max %.3f)\n", NR, m, v[1], v[NR]}'
+    rm -rf "$tmp"
+    ;;
   full|--full)
     build
     mkdir -p "$results"
@@ -110,5 +129,5 @@ case "$mode" in
     render "$results" docs/benchmarks.md docs/benchmarks
     ;;
   *)
-    sed -n '2,17p' "$0"; exit 2 ;;
+    sed -n '2,18p' "$0"; exit 2 ;;
 esac

@@ -130,6 +130,8 @@ public class FloorBenchmark {
         });
         final Set<Socket> open = ConcurrentHashMap.newKeySet();
         Socket toPeer;
+        /** The other server; its control listener is connected to lazily when {@link #toPeer} is not open yet. */
+        FloorServer peer;
         /** The client connection this server holds now: closed by the origin on a state request, as MTCP's origin does. */
         volatile Socket session;
         InputStream peerIn;
@@ -151,6 +153,7 @@ public class FloorBenchmark {
         }
 
         void connectControl(FloorServer peer) throws IOException {
+            this.peer = peer;
             toPeer = new Socket();
             toPeer.setTcpNoDelay(true);
             toPeer.setSoTimeout(Net.SO_TIMEOUT_MS);
@@ -171,6 +174,9 @@ public class FloorBenchmark {
                     s.setTcpNoDelay(true);
                     s.setSoTimeout(Net.SO_TIMEOUT_MS);
                     Net.readFully(s.getInputStream(), req, req.length);
+                    if (toPeer == null) {
+                        connectControl(peer); // cold: the first request opens the control connection
+                    }
                     peerOut.write(stateRequest);
                     Net.readFully(peerIn, pulled, 4);
                     int len = ((pulled[0] & 0xff) << 24) | ((pulled[1] & 0xff) << 16) | ((pulled[2] & 0xff) << 8)

@@ -55,6 +55,7 @@ public final class Report {
     private static final String FLOOR = "FloorBenchmark.migrate";
     private static final String WARM = "MigrationTimeBenchmark.migrate";
     private static final String COLD = "ColdMigrationBenchmark.migrateCold";
+    private static final String COLD_FLOOR = "ColdFloorBenchmark.migrateCold";
     private static final String DP = "DataPathBenchmark.";
 
     /** One JMH result row. */
@@ -288,6 +289,7 @@ public final class Report {
         st.setYAxisMin(0.0);
         st.setXAxisMin(0.0);
         series(chart, "floor: plain sockets, same choreography", maxSize, s -> migration(FLOOR, s), new Color(90, 90, 90), false);
+        series(chart, "floor, cold (fresh servers, control connect)", maxSize, s -> migration(COLD_FLOOR, s), new Color(150, 150, 150), true);
         series(chart, "MTCP, warm control connection", maxSize, s -> migration(WARM, s), new Color(31, 119, 180), false);
         series(chart, "MTCP, cold (first migration, control connect)", maxSize, s -> migration(COLD, s), new Color(214, 39, 40), false);
         if (thesis) {
@@ -430,8 +432,9 @@ public final class Report {
         for (int s : new int[]{0, 16384}) {
             double c = migration(COLD, s);
             double fl = migration(FLOOR, s);
+            double cf = migration(COLD_FLOOR, s);
             goal(md, "cold migration, " + size(s) + " state, vs floor", c / fl, 3.0, true,
-                    f(c) + " us vs " + f(fl) + " us");
+                    f(c) + " us vs " + f(fl) + " us (vs the cold floor, " + f(cf) + " us: " + x(c / cf) + ")");
         }
         double sw = slope(s -> migration(WARM, s));
         double sf = slope(s -> migration(FLOOR, s));
@@ -461,10 +464,11 @@ public final class Report {
         md.append("![migration time vs state size, 0-1 MiB](").append(img).append("/migration-vs-state-full.png)\n\n");
         md.append("Client-observed time of one migration in microseconds: mean (median). Floor = the same choreography "
                 + "on plain sockets (`FloorBenchmark`); warm = `MigrationTimeBenchmark` (control connection open); "
-                + "cold = `ColdMigrationBenchmark` (first migration between two fresh servers). Thesis = client "
-                + "prepare + wait + complete of figure 5.2.\n\n");
-        md.append("| state | floor | MTCP warm | warm / floor | MTCP cold | cold / floor | thesis |\n");
-        md.append("|---|---|---|---|---|---|---|\n");
+                + "cold = `ColdMigrationBenchmark` (first migration between two fresh servers); cold floor = "
+                + "`ColdFloorBenchmark` (fresh plain servers, control connection opened by the first request). "
+                + "Thesis = client prepare + wait + complete of figure 5.2.\n\n");
+        md.append("| state | floor | MTCP warm | warm / floor | MTCP cold | cold / floor | cold floor | cold / cold floor | thesis |\n");
+        md.append("|---|---|---|---|---|---|---|---|---|\n");
         for (int s : SIZES) {
             double fl = migration(FLOOR, s);
             double w = migration(WARM, s);
@@ -482,6 +486,8 @@ public final class Report {
                     .append(" | ").append(x(w / fl))
                     .append(" | ").append(f(c)).append(" (").append(f(p50(COLD, "stateBytes", sz))).append(')')
                     .append(" | ").append(x(c / fl))
+                    .append(" | ").append(f(migration(COLD_FLOOR, s))).append(" (").append(f(p50(COLD_FLOOR, "stateBytes", sz))).append(')')
+                    .append(" | ").append(x(c / migration(COLD_FLOOR, s)))
                     .append(" | ").append(th).append(" |\n");
         }
         md.append("\nLeast-squares slopes over 0-1 MiB: floor ").append(f(slope(s -> migration(FLOOR, s))))
