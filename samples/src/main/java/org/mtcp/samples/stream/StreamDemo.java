@@ -132,7 +132,8 @@ public final class StreamDemo {
             console.println("warm-up: " + warmup.verdict());
             allVerified = false;
         }
-        console.println(allVerified ? "every byte of every run verified" : "SOME BYTES WERE WRONG OR MISSING");
+        console.println(allVerified ? "every byte of every run verified, no server failed"
+                : "FAILED: see the runs above (wrong or missing bytes, or a server application failure)");
         return results;
     }
 
