@@ -140,9 +140,6 @@ final class ClientSocketImpl extends SocketImpl {
             synchronized (this) {
                 copy = new LinkedHashMap<>(options);
             }
-            if (!copy.containsKey(StandardSocketOptions.TCP_NODELAY)) {
-                ch.setOption(StandardSocketOptions.TCP_NODELAY, true); // frames are whole writes already
-            }
             for (Map.Entry<SocketOption<?>, Object> e : copy.entrySet()) {
                 set(ch, e.getKey(), e.getValue());
             }
@@ -391,7 +388,7 @@ final class ClientSocketImpl extends SocketImpl {
                 case SocketOptions.SO_TIMEOUT:
                     return timeout;
                 case SocketOptions.TCP_NODELAY:
-                    return orDefault(getOption(StandardSocketOptions.TCP_NODELAY), Boolean.TRUE);
+                    return orDefault(getOption(StandardSocketOptions.TCP_NODELAY), Boolean.FALSE);
                 case SocketOptions.SO_KEEPALIVE:
                     return orDefault(getOption(StandardSocketOptions.SO_KEEPALIVE), Boolean.FALSE);
                 case SocketOptions.SO_SNDBUF:

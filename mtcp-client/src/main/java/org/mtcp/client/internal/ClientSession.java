@@ -270,7 +270,7 @@ public final class ClientSession extends SessionCore {
 
     @Override
     protected void onControlFrame(Link l, int type, ByteBuffer payload) throws IOException {
-        Frames.Reader r = new Frames.Reader(payload, Wire.typeName(type) + " on " + l);
+        Frames.Reader r = new Frames.Reader(payload, type, l);
         switch (type) {
             case Wire.TRIGGER: {
                 InetSocketAddress to = r.u8() == 1 ? r.address() : null;

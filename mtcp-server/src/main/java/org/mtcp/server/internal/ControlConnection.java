@@ -119,14 +119,18 @@ final class ControlConnection implements IoHandler, FrameParser.Handler {
         return s;
     }
 
-    /** A duplicate of the pair's connection: close it once nothing depends on it. */
+    /**
+     * A duplicate of the pair's connection (both servers opened one at once): its opener closes it
+     * once its own requests on it are answered and their commits or aborts are written; the other side
+     * only serves what arrives on it, and sees it close after the last commit (TCP keeps the order).
+     */
     void retire() {
         retiring = true;
         maybeRetire();
     }
 
     private void maybeRetire() {
-        if (retiring && requests == 0 && frozen.isEmpty() && out.isEmpty()) {
+        if (retiring && initiator && requests == 0 && out.isEmpty()) {
             close("a duplicate control connection to " + peer);
         }
     }

@@ -272,18 +272,18 @@ public final class ControlEndpoint {
         c.requestStarted();
         p.timer = loop.schedule(TimeUnit.MILLISECONDS.toNanos(Settings.STATE_TIMEOUT_MILLIS), () -> {
             if (pending.remove(key) == p) {
-                c.requestEnded();
                 c.send(keyFrame(Wire.STATE_ABORT, key));
                 p.callback.done(new Result(null, new MigrationException("origin " + origin + " did not answer the request for the "
                         + p.what + " within " + Settings.STATE_TIMEOUT_MILLIS + " ms", Reason.TIMEOUT, true, null), c, key),
                         p.sentNanos);
+                c.requestEnded();
             }
         });
     }
 
     /** A frame arrived on a control connection; loop thread. */
     void onFrame(ControlConnection c, int type, ByteBuffer payload) throws IOException {
-        Frames.Reader r = new Frames.Reader(payload, Wire.typeName(type) + " on " + c);
+        Frames.Reader r = new Frames.Reader(payload, type, c);
         switch (type) {
             case Wire.STATE_REQUEST: {
                 long key = r.u64();
@@ -304,7 +304,6 @@ public final class ControlEndpoint {
                     break;
                 }
                 p.timer.cancel();
-                c.requestEnded();
                 SessionState st;
                 try {
                     st = StateCodec.decode(payload.array(), payload.arrayOffset() + payload.position(), payload.remaining());
@@ -312,9 +311,11 @@ public final class ControlEndpoint {
                     c.send(keyFrame(Wire.STATE_ABORT, key));
                     p.callback.done(new Result(null, new MigrationException("bad state reply from " + c + ": " + e.getMessage(),
                             Reason.PROTOCOL_ERROR, true, e), c, key), p.sentNanos);
+                    c.requestEnded();
                     break;
                 }
-                p.callback.done(new Result(st, null, c, key), p.sentNanos);
+                p.callback.done(new Result(st, null, c, key), p.sentNanos); // writes the commit or the abort
+                c.requestEnded();
                 break;
             }
             case Wire.STATE_REJECT: {
@@ -325,9 +326,9 @@ public final class ControlEndpoint {
                 Pending p = pending.remove(key);
                 if (p != null) {
                     p.timer.cancel();
-                    c.requestEnded();
                     p.callback.done(new Result(null, new MigrationException("origin " + c.peer() + " refused: " + message,
                             reason, true, null), c, key), p.sentNanos);
+                    c.requestEnded();
                 }
                 break;
             }

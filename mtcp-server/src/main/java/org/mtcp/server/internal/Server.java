@@ -22,7 +22,6 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
-import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
@@ -220,8 +219,7 @@ public final class Server {
                     classified();
                     return;
                 }
-                ch.configureBlocking(false);
-                ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                ch.configureBlocking(false); // TCP_NODELAY stays as the application sets it, as with plain sockets
                 InetSocketAddress remote = (InetSocketAddress) ch.getRemoteAddress();
                 InetSocketAddress local = (InetSocketAddress) ch.getLocalAddress();
                 new Classifier(this, ch, remote, local).start(loop);

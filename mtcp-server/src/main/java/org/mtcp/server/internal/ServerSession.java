@@ -361,6 +361,7 @@ public final class ServerSession extends SessionCore implements Accepted {
                     Frames.putAddress(b, to);
                 }
             });
+            noDelay(link);
             if (!queueControl(link, frame)) {
                 throw new MigrationException("cannot trigger a migration of " + describe() + ": the client is not reading",
                         Reason.OTHER, true, null);
@@ -484,7 +485,7 @@ public final class ServerSession extends SessionCore implements Accepted {
 
     @Override
     protected void onControlFrame(Link l, int type, ByteBuffer payload) throws IOException {
-        Frames.Reader r = new Frames.Reader(payload, Wire.typeName(type) + " on " + l);
+        Frames.Reader r = new Frames.Reader(payload, type, l);
         switch (type) {
             case Wire.MOVED:
                 r.end();

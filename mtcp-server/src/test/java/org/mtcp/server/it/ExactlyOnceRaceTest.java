@@ -46,6 +46,7 @@ class ExactlyOnceRaceTest {
         AtomicReference<Throwable> failure = new AtomicReference<>();
         try (Cluster cluster = new Cluster(3, i -> Apps.transformingEcho(64 + 512 * i, 1 + i))) {
             List<MtcpSocket> clients = new ArrayList<>();
+            AtomicInteger committedByClients = new AtomicInteger();
             CountDownLatch start = new CountDownLatch(1);
             CountDownLatch done = new CountDownLatch(CLIENTS);
             AtomicLong[] received = new AtomicLong[CLIENTS];
@@ -54,6 +55,11 @@ class ExactlyOnceRaceTest {
             List<Thread> threads = new ArrayList<>();
             for (int c = 0; c < CLIENTS; c++) {
                 MtcpSocket s = new MtcpSocket(cluster.address(c % 3).getAddress(), cluster.address(c % 3).getPort());
+                s.addMigrationListener(e -> {
+                    if (e.committed()) {
+                        committedByClients.incrementAndGet();
+                    }
+                });
                 s.setSoTimeout(60_000);
                 clients.add(s);
                 received[c] = new AtomicLong();
@@ -68,6 +74,13 @@ class ExactlyOnceRaceTest {
                         byte[] buf = new byte[16 * 1024];
                         long off = 0;
                         while (off < BYTES) {
+                            // keep migrations and data interleaved whatever the speed of either: before
+                            // its m-th MiB a writer waits (a bounded time) for m migrations to have happened
+                            long mib = off >> 20;
+                            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+                            while (committedByClients.get() < mib && System.nanoTime() < until) {
+                                Thread.sleep(1);
+                            }
                             int n = (int) Math.min(BYTES - off, 1 + r.nextInt(buf.length));
                             for (int k = 0; k < n; k++) {
                                 buf[k] = Apps.streamByte(streamSeed, off + k);
@@ -116,6 +129,7 @@ class ExactlyOnceRaceTest {
             start.countDown();
             AtomicInteger clientMigrations = new AtomicInteger();
             java.util.Map<String, Integer> failedReasons = new java.util.TreeMap<>();
+            List<Long> migrateNanos = new java.util.concurrent.CopyOnWriteArrayList<>();
             long t0 = System.nanoTime();
             AtomicInteger triggers = new AtomicInteger();
             for (int round = 0; round < MAX_CHAOS_ROUNDS && done.getCount() > 0 && failure.get() == null; round++) {
@@ -124,7 +138,9 @@ class ExactlyOnceRaceTest {
                 if (random.nextInt(3) < 2) {
                     InetSocketAddress to = cluster.address(random.nextInt(3));
                     try {
+                        long m0 = System.nanoTime();
                         s.migrate(to);
+                        migrateNanos.add(System.nanoTime() - m0);
                         clientMigrations.incrementAndGet();
                     } catch (MigrationException e) {
                         assertTrue(e.sessionAlive(), "a failed migration must leave the session alive: " + e);
@@ -172,7 +188,8 @@ class ExactlyOnceRaceTest {
                             + committed + " committed");
             System.out.println("ExactlyOnceRaceTest seed " + seed + ": " + clientMigrations + " client migrations, " + triggers
                     + " triggers, " + committed + " committed at destinations, failed " + failedReasons + ", "
-                    + (System.nanoTime() - t0) / 1_000_000 + " ms");
+                    + (System.nanoTime() - t0) / 1_000_000 + " ms, slowest client migrate() "
+                    + migrateNanos.stream().mapToLong(n -> n / 1_000_000).max().orElse(0) + " ms");
             for (Thread t : threads) {
                 t.join(10_000);
             }

@@ -47,6 +47,8 @@ public final class ReceiveBuffer {
     private int readSeg;
     private int readIn;
 
+    /** A chunk kept back after the buffer emptied, so a busy connection does not churn the shared pool. */
+    private ByteBuffer spare;
     /** Chunk being parsed, so payload handed back by the parser can be located. */
     private long parsingSeq = -1;
     private final ByteBuffer[] readBuffers = new ByteBuffer[MAX_READ_BUFFERS];
@@ -147,7 +149,7 @@ public final class ReceiveBuffer {
             while (count - 1 > lastUsed) {
                 count--;
                 int slot = (first + count) % ring.length;
-                pool.give(ring[slot]);
+                recycle(ring[slot]);
                 ring[slot] = null;
             }
             releaseUnused();
@@ -276,7 +278,7 @@ public final class ReceiveBuffer {
     /** Gives back every chunk and forgets every byte. */
     public void releaseAll() {
         while (count > 0) {
-            pool.give(ring[first]);
+            recycle(ring[first]);
             ring[first] = null;
             first = (first + 1) % ring.length;
             firstSeq++;
@@ -294,7 +296,7 @@ public final class ReceiveBuffer {
     private void releaseUnused() {
         if (segCount == 0) {
             while (count > 0) {
-                pool.give(ring[first]);
+                recycle(ring[first]);
                 ring[first] = null;
                 first = (first + 1) % ring.length;
                 firstSeq++;
@@ -308,11 +310,27 @@ public final class ReceiveBuffer {
         }
         long needed = segChunk[segFirst];
         while (count > 1 && firstSeq < needed) {
-            pool.give(ring[first]);
+            recycle(ring[first]);
             ring[first] = null;
             first = (first + 1) % ring.length;
             firstSeq++;
             count--;
+        }
+    }
+
+    /** Gives the spare chunk back to the pool too (the connection went idle or closed). */
+    public void releaseSpare() {
+        if (spare != null) {
+            pool.give(spare);
+            spare = null;
+        }
+    }
+
+    private void recycle(ByteBuffer c) {
+        if (spare == null) {
+            spare = c;
+        } else {
+            pool.give(c);
         }
     }
 
@@ -364,7 +382,9 @@ public final class ReceiveBuffer {
             ring = bigger;
             first = 0;
         }
-        ring[(first + count) % ring.length] = pool.take();
+        ByteBuffer c = spare != null ? spare.clear() : pool.take();
+        spare = null;
+        ring[(first + count) % ring.length] = c;
         count++;
     }
 }

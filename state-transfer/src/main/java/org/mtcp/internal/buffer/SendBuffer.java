@@ -18,6 +18,8 @@ public final class SendBuffer {
     private long base;
     private long head;
     private long tail;
+    /** A chunk kept back after the buffer emptied, so a busy connection does not churn the shared pool. */
+    private ByteBuffer spare;
 
     /**
      * @param pool  where chunks come from
@@ -92,7 +94,7 @@ public final class SendBuffer {
             return;
         }
         while (count > 0 && base + chunkSize <= head) {
-            pool.give(ring[first]);
+            recycle(ring[first]);
             ring[first] = null;
             first = (first + 1) % ring.length;
             count--;
@@ -138,16 +140,32 @@ public final class SendBuffer {
         }
     }
 
-    /** Gives every chunk back; the buffer must be empty or about to be discarded. */
+    /** Gives every chunk back (keeping one spare); the buffer must be empty or about to be discarded. */
     public void releaseAll() {
         while (count > 0) {
-            pool.give(ring[first]);
+            recycle(ring[first]);
             ring[first] = null;
             first = (first + 1) % ring.length;
             count--;
         }
         first = 0;
         base = head;
+    }
+
+    /** Gives the spare chunk back to the pool too (the connection went idle or closed). */
+    public void releaseSpare() {
+        if (spare != null) {
+            pool.give(spare);
+            spare = null;
+        }
+    }
+
+    private void recycle(ByteBuffer c) {
+        if (spare == null) {
+            spare = c;
+        } else {
+            pool.give(c);
+        }
     }
 
     private void check(long from, long to) {
@@ -169,7 +187,9 @@ public final class SendBuffer {
             ring = bigger;
             first = 0;
         }
-        ring[(first + count) % ring.length] = pool.take();
+        ByteBuffer c = spare != null ? spare.clear() : pool.take();
+        spare = null;
+        ring[(first + count) % ring.length] = c;
         count++;
     }
 }

@@ -60,7 +60,9 @@ public final class EventLoop implements Runnable {
     /** {@link #AWAKE}, or how the loop is (about to be) blocked in select; cleared by whoever wakes it. */
     private final AtomicInteger sleeping = new AtomicInteger();
     private static final int AWAKE = 0;
+    /** Blocked until the next tick at most. */
     private static final int TIMED = 1;
+    /** Blocked longer than a tick (or until woken). */
     private static final int INDEFINITE = 2;
     private long lastTick;
     private long lastReap;
@@ -215,7 +217,8 @@ public final class EventLoop implements Runnable {
             long ms = Math.max(1, REAP_NANOS / 1_000_000);
             timeoutMillis = timeoutMillis == 0 ? ms : Math.min(timeoutMillis, ms);
         }
-        sleeping.set(timeoutMillis == 0 ? INDEFINITE : TIMED);
+        // a loop that will tick soon picks new attention up by itself; one that sleeps longer must be woken
+        sleeping.set(timeoutMillis == 0 || timeoutMillis > TICK_MILLIS ? INDEFINITE : TIMED);
         if (!tasks.isEmpty() || (timeoutMillis == 0 && !newAttention.isEmpty())) {
             sleeping.set(AWAKE);
             selector.selectNow();

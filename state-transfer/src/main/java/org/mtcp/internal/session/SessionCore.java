@@ -95,6 +95,8 @@ public abstract class SessionCore implements EventLoop.Attention {
     private long lastPumpEnd;
     /** When the current pump started. */
     private long pumpStart;
+    /** The last network read filled what it was offered: more is probably waiting. */
+    private boolean readAhead = true;
     /** Whether the loop is ticking this session. */
     private boolean attended;
     /** Fatal error: every later call of the application fails with it. */
@@ -366,6 +368,8 @@ public abstract class SessionCore implements EventLoop.Attention {
     protected void released() {
         out.releaseAll();
         in.releaseAll();
+        out.releaseSpare();
+        in.releaseSpare();
     }
 
     /** @throws IOException when the session failed or was closed */
@@ -412,7 +416,9 @@ public abstract class SessionCore implements EventLoop.Attention {
         if (hasPendingOutput()) {
             flushLocked();
         }
-        if ((ops & SelectionKey.OP_READ) != 0 && readLink(l) != 0) {
+        // a read before waiting saves the wait when data streams in, and costs a syscall when it
+        // does not (request/response): try it only while recent reads found more than they took
+        if ((ops & SelectionKey.OP_READ) != 0 && readAhead && readLink(l) != 0) {
             return;
         }
         if (link != l || l.dead) {
@@ -489,8 +495,13 @@ public abstract class SessionCore implements EventLoop.Attention {
         }
         ByteBuffer[] bufs = in.prepareRead((int) Math.min(room, MAX_READ));
         long n;
+        long offered = 0;
+        for (ByteBuffer b : bufs) {
+            offered += b.remaining();
+        }
         try {
             n = l.channel.read(bufs);
+            readAhead = n == offered;
         } catch (IOException e) {
             in.afterRead(0, l.parser, l);
             linkLost(l, e);
@@ -646,7 +657,7 @@ public abstract class SessionCore implements EventLoop.Attention {
     }
 
     void onFrame(Link l, int type, ByteBuffer payload) throws IOException {
-        Frames.Reader r = new Frames.Reader(payload, Wire.typeName(type) + " on " + l.name);
+        Frames.Reader r = new Frames.Reader(payload, type, l);
         switch (type) {
             case Wire.ACK: {
                 long ack = r.offset();
@@ -737,6 +748,15 @@ public abstract class SessionCore implements EventLoop.Attention {
         return true;
     }
 
+    /** Sends small frames at once from now on (end of stream, triggers): they must not wait for Nagle. */
+    protected final void noDelay(Link l) {
+        try {
+            l.channel.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
+        } catch (IOException | UnsupportedOperationException ignored) {
+            // not a TCP channel, or closing: nothing to hold back
+        }
+    }
+
     /** @return whether a DATA frame is partly written on the current link */
     protected final boolean frameInProgress() {
         return link != null && link.inFrame;
@@ -787,6 +807,7 @@ public abstract class SessionCore implements EventLoop.Attention {
                 }
                 if (canSendData() && outFinQueued && !outFinSent && outNext == out.tail()
                         && l.controlOut.remaining() >= Wire.HEADER_SIZE + 8) {
+                    noDelay(l); // a plain TCP FIN is never held back by Nagle's algorithm; neither is ours
                     Frames.frameHeader(l.controlOut, Wire.FIN, 8);
                     l.controlOut.putLong(out.tail());
                     outFinSent = true;
@@ -890,6 +911,8 @@ public abstract class SessionCore implements EventLoop.Attention {
                 } else if (pumpThread == null) {
                     if (now - lastPumpEnd >= LOOP_TAKEOVER_NANOS) {
                         arm(l);
+                        out.releaseSpare(); // the application went quiet: give the spare chunks back
+                        in.releaseSpare();
                     } else {
                         again = true;
                     }

@@ -25,7 +25,7 @@ public final class Settings {
     /** {@code mtcp.freezeTimeoutMillis}: an origin's wait for the commit after it sent the state. */
     public static final long FREEZE_TIMEOUT_MILLIS = Long.getLong("mtcp.freezeTimeoutMillis", 15_000);
     /** {@code mtcp.detectMillis}: how long a server waits for a silent new client to show it speaks MTCP. */
-    public static final long DETECT_MILLIS = Long.getLong("mtcp.detectMillis", 1000);
+    public static final long DETECT_MILLIS = Long.getLong("mtcp.detectMillis", 2000);
     /** {@code mtcp.controlConnectTimeoutMillis}: connecting to a cooperating server's control address. */
     public static final long CONTROL_CONNECT_TIMEOUT_MILLIS = Long.getLong("mtcp.controlConnectTimeoutMillis", 3_000);
 }

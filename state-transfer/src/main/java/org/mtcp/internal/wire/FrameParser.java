@@ -48,6 +48,8 @@ public final class FrameParser {
     private int type;
     private int remaining;
     private byte[] payload = new byte[0];
+    /** A reusable view of {@link #payload}, handed to the handler. */
+    private ByteBuffer payloadView = ByteBuffer.wrap(payload);
     private int payloadFill;
     private int payloadLength;
 
@@ -142,9 +144,12 @@ public final class FrameParser {
         if (type == Wire.DATA) {
             return;
         }
-        ByteBuffer frame = ByteBuffer.wrap(payload, 0, payloadFill);
+        if (payloadView.array() != payload) {
+            payloadView = ByteBuffer.wrap(payload);
+        }
+        payloadView.clear().limit(payloadFill);
         try {
-            handler.onFrame(type, frame);
+            handler.onFrame(type, payloadView);
         } finally {
             if (payload.length > RETAINED_PAYLOAD_CAPACITY) {
                 payload = new byte[0];

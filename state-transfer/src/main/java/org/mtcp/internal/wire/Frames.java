@@ -108,15 +108,32 @@ public final class Frames {
     /** Reads payload fields; any shortfall or malformed field is a {@link ProtocolException}. */
     public static final class Reader {
         private final ByteBuffer in;
-        private final String what;
+        private final Object where;
+        private final int type;
 
         /**
          * @param in   the payload
          * @param what the frame and connection, for error messages
          */
         public Reader(ByteBuffer in, String what) {
+            this(in, -1, what);
+        }
+
+        /**
+         * A reader whose error messages are built only when needed (this runs for every ACK).
+         *
+         * @param in    the payload
+         * @param type  the frame type
+         * @param where the connection, for error messages
+         */
+        public Reader(ByteBuffer in, int type, Object where) {
             this.in = in;
-            this.what = what;
+            this.type = type;
+            this.where = where;
+        }
+
+        private String what() {
+            return type < 0 ? String.valueOf(where) : Wire.typeName(type) + " on " + where;
         }
 
         /** @return an unsigned byte */
@@ -150,7 +167,7 @@ public final class Frames {
         public long offset() throws ProtocolException {
             long v = u64();
             if (v < 0) {
-                throw new ProtocolException("negative offset " + v + " in " + what);
+                throw new ProtocolException("negative offset " + v + " in " + what());
             }
             return v;
         }
@@ -174,18 +191,18 @@ public final class Frames {
             } else if (family == 6) {
                 len = 16;
             } else {
-                throw new ProtocolException("address family " + family + " in " + what);
+                throw new ProtocolException("address family " + family + " in " + what());
             }
             byte[] raw = bytes(len);
             int port = u16();
             try {
                 InetAddress addr = InetAddress.getByAddress(raw);
                 if ((family == 4) != (addr instanceof Inet4Address) && !(addr instanceof Inet6Address)) {
-                    throw new ProtocolException("address family mismatch in " + what);
+                    throw new ProtocolException("address family mismatch in " + what());
                 }
                 return new InetSocketAddress(addr, port);
             } catch (UnknownHostException e) {
-                throw new ProtocolException("bad address in " + what + ": " + e.getMessage());
+                throw new ProtocolException("bad address in " + what() + ": " + e.getMessage());
             }
         }
 
@@ -193,7 +210,7 @@ public final class Frames {
         public List<InetSocketAddress> addresses() throws ProtocolException {
             int n = u16();
             if (n > Wire.MAX_ALTERNATES) {
-                throw new ProtocolException(n + " addresses in " + what + ", at most " + Wire.MAX_ALTERNATES);
+                throw new ProtocolException(n + " addresses in " + what() + ", at most " + Wire.MAX_ALTERNATES);
             }
             List<InetSocketAddress> list = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
@@ -216,12 +233,12 @@ public final class Frames {
         /** @throws ProtocolException when bytes are left over */
         public void end() throws ProtocolException {
             if (in.hasRemaining()) {
-                throw new ProtocolException(in.remaining() + " unexpected bytes at the end of " + what);
+                throw new ProtocolException(in.remaining() + " unexpected bytes at the end of " + what());
             }
         }
 
         private ProtocolException shortPayload() {
-            return new ProtocolException("truncated " + what);
+            return new ProtocolException("truncated " + what());
         }
     }
 }
