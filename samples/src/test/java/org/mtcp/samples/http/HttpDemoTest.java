@@ -1,0 +1,52 @@
+package org.mtcp.samples.http;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The demo at a small size: HttpURLConnection downloads through migrations and the bytes check out.
+ * It installs the JVM-wide socket factory, so this class runs in a JVM of its own like every class
+ * of this module.
+ */
+class HttpDemoTest {
+
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void smallDemoMigratesAndVerifies() throws IOException {
+        ByteArrayOutputStream console = new ByteArrayOutputStream();
+        HttpDemo.Result r;
+        try (PrintStream out = new PrintStream(console, true, StandardCharsets.UTF_8)) {
+            r = HttpDemo.run(HttpDemo.parse("--size", "16", "--every", "2", "--rate", "32"), out);
+        }
+        String text = console.toString(StandardCharsets.UTF_8);
+        System.out.print(text);
+        assertTrue(r.verified(), text);
+        assertEquals(16L << 20, r.bytes());
+        assertTrue(r.migrations() >= 3, "migrations: " + r.migrations());
+        assertTrue(text.contains("migration 1: S1 -> S2"), text);
+        assertTrue(text.contains("identical to the file"), text);
+    }
+
+    @Test
+    void options() {
+        assertEquals(HttpDemo.Options.defaults(), HttpDemo.parse());
+        assertEquals(new HttpDemo.Options(8, 1, 2, 16, 0), HttpDemo.parse("--size", "8", "--every", "1", "--servers", "2",
+                "--chunk", "16", "--rate", "0"));
+        assertNull(HttpDemo.parse("--help"));
+        assertThrows(IllegalArgumentException.class, () -> HttpDemo.parse("--size"));
+        assertThrows(IllegalArgumentException.class, () -> HttpDemo.parse("--size", "x"));
+        assertThrows(IllegalArgumentException.class, () -> HttpDemo.parse("--bogus", "1"));
+        assertThrows(IllegalArgumentException.class, () -> HttpDemo.parse("--servers", "1"));
+    }
+}
