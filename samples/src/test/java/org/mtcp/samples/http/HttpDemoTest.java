@@ -2,11 +2,17 @@ package org.mtcp.samples.http;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import jdk.jfr.Recording;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordingFile;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -23,17 +29,31 @@ class HttpDemoTest {
 
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
-    void smallDemoMigratesAndVerifies() throws IOException {
+    void smallDemoMigratesAndVerifies(@TempDir Path dir) throws IOException {
         ByteArrayOutputStream console = new ByteArrayOutputStream();
         HttpDemo.Result r;
-        try (PrintStream out = new PrintStream(console, true, StandardCharsets.UTF_8)) {
+        Path jfr = dir.resolve("migrations.jfr");
+        // the library also reports every migration as a JFR event
+        try (Recording recording = new Recording(); PrintStream out = new PrintStream(console, true, StandardCharsets.UTF_8)) {
+            recording.enable("org.mtcp.Migration");
+            recording.start();
             r = HttpDemo.run(HttpDemo.parse("--size", "16", "--every", "2", "--rate", "32"), out);
+            recording.stop();
+            recording.dump(jfr);
+        }
+        long arrivals = 0;
+        for (RecordedEvent e : RecordingFile.readAllEvents(jfr)) {
+            if (e.getEventType().getName().equals("org.mtcp.Migration") && e.getString("role").equals("DESTINATION")
+                    && e.getBoolean("committed")) {
+                arrivals++;
+            }
         }
         String text = console.toString(StandardCharsets.UTF_8);
         System.out.print(text);
         assertTrue(r.verified(), text);
         assertEquals(16L << 20, r.bytes());
         assertTrue(r.migrations() >= 3, "migrations: " + r.migrations());
+        assertTrue(arrivals >= r.migrations(), "JFR events " + arrivals + " for " + r.migrations() + " migrations");
         assertTrue(text.contains("migration 1: S1 -> S2"), text);
         assertTrue(text.contains("identical to the file"), text);
     }

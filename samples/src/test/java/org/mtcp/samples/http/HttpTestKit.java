@@ -75,8 +75,18 @@ final class HttpTestKit {
         for (HttpFileServer s : c.servers()) {
             assertEquals(0, s.statistics().failed(), s.name() + " migrations failed: " + s.statistics());
         }
-        assertEquals(List.of(), c.failures(), "server application failures");
+        assertNoFailures(c);
         return arrivals.size();
+    }
+
+    /** Fails with the first failure's stack trace when an application copy of the cluster failed. */
+    static void assertNoFailures(HttpCluster c) {
+        List<Exception> failures = c.failures();
+        if (!failures.isEmpty()) {
+            java.io.StringWriter trace = new java.io.StringWriter();
+            failures.get(0).printStackTrace(new java.io.PrintWriter(trace));
+            fail("server application failures: " + failures + "\nfirst: " + trace);
+        }
     }
 
     /** Waits, at most {@code seconds}, until the condition holds; fails otherwise. */
