@@ -138,7 +138,7 @@ public final class MigrationEvent {
         return failure;
     }
 
-    /** @return size in bytes of the application state transferred */
+    /** @return size in bytes of the application state transferred (servers know it; a client's events say 0) */
     public int stateBytes() {
         return stateBytes;
     }

@@ -4,6 +4,7 @@ import org.mtcp.api.MigrationEvent;
 import org.mtcp.api.MtcpOptions;
 import org.mtcp.client.internal.ClientSession;
 import org.mtcp.internal.observe.MigrationRecorder;
+import org.mtcp.internal.session.LegacyOptions;
 import org.mtcp.internal.session.SessionInputStream;
 import org.mtcp.internal.session.SessionOutputStream;
 import org.mtcp.internal.session.Settings;
@@ -329,55 +330,34 @@ final class ClientSocketImpl extends SocketImpl {
     }
 
     @Override
+    @SuppressWarnings("unchecked")
     public void setOption(int optID, Object value) throws SocketException {
-        try {
-            switch (optID) {
-                case SocketOptions.SO_TIMEOUT:
-                    int t = (Integer) value;
-                    if (t < 0) {
-                        throw new IllegalArgumentException("timeout < 0");
-                    }
-                    timeout = t;
-                    SocketChannel p = plain;
-                    if (p != null) {
-                        p.socket().setSoTimeout(t);
-                    }
-                    return;
-                case SocketOptions.TCP_NODELAY:
-                    setOption(StandardSocketOptions.TCP_NODELAY, (Boolean) value);
-                    return;
-                case SocketOptions.SO_KEEPALIVE:
-                    setOption(StandardSocketOptions.SO_KEEPALIVE, (Boolean) value);
-                    return;
-                case SocketOptions.SO_SNDBUF:
-                    setOption(StandardSocketOptions.SO_SNDBUF, (Integer) value);
-                    return;
-                case SocketOptions.SO_RCVBUF:
-                    setOption(StandardSocketOptions.SO_RCVBUF, (Integer) value);
-                    return;
-                case SocketOptions.SO_REUSEADDR:
-                    setOption(StandardSocketOptions.SO_REUSEADDR, (Boolean) value);
-                    return;
-                case SocketOptions.IP_TOS:
-                    setOption(StandardSocketOptions.IP_TOS, (Integer) value);
-                    return;
-                case SocketOptions.SO_LINGER:
-                    setOption(StandardSocketOptions.SO_LINGER, value instanceof Integer ? (Integer) value : -1);
-                    return;
-                case SocketOptions.SO_OOBINLINE:
-                    if (Boolean.TRUE.equals(value)) {
-                        throw new SocketException("MTCP sockets do not support urgent data");
-                    }
-                    return;
-                default:
-                    throw new SocketException("option " + optID + " not supported");
+        if (optID == SocketOptions.SO_TIMEOUT) {
+            int t = (Integer) value;
+            if (t < 0) {
+                throw new IllegalArgumentException("timeout < 0");
             }
-        } catch (SocketException e) {
-            throw e;
+            timeout = t;
+            SocketChannel p = plain;
+            if (p != null) {
+                p.socket().setSoTimeout(t);
+            }
+            return;
+        }
+        if (optID == SocketOptions.SO_OOBINLINE) {
+            if (Boolean.TRUE.equals(value)) {
+                throw new SocketException("MTCP sockets do not support urgent data");
+            }
+            return;
+        }
+        SocketOption<Object> typed = (SocketOption<Object>) LegacyOptions.typed(optID);
+        if (typed == null) {
+            throw LegacyOptions.unsupported(optID);
+        }
+        try {
+            setOption(typed, LegacyOptions.toTyped(optID, value));
         } catch (IOException e) {
-            SocketException se = new SocketException(e.getMessage());
-            se.initCause(e);
-            throw se;
+            throw LegacyOptions.socketException(e);
         }
     }
 
@@ -387,21 +367,6 @@ final class ClientSocketImpl extends SocketImpl {
             switch (optID) {
                 case SocketOptions.SO_TIMEOUT:
                     return timeout;
-                case SocketOptions.TCP_NODELAY:
-                    return orDefault(getOption(StandardSocketOptions.TCP_NODELAY), Boolean.FALSE);
-                case SocketOptions.SO_KEEPALIVE:
-                    return orDefault(getOption(StandardSocketOptions.SO_KEEPALIVE), Boolean.FALSE);
-                case SocketOptions.SO_SNDBUF:
-                    return orDefault(getOption(StandardSocketOptions.SO_SNDBUF), 0);
-                case SocketOptions.SO_RCVBUF:
-                    return orDefault(getOption(StandardSocketOptions.SO_RCVBUF), 0);
-                case SocketOptions.SO_REUSEADDR:
-                    return orDefault(getOption(StandardSocketOptions.SO_REUSEADDR), Boolean.FALSE);
-                case SocketOptions.IP_TOS:
-                    return orDefault(getOption(StandardSocketOptions.IP_TOS), 0);
-                case SocketOptions.SO_LINGER:
-                    Integer l = getOption(StandardSocketOptions.SO_LINGER);
-                    return l == null || l < 0 ? Boolean.FALSE : l;
                 case SocketOptions.SO_OOBINLINE:
                     return Boolean.FALSE;
                 case SocketOptions.SO_BINDADDR:
@@ -412,19 +377,21 @@ final class ClientSocketImpl extends SocketImpl {
                     InetSocketAddress b = localBind;
                     return b != null ? b.getAddress() : InetAddress.getByName("0.0.0.0");
                 default:
-                    throw new SocketException("option " + optID + " not supported");
+                    SocketOption<?> typed = LegacyOptions.typed(optID);
+                    if (typed == null) {
+                        throw LegacyOptions.unsupported(optID);
+                    }
+                    Object v = getOption(typed);
+                    if (v == null && typed.type() == Boolean.class) {
+                        v = Boolean.FALSE; // not connected yet, not set: what a fresh socket says
+                    } else if (v == null && typed != StandardSocketOptions.SO_LINGER) {
+                        v = 0;
+                    }
+                    return LegacyOptions.fromTyped(optID, v);
             }
-        } catch (SocketException e) {
-            throw e;
         } catch (IOException e) {
-            SocketException se = new SocketException(e.getMessage());
-            se.initCause(e);
-            throw se;
+            throw LegacyOptions.socketException(e);
         }
-    }
-
-    private static Object orDefault(Object v, Object d) {
-        return v != null ? v : d;
     }
 
     private static Set<SocketOption<?>> supported() {

@@ -1,6 +1,7 @@
 package org.mtcp.server;
 
 import org.mtcp.api.MtcpOptions;
+import org.mtcp.internal.session.LegacyOptions;
 import org.mtcp.server.internal.Accepted;
 
 import java.io.IOException;
@@ -167,55 +168,34 @@ final class AcceptedSocketImpl extends SocketImpl {
     }
 
     @Override
+    @SuppressWarnings("unchecked")
     public void setOption(int optID, Object value) throws SocketException {
-        try {
-            switch (optID) {
-                case SocketOptions.SO_TIMEOUT:
-                    int t = (Integer) value;
-                    if (t < 0) {
-                        throw new IllegalArgumentException("timeout < 0");
-                    }
-                    timeout = t;
-                    Accepted a = conn;
-                    if (a != null) {
-                        a.setReadTimeout(t);
-                    }
-                    return;
-                case SocketOptions.TCP_NODELAY:
-                    setOption(StandardSocketOptions.TCP_NODELAY, (Boolean) value);
-                    return;
-                case SocketOptions.SO_KEEPALIVE:
-                    setOption(StandardSocketOptions.SO_KEEPALIVE, (Boolean) value);
-                    return;
-                case SocketOptions.SO_SNDBUF:
-                    setOption(StandardSocketOptions.SO_SNDBUF, (Integer) value);
-                    return;
-                case SocketOptions.SO_RCVBUF:
-                    setOption(StandardSocketOptions.SO_RCVBUF, (Integer) value);
-                    return;
-                case SocketOptions.IP_TOS:
-                    setOption(StandardSocketOptions.IP_TOS, (Integer) value);
-                    return;
-                case SocketOptions.SO_LINGER:
-                    setOption(StandardSocketOptions.SO_LINGER, value instanceof Integer ? (Integer) value : -1);
-                    return;
-                case SocketOptions.SO_REUSEADDR:
-                    setOption(StandardSocketOptions.SO_REUSEADDR, (Boolean) value);
-                    return;
-                case SocketOptions.SO_OOBINLINE:
-                    if (Boolean.TRUE.equals(value)) {
-                        throw new SocketException("MTCP sockets do not support urgent data");
-                    }
-                    return;
-                default:
-                    throw new SocketException("option " + optID + " not supported");
+        if (optID == SocketOptions.SO_TIMEOUT) {
+            int t = (Integer) value;
+            if (t < 0) {
+                throw new IllegalArgumentException("timeout < 0");
             }
-        } catch (SocketException e) {
-            throw e;
+            timeout = t;
+            Accepted a = conn;
+            if (a != null) {
+                a.setReadTimeout(t);
+            }
+            return;
+        }
+        if (optID == SocketOptions.SO_OOBINLINE) {
+            if (Boolean.TRUE.equals(value)) {
+                throw new SocketException("MTCP sockets do not support urgent data");
+            }
+            return;
+        }
+        SocketOption<Object> typed = (SocketOption<Object>) LegacyOptions.typed(optID);
+        if (typed == null) {
+            throw LegacyOptions.unsupported(optID);
+        }
+        try {
+            setOption(typed, LegacyOptions.toTyped(optID, value));
         } catch (IOException e) {
-            SocketException se = new SocketException(e.getMessage());
-            se.initCause(e);
-            throw se;
+            throw LegacyOptions.socketException(e);
         }
     }
 
@@ -225,35 +205,20 @@ final class AcceptedSocketImpl extends SocketImpl {
             switch (optID) {
                 case SocketOptions.SO_TIMEOUT:
                     return timeout;
-                case SocketOptions.TCP_NODELAY:
-                    return getOption(StandardSocketOptions.TCP_NODELAY);
-                case SocketOptions.SO_KEEPALIVE:
-                    return getOption(StandardSocketOptions.SO_KEEPALIVE);
-                case SocketOptions.SO_SNDBUF:
-                    return getOption(StandardSocketOptions.SO_SNDBUF);
-                case SocketOptions.SO_RCVBUF:
-                    return getOption(StandardSocketOptions.SO_RCVBUF);
-                case SocketOptions.IP_TOS:
-                    return getOption(StandardSocketOptions.IP_TOS);
-                case SocketOptions.SO_REUSEADDR:
-                    return getOption(StandardSocketOptions.SO_REUSEADDR);
-                case SocketOptions.SO_LINGER:
-                    Integer l = getOption(StandardSocketOptions.SO_LINGER);
-                    return l == null || l < 0 ? Boolean.FALSE : l;
                 case SocketOptions.SO_OOBINLINE:
                     return Boolean.FALSE;
                 case SocketOptions.SO_BINDADDR:
                     Accepted a = conn;
                     return a != null ? a.local().getAddress() : InetAddress.getByName("0.0.0.0");
                 default:
-                    throw new SocketException("option " + optID + " not supported");
+                    SocketOption<?> typed = LegacyOptions.typed(optID);
+                    if (typed == null) {
+                        throw LegacyOptions.unsupported(optID);
+                    }
+                    return LegacyOptions.fromTyped(optID, getOption(typed));
             }
-        } catch (SocketException e) {
-            throw e;
         } catch (IOException e) {
-            SocketException se = new SocketException(e.getMessage());
-            se.initCause(e);
-            throw se;
+            throw LegacyOptions.socketException(e);
         }
     }
 

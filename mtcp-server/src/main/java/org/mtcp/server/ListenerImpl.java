@@ -1,6 +1,7 @@
 package org.mtcp.server;
 
 import org.mtcp.api.MtcpOptions;
+import org.mtcp.internal.session.LegacyOptions;
 import org.mtcp.server.internal.Server;
 
 import java.io.IOException;
@@ -13,7 +14,6 @@ import java.net.SocketException;
 import java.net.SocketImpl;
 import java.net.SocketOption;
 import java.net.SocketOptions;
-import java.net.StandardSocketOptions;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
@@ -138,31 +138,24 @@ final class ListenerImpl extends SocketImpl {
     }
 
     @Override
+    @SuppressWarnings("unchecked")
     public void setOption(int optID, Object value) throws SocketException {
-        try {
-            switch (optID) {
-                case SocketOptions.SO_TIMEOUT:
-                    int t = (Integer) value;
-                    if (t < 0) {
-                        throw new IllegalArgumentException("timeout < 0");
-                    }
-                    timeout = t;
-                    return;
-                case SocketOptions.SO_REUSEADDR:
-                    server().channel().setOption(StandardSocketOptions.SO_REUSEADDR, (Boolean) value);
-                    return;
-                case SocketOptions.SO_RCVBUF:
-                    server().channel().setOption(StandardSocketOptions.SO_RCVBUF, (Integer) value);
-                    return;
-                default:
-                    throw new SocketException("option " + optID + " not supported on a server socket");
+        if (optID == SocketOptions.SO_TIMEOUT) {
+            int t = (Integer) value;
+            if (t < 0) {
+                throw new IllegalArgumentException("timeout < 0");
             }
-        } catch (SocketException e) {
-            throw e;
-        } catch (IOException e) {
-            SocketException se = new SocketException(e.getMessage());
-            se.initCause(e);
-            throw se;
+            timeout = t;
+            return;
+        }
+        SocketOption<Object> typed = (SocketOption<Object>) LegacyOptions.typed(optID);
+        if (typed == null) {
+            throw LegacyOptions.unsupported(optID);
+        }
+        try {
+            server.channel().setOption(typed, LegacyOptions.toTyped(optID, value));
+        } catch (IOException | UnsupportedOperationException e) {
+            throw e instanceof IOException ? LegacyOptions.socketException((IOException) e) : LegacyOptions.unsupported(optID);
         }
     }
 
@@ -172,22 +165,20 @@ final class ListenerImpl extends SocketImpl {
             switch (optID) {
                 case SocketOptions.SO_TIMEOUT:
                     return timeout;
-                case SocketOptions.SO_REUSEADDR:
-                    return server().channel().getOption(StandardSocketOptions.SO_REUSEADDR);
-                case SocketOptions.SO_RCVBUF:
-                    return server().channel().getOption(StandardSocketOptions.SO_RCVBUF);
                 case SocketOptions.SO_BINDADDR:
-                    InetSocketAddress b = server().bound();
+                    InetSocketAddress b = server.bound();
                     return b != null ? b.getAddress() : InetAddress.getByName("0.0.0.0");
                 default:
-                    throw new SocketException("option " + optID + " not supported on a server socket");
+                    SocketOption<?> typed = LegacyOptions.typed(optID);
+                    if (typed == null) {
+                        throw LegacyOptions.unsupported(optID);
+                    }
+                    return LegacyOptions.fromTyped(optID, server.channel().getOption(typed));
             }
-        } catch (SocketException e) {
-            throw e;
         } catch (IOException e) {
-            SocketException se = new SocketException(e.getMessage());
-            se.initCause(e);
-            throw se;
+            throw LegacyOptions.socketException(e);
+        } catch (UnsupportedOperationException e) {
+            throw LegacyOptions.unsupported(optID);
         }
     }
 }

@@ -489,10 +489,6 @@ public final class ClientSession extends SessionCore {
     private MigrationException fallBack(MigrationException failed, InetSocketAddress origin) {
         lock.lock();
         try {
-            if (closed) {
-                transition(State.CLOSED, "closed while migrating");
-                return new MigrationException(failed.getMessage() + " (the socket was closed meanwhile)", Reason.CLOSED, false, failed);
-            }
             if ((originLost || link == null || link.isDead()) && inFin && failure == null) {
                 // the server had finished the session (its FIN is here) and closed: nothing is lost,
                 // the application reads what is left and the end of stream
@@ -529,9 +525,7 @@ public final class ClientSession extends SessionCore {
                           long downCredit) throws IOException {
         lock.lock();
         try {
-            if (closed) {
-                throw new MigrationException("the socket was closed during its migration to " + dialed, Reason.CLOSED, false, null);
-            }
+            // closed meanwhile: switch all the same (the origin has committed), and end the stream there
             long sentLimit = out.tail() + (outFinSent ? 1 : 0);
             if (upResume > sentLimit || upResume < out.head() || downResume > heldValue()) {
                 throw new ProtocolException("destination " + dialed + " resumes up at " + upResume + " and down at " + downResume
@@ -540,6 +534,7 @@ public final class ClientSession extends SessionCore {
             closeLinkMoved(); // the origin has committed; what it still had in flight comes again from the destination
             // the destination holds every byte below upResume: drop them, send again from there
             out.trimTo(Math.min(upResume, out.tail()));
+            peerHas = upResume;
             outFinAcked = outFinQueued && upResume == out.tail() + 1;
             outFinSent = outFinAcked;
             outNext = out.head();

@@ -118,7 +118,13 @@ class ThesisCasesTest {
             s.migrate(c.address(1));
             long carried = destinationEvent(c).replayedBytes();
             assertTrue(carried < big, "the origin held only part of the client's bytes (" + carried + " of " + big + ")");
-            script.runTo(4); // the destination's copy read all of them: the rest came from the client again
+            try {
+                script.runTo(4); // the destination's copy read all of them: the rest came from the client again
+            } catch (AssertionError e) {
+                throw new AssertionError(e.getMessage() + "\nclient " + s.debugState() + "\nS1 " + c.server(0).debugState()
+                        + "S2 " + c.server(1).debugState() + "\nwriter: " + writerFailure.get(), writerFailure.get() != null
+                        ? writerFailure.get() : e);
+            }
             Script.expectDown(s.getInputStream(), 0, 10);
             writer.join(10_000);
             assertNull(writerFailure.get());

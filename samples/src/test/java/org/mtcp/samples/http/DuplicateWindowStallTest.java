@@ -1,6 +1,5 @@
 package org.mtcp.samples.http;
 
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Timeout;
 import org.mtcp.api.ConnectionMigratedException;
@@ -32,10 +31,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
  * last export); the client drops them as duplicates without acknowledging anything, the destination
  * waits for an acknowledgement, and the session stalls until the client's read times out.
  *
- * <p>Disabled until the library acknowledges (or trims) those bytes: enable it to reproduce.
+ * <p>A regression test: the library once failed it (fixed in SessionCore).
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
-@Disabled("library stall: a destination's send window full of bytes the client already has is never acknowledged")
 class DuplicateWindowStallTest {
     private static final int CHUNK = 64 << 10;
     private static final long TOTAL = 32L << 20;

@@ -1,6 +1,5 @@
 package org.mtcp.samples.http;
 
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Timeout;
 import org.mtcp.api.ConnectionMigratedException;
@@ -34,10 +33,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * 2 ms, exporting the offset and triggering a migration to the other server after each write; the
  * client reads byte by byte. Seen with the core of commit 20afec0, in about 4 runs of 5.
  *
- * <p>Disabled until the library is fixed: enable it to reproduce.
+ * <p>A regression test: the library once failed it (fixed in SessionCore).
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-@Disabled("library: ClosedChannelException from SessionCore.pump when a read races a link switch")
 class ReadDuringSwitchReproTest {
     private static final int CHUNK = 4096;
     private static final int TOTAL = 1 << 20;

@@ -23,12 +23,8 @@ public final class ReceiveBuffer {
     private static final int MIN_TAIL_ROOM = 512;
     private static final int MAX_READ_BUFFERS = 5;
 
-    private final ChunkPool pool;
     private final int chunkSize;
-
-    private ByteBuffer[] ring = new ByteBuffer[8];
-    private int first;
-    private int count;
+    private final ChunkRing chunks;
     /** Sequence number of the first chunk held. */
     private long firstSeq;
     /** Where the next network byte lands in the last chunk. */
@@ -47,8 +43,6 @@ public final class ReceiveBuffer {
     private int readSeg;
     private int readIn;
 
-    /** A chunk kept back after the buffer emptied, so a busy connection does not churn the shared pool. */
-    private ByteBuffer spare;
     /** Chunk being parsed, so payload handed back by the parser can be located. */
     private long parsingSeq = -1;
     private final ByteBuffer[] readBuffers = new ByteBuffer[MAX_READ_BUFFERS];
@@ -58,8 +52,8 @@ public final class ReceiveBuffer {
      * @param start stream offset of the first byte this buffer will hold
      */
     public ReceiveBuffer(ChunkPool pool, long start) {
-        this.pool = pool;
         this.chunkSize = pool.chunkSize();
+        this.chunks = new ChunkRing(pool);
         this.start = start;
         this.read = start;
         this.end = start;
@@ -87,7 +81,7 @@ public final class ReceiveBuffer {
 
     /** @return chunks held (for memory accounting) */
     public int chunks() {
-        return count;
+        return chunks.size();
     }
 
     /** Moves an empty buffer to a new start offset. */
@@ -108,15 +102,14 @@ public final class ReceiveBuffer {
     public ByteBuffer[] prepareRead(int maxBytes) {
         int n = 0;
         int room = 0;
-        tailOffered = count > 0 && chunkSize - writePos >= MIN_TAIL_ROOM;
+        tailOffered = chunks.size() > 0 && chunkSize - writePos >= MIN_TAIL_ROOM;
         if (tailOffered) {
-            readBuffers[n++] = chunk(count - 1).clear().position(writePos);
+            readBuffers[n++] = chunks.get(chunks.size() - 1).clear().position(writePos);
             room += chunkSize - writePos;
         }
-        firstNewIndex = count;
+        firstNewIndex = chunks.size();
         while ((room < maxBytes || n == 0) && n < MAX_READ_BUFFERS) {
-            addChunk();
-            readBuffers[n++] = chunk(count - 1).clear();
+            readBuffers[n++] = chunks.addLast();
             room += chunkSize;
         }
         return n == MAX_READ_BUFFERS ? readBuffers : Arrays.copyOf(readBuffers, n);
@@ -140,17 +133,14 @@ public final class ReceiveBuffer {
                 parsingSeq = firstSeq + index;
                 writePos = from + n;
                 lastUsed = index;
-                parser.parse(chunk(index), from, from + n, handler);
+                parser.parse(chunks.get(index), from, from + n, handler);
                 left -= n;
                 index++;
             }
         } finally {
             parsingSeq = -1;
-            while (count - 1 > lastUsed) {
-                count--;
-                int slot = (first + count) % ring.length;
-                recycle(ring[slot]);
-                ring[slot] = null;
+            while (chunks.size() - 1 > lastUsed) {
+                chunks.removeLast();
             }
             releaseUnused();
         }
@@ -169,7 +159,7 @@ public final class ReceiveBuffer {
         if (len == 0) {
             return;
         }
-        if (parsingSeq < 0 || buf != chunk((int) (parsingSeq - firstSeq))) {
+        if (parsingSeq < 0 || buf != chunks.get((int) (parsingSeq - firstSeq))) {
             throw new IllegalStateException("keep() outside of afterRead()");
         }
         addSegment(parsingSeq, pos, len);
@@ -264,11 +254,10 @@ public final class ReceiveBuffer {
         start = read = end = offset;
         int done = 0;
         while (done < data.length) {
-            addChunk();
-            ByteBuffer c = chunk(count - 1);
+            ByteBuffer c = chunks.addLast();
             int n = Math.min(chunkSize, data.length - done);
             c.put(0, data, done, n);
-            addSegment(firstSeq + count - 1, 0, n);
+            addSegment(firstSeq + chunks.size() - 1, 0, n);
             done += n;
             writePos = n;
             end += n;
@@ -277,14 +266,8 @@ public final class ReceiveBuffer {
 
     /** Gives back every chunk and forgets every byte. */
     public void releaseAll() {
-        while (count > 0) {
-            recycle(ring[first]);
-            ring[first] = null;
-            first = (first + 1) % ring.length;
-            firstSeq++;
-            count--;
-        }
-        first = 0;
+        firstSeq += chunks.size();
+        chunks.clear();
         segFirst = 0;
         segCount = 0;
         readSeg = 0;
@@ -293,44 +276,25 @@ public final class ReceiveBuffer {
         writePos = 0;
     }
 
+    /** Gives the spare chunk back to the pool too (the connection went quiet or closed). */
+    public void releaseSpare() {
+        chunks.releaseSpare();
+    }
+
     private void releaseUnused() {
         if (segCount == 0) {
-            while (count > 0) {
-                recycle(ring[first]);
-                ring[first] = null;
-                first = (first + 1) % ring.length;
-                firstSeq++;
-                count--;
-            }
-            first = 0;
+            // the raw bytes left are parsed already (headers, control frames): nothing refers to them
+            firstSeq += chunks.size();
+            chunks.clear();
             writePos = 0;
             readSeg = 0;
             readIn = 0;
             return;
         }
         long needed = segChunk[segFirst];
-        while (count > 1 && firstSeq < needed) {
-            recycle(ring[first]);
-            ring[first] = null;
-            first = (first + 1) % ring.length;
+        while (chunks.size() > 1 && firstSeq < needed) {
+            chunks.removeFirst();
             firstSeq++;
-            count--;
-        }
-    }
-
-    /** Gives the spare chunk back to the pool too (the connection went idle or closed). */
-    public void releaseSpare() {
-        if (spare != null) {
-            pool.give(spare);
-            spare = null;
-        }
-    }
-
-    private void recycle(ByteBuffer c) {
-        if (spare == null) {
-            spare = c;
-        } else {
-            pool.give(c);
         }
     }
 
@@ -365,26 +329,7 @@ public final class ReceiveBuffer {
         segCount++;
     }
 
-    private ByteBuffer chunk(int i) {
-        return ring[(first + i) % ring.length];
-    }
-
     private ByteBuffer chunkBySeq(long seq) {
-        return chunk((int) (seq - firstSeq));
-    }
-
-    private void addChunk() {
-        if (count == ring.length) {
-            ByteBuffer[] bigger = new ByteBuffer[ring.length * 2];
-            for (int i = 0; i < count; i++) {
-                bigger[i] = chunk(i);
-            }
-            ring = bigger;
-            first = 0;
-        }
-        ByteBuffer c = spare != null ? spare.clear() : pool.take();
-        spare = null;
-        ring[(first + count) % ring.length] = c;
-        count++;
+        return chunks.get((int) (seq - firstSeq));
     }
 }

@@ -9,25 +9,20 @@ import java.nio.ByteBuffer;
  * soon as acknowledgements pass it. Not thread-safe: the owning session's lock guards it.
  */
 public final class SendBuffer {
-    private final ChunkPool pool;
     private final int chunkSize;
-    private ByteBuffer[] ring = new ByteBuffer[4];
-    private int first;
-    private int count;
+    private final ChunkRing chunks;
     /** Stream offset of byte 0 of the first chunk. */
     private long base;
     private long head;
     private long tail;
-    /** A chunk kept back after the buffer emptied, so a busy connection does not churn the shared pool. */
-    private ByteBuffer spare;
 
     /**
      * @param pool  where chunks come from
      * @param start stream offset of the first byte this buffer will hold
      */
     public SendBuffer(ChunkPool pool, long start) {
-        this.pool = pool;
         this.chunkSize = pool.chunkSize();
+        this.chunks = new ChunkRing(pool);
         this.base = start;
         this.head = start;
         this.tail = start;
@@ -50,7 +45,7 @@ public final class SendBuffer {
 
     /** @return chunks held (for memory accounting) */
     public int chunks() {
-        return count;
+        return chunks.size();
     }
 
     /** Moves an empty buffer to a new start offset. */
@@ -68,11 +63,11 @@ public final class SendBuffer {
             long rel = tail - base;
             int index = (int) (rel / chunkSize);
             int within = (int) (rel % chunkSize);
-            if (index >= count) {
-                addChunk();
+            if (index >= chunks.size()) {
+                chunks.addLast();
             }
             int n = Math.min(chunkSize - within, len);
-            chunk(index).clear().put(within, src, off, n); // absolute puts check the limit a gather may have set
+            chunks.get(index).clear().put(within, src, off, n); // absolute puts check the limit a gather may have set
             off += n;
             len -= n;
             tail += n;
@@ -93,11 +88,8 @@ public final class SendBuffer {
             base = tail;
             return;
         }
-        while (count > 0 && base + chunkSize <= head) {
-            recycle(ring[first]);
-            ring[first] = null;
-            first = (first + 1) % ring.length;
-            count--;
+        while (chunks.size() > 0 && base + chunkSize <= head) {
+            chunks.removeFirst();
             base += chunkSize;
         }
     }
@@ -117,7 +109,7 @@ public final class SendBuffer {
             int ci = (int) (rel / chunkSize);
             int within = (int) (rel % chunkSize);
             int n = (int) Math.min(chunkSize - within, to - o);
-            ByteBuffer c = chunk(ci);
+            ByteBuffer c = chunks.get(ci);
             c.clear().position(within).limit(within + n);
             dst[index++] = c;
             o += n;
@@ -134,7 +126,7 @@ public final class SendBuffer {
             int ci = (int) (rel / chunkSize);
             int within = (int) (rel % chunkSize);
             int n = (int) Math.min(chunkSize - within, to - o);
-            chunk(ci).clear().get(within, dst, off, n);
+            chunks.get(ci).clear().get(within, dst, off, n);
             off += n;
             o += n;
         }
@@ -142,54 +134,18 @@ public final class SendBuffer {
 
     /** Gives every chunk back (keeping one spare); the buffer must be empty or about to be discarded. */
     public void releaseAll() {
-        while (count > 0) {
-            recycle(ring[first]);
-            ring[first] = null;
-            first = (first + 1) % ring.length;
-            count--;
-        }
-        first = 0;
+        chunks.clear();
         base = head;
     }
 
-    /** Gives the spare chunk back to the pool too (the connection went idle or closed). */
+    /** Gives the spare chunk back to the pool too (the connection went quiet or closed). */
     public void releaseSpare() {
-        if (spare != null) {
-            pool.give(spare);
-            spare = null;
-        }
-    }
-
-    private void recycle(ByteBuffer c) {
-        if (spare == null) {
-            spare = c;
-        } else {
-            pool.give(c);
-        }
+        chunks.releaseSpare();
     }
 
     private void check(long from, long to) {
         if (from < head || to > tail || from > to) {
             throw new IllegalArgumentException("range [" + from + ", " + to + ") outside [" + head + ", " + tail + ")");
         }
-    }
-
-    private ByteBuffer chunk(int i) {
-        return ring[(first + i) % ring.length];
-    }
-
-    private void addChunk() {
-        if (count == ring.length) {
-            ByteBuffer[] bigger = new ByteBuffer[ring.length * 2];
-            for (int i = 0; i < count; i++) {
-                bigger[i] = chunk(i);
-            }
-            ring = bigger;
-            first = 0;
-        }
-        ByteBuffer c = spare != null ? spare.clear() : pool.take();
-        spare = null;
-        ring[(first + count) % ring.length] = c;
-        count++;
     }
 }

@@ -14,6 +14,8 @@ import java.io.InterruptedIOException;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
+import java.nio.channels.CancelledKeyException;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.TimeUnit;
@@ -86,6 +88,8 @@ public abstract class SessionCore implements EventLoop.Attention {
     protected long creditSent;
     /** The peer's credit: outgoing bytes below this offset may be sent. */
     protected long peerCredit;
+    /** The highest acknowledgement received on the current link: the peer holds every byte below it. */
+    protected long peerHas;
     /** When the oldest unacknowledged incoming byte arrived, 0 for none. */
     private long ackDueSince;
     /** Application thread doing this session's network I/O, or {@code null}. */
@@ -284,8 +288,8 @@ public abstract class SessionCore implements EventLoop.Attention {
             len -= n;
             flushLocked();
         }
-        if (hasPendingOutput() && pumpThread == null) {
-            needAttention();
+        if (pumpThread == null && (out.size() > 0 || hasPendingOutput())) {
+            needAttention(); // bytes wait for acknowledgement or credit: someone must read the link
         }
     }
 
@@ -450,12 +454,15 @@ public abstract class SessionCore implements EventLoop.Attention {
         lock.unlock();
         try {
             ready = waiter.await(l.channel, waitOps, until);
+        } catch (ClosedChannelException | CancelledKeyException e) {
+            ready = 0; // the link was closed or replaced meanwhile: the caller looks at the session again
         } finally {
             lock.lock();
             pumpThread = null;
             pumpWaiter = null;
             lastPumpEnd = System.nanoTime();
             changed.signalAll();
+            needAttention(); // the loop takes over if this thread does not pump again soon
         }
         if (link != l || l.dead) {
             return;
@@ -465,9 +472,6 @@ public abstract class SessionCore implements EventLoop.Attention {
         }
         if ((ready & SelectionKey.OP_READ) != 0) {
             readLink(l);
-        }
-        if (!attended) {
-            needAttention(); // the loop takes over once this thread stops pumping
         }
     }
 
@@ -694,13 +698,24 @@ public abstract class SessionCore implements EventLoop.Attention {
         if (ack > sent && !ackBeyondSent(ack)) {
             throw new ProtocolException("ACK of offset " + ack + " on " + l.name + " beyond what was sent (" + sent + ")");
         }
-        // never past outNext: the rest of a DATA frame being written is still needed
-        long upTo = Math.min(Math.min(ack, outNext), out.tail());
+        if (ack > peerHas) {
+            peerHas = ack;
+        }
+        trimAcknowledged();
+    }
+
+    /**
+     * Forgets outgoing bytes the peer has: up to its acknowledgement, but never past {@link #outNext}
+     * (the rest of a DATA frame being written is still needed; after a migration the peer may
+     * acknowledge bytes this end has yet to send again, and they are trimmed as they go out).
+     */
+    private void trimAcknowledged() {
+        long upTo = Math.min(Math.min(peerHas, outNext), out.tail());
         if (upTo > out.head()) {
             out.trimTo(upTo);
             changed.signalAll();
         }
-        if (outFinSent && !outFinAcked && ack > out.tail()) {
+        if (outFinSent && !outFinAcked && peerHas > out.tail()) {
             outFinAcked = true;
             changed.signalAll();
         }
@@ -868,6 +883,9 @@ public abstract class SessionCore implements EventLoop.Attention {
             if (l.inFrame && outNext == l.frameEnd && !l.dataHeader.hasRemaining()) {
                 l.inFrame = false;
             }
+            if (peerHas > out.head() && payload > 0) {
+                trimAcknowledged();
+            }
             if (written < total) {
                 return false;
             }
@@ -982,6 +1000,9 @@ public abstract class SessionCore implements EventLoop.Attention {
             if (link == l && !l.dead) {
                 arm(l);
             }
+            // no application thread is at work here: whatever emptied gives its spare chunk back
+            out.releaseSpare();
+            in.releaseSpare();
         } catch (IOException e) {
             fail(e);
         } finally {

@@ -1,0 +1,70 @@
+package org.mtcp.internal.session;
+
+import java.io.IOException;
+import java.net.SocketException;
+import java.net.SocketOption;
+import java.net.SocketOptions;
+import java.net.StandardSocketOptions;
+
+/**
+ * The int-keyed {@link SocketOptions} through which {@code Socket.setTcpNoDelay} and friends reach a
+ * {@code SocketImpl}, mapped onto the typed {@link StandardSocketOptions} the channels understand.
+ * The impls handle {@code SO_TIMEOUT}, {@code SO_BINDADDR} and {@code SO_OOBINLINE} themselves.
+ */
+public final class LegacyOptions {
+    private LegacyOptions() {
+    }
+
+    /** @return the typed option for an int-keyed id, or {@code null} for ids that have none */
+    public static SocketOption<?> typed(int optID) {
+        switch (optID) {
+            case SocketOptions.TCP_NODELAY:
+                return StandardSocketOptions.TCP_NODELAY;
+            case SocketOptions.SO_KEEPALIVE:
+                return StandardSocketOptions.SO_KEEPALIVE;
+            case SocketOptions.SO_SNDBUF:
+                return StandardSocketOptions.SO_SNDBUF;
+            case SocketOptions.SO_RCVBUF:
+                return StandardSocketOptions.SO_RCVBUF;
+            case SocketOptions.SO_REUSEADDR:
+                return StandardSocketOptions.SO_REUSEADDR;
+            case SocketOptions.IP_TOS:
+                return StandardSocketOptions.IP_TOS;
+            case SocketOptions.SO_LINGER:
+                return StandardSocketOptions.SO_LINGER;
+            default:
+                return null;
+        }
+    }
+
+    /** @return an int-keyed value as the typed option takes it (SO_LINGER: {@code false} means off, -1) */
+    public static Object toTyped(int optID, Object value) {
+        if (optID == SocketOptions.SO_LINGER && !(value instanceof Integer)) {
+            return -1;
+        }
+        return value;
+    }
+
+    /** @return a typed value as the int-keyed API returns it (SO_LINGER off is {@code false}) */
+    public static Object fromTyped(int optID, Object value) {
+        if (optID == SocketOptions.SO_LINGER && (value == null || (Integer) value < 0)) {
+            return Boolean.FALSE;
+        }
+        return value;
+    }
+
+    /** @return the failure as the int-keyed API must throw it */
+    public static SocketException socketException(IOException e) {
+        if (e instanceof SocketException) {
+            return (SocketException) e;
+        }
+        SocketException se = new SocketException(e.getMessage());
+        se.initCause(e);
+        return se;
+    }
+
+    /** @return the int-keyed API's answer to an option it does not support */
+    public static SocketException unsupported(int optID) {
+        return new SocketException("socket option " + optID + " not supported");
+    }
+}
