@@ -33,7 +33,8 @@ final class ControlConnection implements IoHandler, FrameParser.Handler {
     private final SocketChannel channel;
     private final boolean initiator;
     private final FrameParser parser;
-    private final ByteBuffer readBuffer = ByteBuffer.allocate(64 * 1024);
+    /** Direct, so that the JDK reads into it without a copy of its own. */
+    private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(64 * 1024);
     private final ArrayDeque<ByteBuffer> out = new ArrayDeque<>();
     private final Map<Long, ServerSession> frozen = new HashMap<>();
     private InetSocketAddress peer;
@@ -174,7 +175,9 @@ final class ControlConnection implements IoHandler, FrameParser.Handler {
             int from = 0;
             if (!initiator && magicSeen < Wire.CONTROL_MAGIC.length) {
                 int take = Math.min(n, Wire.CONTROL_MAGIC.length - magicSeen);
-                if (!Arrays.equals(readBuffer.array(), 0, take, Wire.CONTROL_MAGIC, magicSeen, magicSeen + take)) {
+                byte[] got = new byte[take];
+                readBuffer.get(0, got);
+                if (!Arrays.equals(got, 0, take, Wire.CONTROL_MAGIC, magicSeen, magicSeen + take)) {
                     throw new ProtocolException("a control connection from " + channel.getRemoteAddress() + " did not open with the control magic");
                 }
                 magicSeen += take;

@@ -364,13 +364,13 @@ public final class ControlEndpoint {
             return;
         }
         long start = System.nanoTime();
-        byte[] bytes;
+        ByteBuffer frame;
         try {
             SessionState st = s.freezeAndPack(downReceived, seq, proof, destination);
-            bytes = StateCodec.encode(st);
-            if (bytes.length + 8 > Wire.MAX_CONTROL_CONNECTION_PAYLOAD) {
+            frame = StateCodec.encodeFrame(st, Wire.STATE_REPLY, key);
+            if (frame.remaining() - Wire.HEADER_SIZE > Wire.MAX_CONTROL_CONNECTION_PAYLOAD) {
                 s.unfreeze("state too large");
-                reject(c, key, Reason.OTHER, "the state of " + s.describe() + " (" + bytes.length + " bytes) exceeds the "
+                reject(c, key, Reason.OTHER, "the state of " + s.describe() + " (" + frame.remaining() + " bytes) exceeds the "
                         + "control frame limit");
                 return;
             }
@@ -384,9 +384,6 @@ public final class ControlEndpoint {
                 s.unfreeze("no commit from " + destination + " within " + Settings.FREEZE_TIMEOUT_MILLIS + " ms");
             }
         });
-        ByteBuffer frame = ByteBuffer.allocate(Wire.HEADER_SIZE + 8 + bytes.length);
-        Frames.frameHeader(frame, Wire.STATE_REPLY, 8 + bytes.length);
-        frame.putLong(key).put(bytes).flip();
         c.send(frame);
         s.packed(System.nanoTime() - start);
     }

@@ -39,6 +39,8 @@ public final class Link implements FrameParser.Handler, IoHandler {
     SelectionKey key;
     /** Interest set last given to {@link #key}. */
     int interest;
+    /** The loop changed the key's interest without the session lock: {@link #interest} is not to be trusted. */
+    volatile boolean interestStale;
     /** No more reads or writes: closed, failed, or replaced. */
     boolean dead;
     /** Application threads' waiters that have this channel registered. */
@@ -82,9 +84,10 @@ public final class Link implements FrameParser.Handler, IoHandler {
 
     /** Sets the loop's interest; session lock held. */
     void setInterest(int ops, EventLoop loop) {
-        if (key == null || interest == ops || dead) {
+        if (key == null || dead || (interest == ops && !interestStale)) {
             return;
         }
+        interestStale = false;
         interest = ops;
         try {
             key.interestOps(ops);

@@ -103,6 +103,8 @@ public abstract class SessionCore implements EventLoop.Attention {
     private boolean readAhead = true;
     /** Whether the loop is ticking this session. */
     private boolean attended;
+    /** The loop found the session busy and stopped watching its link until the next tick. */
+    private final java.util.concurrent.atomic.AtomicBoolean backedOff = new java.util.concurrent.atomic.AtomicBoolean();
     /** Fatal error: every later call of the application fails with it. */
     protected IOException failure;
     /** The application closed the socket. */
@@ -906,6 +908,7 @@ public abstract class SessionCore implements EventLoop.Attention {
     public final boolean tick(long now) {
         lock.lock();
         try {
+            backedOff.set(false);
             boolean again = onTick(now);
             Link l = link;
             if (l != null && !l.dead) {
@@ -972,7 +975,21 @@ public abstract class SessionCore implements EventLoop.Attention {
 
     /** The loop saw the link ready. */
     final void loopReady(Link l, SelectionKey k) {
-        lock.lock();
+        if (!lock.tryLock()) {
+            // an application thread is in the session (writing, most likely): waiting for it would
+            // park the loop and wake it on every acknowledgement; stop watching the link instead, and
+            // let the tick give it back shortly (the application reads it itself if it must wait)
+            try {
+                k.interestOps(0);
+            } catch (CancelledKeyException ignored) {
+                return;
+            }
+            l.interestStale = true;
+            if (backedOff.compareAndSet(false, true)) {
+                loop.attention(this);
+            }
+            return;
+        }
         try {
             if (link != l || l.dead) {
                 k.cancel();

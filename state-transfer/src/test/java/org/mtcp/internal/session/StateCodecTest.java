@@ -38,6 +38,19 @@ class StateCodecTest {
         assertEquals(s, StateCodec.decode(b, 0, b.length));
     }
 
+    @RepeatedTest(10)
+    void framesRoundTrip() throws ProtocolException {
+        SessionState s = sample(new Random(System.nanoTime()));
+        java.nio.ByteBuffer f = StateCodec.encodeFrame(s, org.mtcp.internal.wire.Wire.STATE_REPLY, 42);
+        int word = f.getInt(0);
+        assertEquals(org.mtcp.internal.wire.Wire.STATE_REPLY, word >>> 24);
+        assertEquals(f.remaining() - 4, word & 0xFFFFFF);
+        assertEquals(42, f.getLong(4));
+        byte[] record = new byte[f.remaining() - 12];
+        f.get(12, record);
+        assertEquals(s, StateCodec.decode(record, 0, record.length));
+    }
+
     @RepeatedTest(300)
     void mutatedRecordsDecodeOrFailWithAProtocolError() {
         long seed = System.nanoTime();
