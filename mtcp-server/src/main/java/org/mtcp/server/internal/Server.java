@@ -11,7 +11,6 @@ import org.mtcp.internal.session.Proofs;
 import org.mtcp.internal.session.SessionState;
 import org.mtcp.internal.session.Settings;
 import org.mtcp.internal.wire.Frames;
-import org.mtcp.internal.wire.ProtocolException;
 import org.mtcp.internal.wire.Wire;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -585,9 +584,5 @@ public final class Server {
     @Override
     public String toString() {
         return "MTCP server " + identity();
-    }
-
-    static ProtocolException unexpected(int type, Object where) {
-        return new ProtocolException("unexpected " + Wire.typeName(type) + " on " + where);
     }
 }

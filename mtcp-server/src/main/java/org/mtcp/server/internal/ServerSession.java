@@ -418,11 +418,6 @@ public final class ServerSession extends SessionCore implements Accepted {
         super.shutdownOutput();
     }
 
-    @Override
-    public void close() {
-        super.close();
-    }
-
     // ================================================================== SessionCore hooks
 
     @Override

@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.mtcp.api.MigrationEvent;
 import org.mtcp.client.MtcpSocket;
+import org.mtcp.internal.session.Settings;
 import org.mtcp.server.testkit.Cluster;
 import org.mtcp.server.testkit.Script;
 
@@ -65,7 +66,7 @@ class ThesisCasesTest {
     /** Figure 3.9, scenario 1 of figure 4.9: written before the snapshot, not yet at the client: sent again. */
     @Test
     void writesBeforeTheSnapshotTheClientLacksAreSentAgain() throws Exception {
-        int big = 900 * 1024; // more than the client's credit: part of it stays in the server's write buffer
+        int big = Settings.RECEIVE_WINDOW * 3 / 2; // more than the client's credit: part stays in the server's write buffer
         Script script = new Script().write(big).export().write(10);
         try (Cluster c = new Cluster(2, i -> script.app()); MtcpSocket s = connect(c, 0)) {
             script.runTo(2);
@@ -101,7 +102,7 @@ class ThesisCasesTest {
     /** The client sends again what the origin never received (here: held back by the origin's credit). */
     @Test
     void clientSendsAgainWhatTheOriginNeverReceived() throws Exception {
-        int big = 900 * 1024;
+        int big = Settings.RECEIVE_WINDOW * 3 / 2; // more than the origin's credit: the rest waits at the client
         Script script = new Script().read(10).export().read(big).write(10);
         try (Cluster c = new Cluster(2, i -> script.app()); MtcpSocket s = connect(c, 0)) {
             AtomicReference<Throwable> writerFailure = new AtomicReference<>();

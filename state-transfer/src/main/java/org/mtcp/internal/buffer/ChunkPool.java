@@ -17,11 +17,20 @@ public final class ChunkPool {
             Integer.getInteger("mtcp.pooledChunks", 1024));
 
     private final int chunkSize;
-    private final ReentrantLock lock = new ReentrantLock();
-    /** Free chunks; guarded by {@link #lock}. */
-    private final ByteBuffer[] free;
-    /** Number of free chunks; guarded by {@link #lock}. */
-    private int count;
+    /** Stripes of free chunks, each with its own lock, so that threads rarely meet on one. */
+    private final Stripe[] stripes;
+
+    private static final class Stripe {
+        final ReentrantLock lock = new ReentrantLock();
+        /** Free chunks; guarded by {@link #lock}. */
+        final ByteBuffer[] free;
+        /** Number of free chunks; guarded by {@link #lock}. */
+        int count;
+
+        Stripe(int capacity) {
+            free = new ByteBuffer[capacity];
+        }
+    }
 
     /**
      * @param chunkSize bytes per chunk
@@ -29,7 +38,11 @@ public final class ChunkPool {
      */
     public ChunkPool(int chunkSize, int maxPooled) {
         this.chunkSize = chunkSize;
-        this.free = new ByteBuffer[maxPooled];
+        int n = 8;
+        this.stripes = new Stripe[n];
+        for (int i = 0; i < n; i++) {
+            stripes[i] = new Stripe(Math.max(1, maxPooled / n));
+        }
     }
 
     /** @return the process-wide pool */
@@ -42,40 +55,65 @@ public final class ChunkPool {
         return chunkSize;
     }
 
+    private int home() {
+        return (int) (Thread.currentThread().getId() & (stripes.length - 1));
+    }
+
     /** @return a chunk with position 0 and limit at its capacity */
     public ByteBuffer take() {
-        lock.lock();
-        try {
-            if (count > 0) {
-                ByteBuffer b = free[--count];
-                free[count] = null;
-                return b.clear();
+        int h = home();
+        for (int i = 0; i < stripes.length; i++) {
+            Stripe s = stripes[(h + i) & (stripes.length - 1)];
+            if (i == 0 ? lockHome(s) : s.lock.tryLock()) {
+                try {
+                    if (s.count > 0) {
+                        ByteBuffer b = s.free[--s.count];
+                        s.free[s.count] = null;
+                        return b.clear();
+                    }
+                } finally {
+                    s.lock.unlock();
+                }
             }
-        } finally {
-            lock.unlock();
         }
         return ByteBuffer.allocateDirect(chunkSize);
     }
 
     /** @param chunk a chunk from {@link #take()} that the caller no longer uses */
     public void give(ByteBuffer chunk) {
-        lock.lock();
-        try {
-            if (count < free.length) {
-                free[count++] = chunk;
+        int h = home();
+        for (int i = 0; i < stripes.length; i++) {
+            Stripe s = stripes[(h + i) & (stripes.length - 1)];
+            if (i == 0 ? lockHome(s) : s.lock.tryLock()) {
+                try {
+                    if (s.count < s.free.length) {
+                        s.free[s.count++] = chunk;
+                        return;
+                    }
+                } finally {
+                    s.lock.unlock();
+                }
             }
-        } finally {
-            lock.unlock();
         }
+        // every stripe full or busy: the garbage collector frees it
+    }
+
+    private static boolean lockHome(Stripe s) {
+        s.lock.lock();
+        return true;
     }
 
     /** @return free chunks now pooled */
     public int pooled() {
-        lock.lock();
-        try {
-            return count;
-        } finally {
-            lock.unlock();
+        int n = 0;
+        for (Stripe s : stripes) {
+            s.lock.lock();
+            try {
+                n += s.count;
+            } finally {
+                s.lock.unlock();
+            }
         }
+        return n;
     }
 }

@@ -3,16 +3,20 @@ package org.mtcp.internal.buffer;
 import java.nio.ByteBuffer;
 
 /**
- * The chunks a stream buffer holds, in order, taken from and given back to a {@link ChunkPool}. One
- * chunk is kept back as a spare when the ring empties, so a busy connection does not churn the shared
- * pool; {@link #releaseSpare()} gives it back when the connection goes quiet. Not thread-safe.
+ * The chunks a stream buffer holds, in order, taken from and given back to a {@link ChunkPool}. A few
+ * chunks given back are kept as spares, so a busy connection does not churn the shared pool (a 64 KiB
+ * write takes four chunks); {@link #releaseSpare()} gives them back when the connection goes quiet.
+ * Not thread-safe.
  */
 final class ChunkRing {
     private final ChunkPool pool;
     private ByteBuffer[] ring = new ByteBuffer[8];
     private int first;
     private int count;
-    private ByteBuffer spare;
+    /** Chunks kept back for reuse. */
+    private final ByteBuffer[] spares = new ByteBuffer[MAX_SPARES];
+    private int spareCount;
+    private static final int MAX_SPARES = 4;
 
     ChunkRing(ChunkPool pool) {
         this.pool = pool;
@@ -38,8 +42,8 @@ final class ChunkRing {
             ring = bigger;
             first = 0;
         }
-        ByteBuffer c = spare != null ? spare.clear() : pool.take();
-        spare = null;
+        ByteBuffer c = spareCount > 0 ? spares[--spareCount].clear() : pool.take();
+        spares[spareCount] = null;
         ring[(first + count) % ring.length] = c;
         count++;
         return c;
@@ -71,17 +75,17 @@ final class ChunkRing {
         }
     }
 
-    /** Gives the spare chunk back to the pool too (the connection went quiet or closed). */
+    /** Gives the spare chunks back to the pool too (the connection went quiet or closed). */
     void releaseSpare() {
-        if (spare != null) {
-            pool.give(spare);
-            spare = null;
+        while (spareCount > 0) {
+            pool.give(spares[--spareCount]);
+            spares[spareCount] = null;
         }
     }
 
     private void recycle(ByteBuffer c) {
-        if (spare == null) {
-            spare = c;
+        if (spareCount < MAX_SPARES) {
+            spares[spareCount++] = c;
         } else {
             pool.give(c);
         }

@@ -111,6 +111,8 @@ public abstract class SessionCore implements EventLoop.Attention {
     protected boolean closed;
     /** When the application closed it, for the linger deadline. */
     private long closedAt;
+    /** The last flush left bytes the kernel would not take: wait for writability (or an ACK) to try again. */
+    private boolean kernelFull;
     /** Reused array for gathering writes. */
     private final ByteBuffer[] iov = new ByteBuffer[24];
     /** Bytes received that were duplicates of bytes already held (after migrations). */
@@ -288,7 +290,9 @@ public abstract class SessionCore implements EventLoop.Attention {
             afterAppend(n);
             off += n;
             len -= n;
-            flushLocked();
+            if (!kernelFull) {
+                flushLocked(); // while the kernel's buffer is full, writes only append: no syscall that takes nothing
+            }
         }
         if (pumpThread == null && (out.size() > 0 || hasPendingOutput())) {
             needAttention(); // bytes wait for acknowledgement or credit: someone must read the link
@@ -846,6 +850,7 @@ public abstract class SessionCore implements EventLoop.Attention {
                 }
             }
             if (n == 0) {
+                kernelFull = false;
                 return true;
             }
             long total = 0;
@@ -889,6 +894,7 @@ public abstract class SessionCore implements EventLoop.Attention {
                 trimAcknowledged();
             }
             if (written < total) {
+                kernelFull = true;
                 return false;
             }
         }
@@ -906,7 +912,9 @@ public abstract class SessionCore implements EventLoop.Attention {
 
     @Override
     public final boolean tick(long now) {
-        lock.lock();
+        if (!lock.tryLock()) {
+            return true; // an application thread is in the session: look again on the next tick
+        }
         try {
             backedOff.set(false);
             boolean again = onTick(now);

@@ -9,9 +9,9 @@ public final class Settings {
     }
 
     /** {@code mtcp.sendWindow}: most unacknowledged bytes a writer may have outstanding (retransmit / write buffer). */
-    public static final int SEND_WINDOW = Integer.getInteger("mtcp.sendWindow", 512 * 1024);
-    /** {@code mtcp.receiveWindow}: most unread bytes held before the library stops reading the network. */
-    public static final int RECEIVE_WINDOW = Integer.getInteger("mtcp.receiveWindow", 512 * 1024);
+    public static final int SEND_WINDOW = Integer.getInteger("mtcp.sendWindow", 1024 * 1024);
+    /** {@code mtcp.receiveWindow}: the credit: how far past the application's read offset the peer may send. */
+    public static final int RECEIVE_WINDOW = Integer.getInteger("mtcp.receiveWindow", 1024 * 1024);
     /** {@code mtcp.readLogLimit}: most bytes logged since the last export before a session becomes non-migratable. */
     public static final int READ_LOG_LIMIT = Integer.getInteger("mtcp.readLogLimit", 1024 * 1024);
     /** {@code mtcp.maxStateBytes}: largest application state an export may hold. */
