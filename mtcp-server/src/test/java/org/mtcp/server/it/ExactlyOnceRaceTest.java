@@ -8,12 +8,14 @@ import org.mtcp.api.MtcpOptions;
 import org.mtcp.client.MtcpSocket;
 import org.mtcp.server.testkit.Apps;
 import org.mtcp.server.testkit.Cluster;
+import org.mtcp.server.testkit.Waits;
 
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -77,10 +79,7 @@ class ExactlyOnceRaceTest {
                             // keep migrations and data interleaved whatever the speed of either: before
                             // its m-th MiB a writer waits (a bounded time) for m migrations to have happened
                             long mib = off >> 20;
-                            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
-                            while (committedByClients.get() < mib && System.nanoTime() < until) {
-                                Thread.sleep(1);
-                            }
+                            Waits.until(() -> committedByClients.get() >= mib, Duration.ofSeconds(2));
                             int n = (int) Math.min(BYTES - off, 1 + r.nextInt(buf.length));
                             for (int k = 0; k < n; k++) {
                                 buf[k] = Apps.streamByte(streamSeed, off + k);

@@ -7,10 +7,12 @@ import org.mtcp.api.MtcpOptions;
 import org.mtcp.client.MtcpSocket;
 import org.mtcp.server.testkit.Apps;
 import org.mtcp.server.testkit.Cluster;
+import org.mtcp.server.testkit.Waits;
 
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.Socket;
+import java.time.Duration;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -71,15 +73,10 @@ class MigrateTriggerRaceTest {
     }
 
     private static Socket awaitServing(Cluster c, MtcpSocket s) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (System.nanoTime() < deadline) {
-            Socket serving = c.serving(s.getLocalPort());
-            if (serving != null) {
-                return serving;
-            }
-            Thread.sleep(2);
+        if (!Waits.until(() -> c.serving(s.getLocalPort()) != null, Duration.ofSeconds(10))) {
+            throw new AssertionError("no server application serves the session");
         }
-        throw new AssertionError("no server application serves the session");
+        return c.serving(s.getLocalPort());
     }
 
     private static long echo(MtcpSocket s, long from, int n, String where) throws IOException {

@@ -12,6 +12,7 @@ import org.mtcp.internal.wire.Wire;
 import org.mtcp.server.MtcpServerSocket;
 import org.mtcp.server.testkit.Apps;
 import org.mtcp.server.testkit.Cluster;
+import org.mtcp.server.testkit.Waits;
 import org.mtcp.server.testkit.Script;
 
 import java.io.DataInputStream;
@@ -21,6 +22,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -216,20 +218,14 @@ class MigrationFailureTest {
             s.addMigrationListener(events::add);
             echo(s, 0, 100);
             c.serving(s.getLocalPort()).setOption(MtcpOptions.TRIGGER, new InetSocketAddress(LO, closedPort));
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (events.isEmpty() && System.nanoTime() < deadline) {
-                Thread.sleep(10);
-            }
+            Waits.until(() -> !events.isEmpty(), Duration.ofSeconds(10));
             assertEquals(1, events.size(), "the client reported the triggered attempt");
             MigrationEvent e = events.get(0);
             assertEquals(MigrationEvent.Initiation.SERVER_TRIGGER, e.initiation());
             assertEquals(Reason.PEER_UNREACHABLE, e.failure().reason());
             echo(s, 100, 100);
             c.serving(s.getLocalPort()).setOption(MtcpOptions.TRIGGER, null); // client's choice: the alternate
-            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (events.size() < 2 && System.nanoTime() < deadline) {
-                Thread.sleep(10);
-            }
+            Waits.until(() -> events.size() >= 2, Duration.ofSeconds(10));
             assertTrue(events.get(1).committed(), events.get(1).toString());
             assertEquals(c.address(1), s.currentServer());
             echo(s, 200, 100);

@@ -9,6 +9,7 @@ import org.mtcp.api.MigrationException;
 import org.mtcp.api.MigrationStatistics;
 import org.mtcp.client.MtcpSocket;
 import org.mtcp.server.testkit.Cluster;
+import org.mtcp.server.testkit.Waits;
 import org.mtcp.server.testkit.Script;
 
 import java.net.InetAddress;
@@ -16,6 +17,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -59,10 +61,7 @@ class ObservabilityTest {
                 assertEquals(1, destination.committed());
                 assertEquals(3000, destination.bytesReplayed());
                 assertEquals(2000, destination.duplicateBytesDropped(), "the regenerated 2000 bytes were dropped");
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-                while (c.server(0).statistics().committed() == 0 && System.nanoTime() < deadline) {
-                    Thread.sleep(10);
-                }
+                Waits.until(() -> c.server(0).statistics().committed() > 0, Duration.ofSeconds(10));
                 assertEquals(1, c.server(0).statistics().committed(), "the origin counts its side");
             }
             recording.stop();

@@ -6,6 +6,7 @@ import org.mtcp.api.MtcpOptions;
 import org.mtcp.client.MtcpSocketImplFactory;
 import org.mtcp.server.testkit.Apps;
 import org.mtcp.server.testkit.Cluster;
+import org.mtcp.server.testkit.Waits;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,6 +14,7 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
@@ -72,10 +74,7 @@ class SocketImplFactoryTest {
                 unmodifiedClientRoundTrip(s, 0, 10_000);
                 Socket serving = c.live(0).get(0);
                 serving.setOption(MtcpOptions.TRIGGER, c.address(1));
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-                while (c.live(1).isEmpty() && System.nanoTime() < deadline) {
-                    Thread.sleep(10);
-                }
+                Waits.until(() -> !c.live(1).isEmpty(), Duration.ofSeconds(10));
                 assertEquals(1, c.live(1).size(), "the session arrived at the second server");
                 assertTrue(c.live(1).get(0).getOption(MtcpOptions.MIGRATED));
                 unmodifiedClientRoundTrip(s, 10_000, 10_000);

@@ -6,11 +6,13 @@ import org.mtcp.api.MigrationEvent;
 import org.mtcp.client.MtcpSocket;
 import org.mtcp.internal.session.Settings;
 import org.mtcp.server.testkit.Cluster;
+import org.mtcp.server.testkit.Waits;
 import org.mtcp.server.testkit.Script;
 
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -36,16 +38,12 @@ class ThesisCasesTest {
 
     /** @return the latest committed migration a destination reported (reports may trail the client's return) */
     static MigrationEvent destinationEvent(Cluster c) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (System.nanoTime() < deadline) {
-            MigrationEvent last = c.events.stream().filter(e -> e.role() == MigrationEvent.Role.DESTINATION && e.committed())
-                    .reduce((a, b) -> b).orElse(null);
-            if (last != null) {
-                return last;
-            }
-            Thread.sleep(5);
+        java.util.function.Supplier<MigrationEvent> last = () -> c.events.stream()
+                .filter(e -> e.role() == MigrationEvent.Role.DESTINATION && e.committed()).reduce((a, b) -> b).orElse(null);
+        if (!Waits.until(() -> last.get() != null, Duration.ofSeconds(10))) {
+            throw new AssertionError("no committed migration reported by a destination");
         }
-        throw new AssertionError("no committed migration reported by a destination");
+        return last.get();
     }
 
     /** Figures 3.7 and 3.8: bytes read after the last snapshot are read again at the destination, from the log. */
