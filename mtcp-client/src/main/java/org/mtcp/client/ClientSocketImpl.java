@@ -330,68 +330,36 @@ final class ClientSocketImpl extends SocketImpl {
     }
 
     @Override
-    @SuppressWarnings("unchecked")
     public void setOption(int optID, Object value) throws SocketException {
         if (optID == SocketOptions.SO_TIMEOUT) {
-            int t = (Integer) value;
-            if (t < 0) {
-                throw new IllegalArgumentException("timeout < 0");
-            }
-            timeout = t;
+            timeout = LegacyOptions.timeout(value);
             SocketChannel p = plain;
             if (p != null) {
-                p.socket().setSoTimeout(t);
+                p.socket().setSoTimeout(timeout);
             }
             return;
         }
-        if (optID == SocketOptions.SO_OOBINLINE) {
-            if (Boolean.TRUE.equals(value)) {
-                throw new SocketException("MTCP sockets do not support urgent data");
-            }
-            return;
-        }
-        SocketOption<Object> typed = (SocketOption<Object>) LegacyOptions.typed(optID);
-        if (typed == null) {
-            throw LegacyOptions.unsupported(optID);
-        }
-        try {
-            setOption(typed, LegacyOptions.toTyped(optID, value));
-        } catch (IOException e) {
-            throw LegacyOptions.socketException(e);
-        }
+        LegacyOptions.set(optID, value, this::setOption);
     }
 
     @Override
     public Object getOption(int optID) throws SocketException {
-        try {
-            switch (optID) {
-                case SocketOptions.SO_TIMEOUT:
-                    return timeout;
-                case SocketOptions.SO_OOBINLINE:
-                    return Boolean.FALSE;
-                case SocketOptions.SO_BINDADDR:
-                    SocketChannel ch = currentChannel();
-                    if (ch != null && ch.getLocalAddress() instanceof InetSocketAddress) {
-                        return ((InetSocketAddress) ch.getLocalAddress()).getAddress();
-                    }
-                    InetSocketAddress b = localBind;
-                    return b != null ? b.getAddress() : InetAddress.getByName("0.0.0.0");
-                default:
-                    SocketOption<?> typed = LegacyOptions.typed(optID);
-                    if (typed == null) {
-                        throw LegacyOptions.unsupported(optID);
-                    }
-                    Object v = getOption(typed);
-                    if (v == null && typed.type() == Boolean.class) {
-                        v = Boolean.FALSE; // not connected yet, not set: what a fresh socket says
-                    } else if (v == null && typed != StandardSocketOptions.SO_LINGER) {
-                        v = 0;
-                    }
-                    return LegacyOptions.fromTyped(optID, v);
-            }
-        } catch (IOException e) {
-            throw LegacyOptions.socketException(e);
+        if (optID == SocketOptions.SO_TIMEOUT) {
+            return timeout;
         }
+        if (optID == SocketOptions.SO_BINDADDR) {
+            try {
+                SocketChannel ch = currentChannel();
+                if (ch != null && ch.getLocalAddress() instanceof InetSocketAddress) {
+                    return ((InetSocketAddress) ch.getLocalAddress()).getAddress();
+                }
+                InetSocketAddress b = localBind;
+                return b != null ? b.getAddress() : InetAddress.getByName("0.0.0.0");
+            } catch (IOException e) {
+                throw LegacyOptions.socketException(e);
+            }
+        }
+        return LegacyOptions.get(optID, this::getOption, true); // not connected yet: what a fresh socket says
     }
 
     private static Set<SocketOption<?>> supported() {

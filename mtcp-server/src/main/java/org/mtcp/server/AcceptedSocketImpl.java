@@ -168,58 +168,32 @@ final class AcceptedSocketImpl extends SocketImpl {
     }
 
     @Override
-    @SuppressWarnings("unchecked")
     public void setOption(int optID, Object value) throws SocketException {
         if (optID == SocketOptions.SO_TIMEOUT) {
-            int t = (Integer) value;
-            if (t < 0) {
-                throw new IllegalArgumentException("timeout < 0");
-            }
-            timeout = t;
+            timeout = LegacyOptions.timeout(value);
             Accepted a = conn;
             if (a != null) {
-                a.setReadTimeout(t);
+                a.setReadTimeout(timeout);
             }
             return;
         }
-        if (optID == SocketOptions.SO_OOBINLINE) {
-            if (Boolean.TRUE.equals(value)) {
-                throw new SocketException("MTCP sockets do not support urgent data");
-            }
-            return;
-        }
-        SocketOption<Object> typed = (SocketOption<Object>) LegacyOptions.typed(optID);
-        if (typed == null) {
-            throw LegacyOptions.unsupported(optID);
-        }
-        try {
-            setOption(typed, LegacyOptions.toTyped(optID, value));
-        } catch (IOException e) {
-            throw LegacyOptions.socketException(e);
-        }
+        LegacyOptions.set(optID, value, this::setOption);
     }
 
     @Override
     public Object getOption(int optID) throws SocketException {
-        try {
-            switch (optID) {
-                case SocketOptions.SO_TIMEOUT:
-                    return timeout;
-                case SocketOptions.SO_OOBINLINE:
-                    return Boolean.FALSE;
-                case SocketOptions.SO_BINDADDR:
-                    Accepted a = conn;
-                    return a != null ? a.local().getAddress() : InetAddress.getByName("0.0.0.0");
-                default:
-                    SocketOption<?> typed = LegacyOptions.typed(optID);
-                    if (typed == null) {
-                        throw LegacyOptions.unsupported(optID);
-                    }
-                    return LegacyOptions.fromTyped(optID, getOption(typed));
-            }
-        } catch (IOException e) {
-            throw LegacyOptions.socketException(e);
+        if (optID == SocketOptions.SO_TIMEOUT) {
+            return timeout;
         }
+        if (optID == SocketOptions.SO_BINDADDR) {
+            Accepted a = conn;
+            try {
+                return a != null ? a.local().getAddress() : InetAddress.getByName("0.0.0.0");
+            } catch (IOException e) {
+                throw LegacyOptions.socketException(e);
+            }
+        }
+        return LegacyOptions.get(optID, this::getOption, false);
     }
 
     private static Set<SocketOption<?>> supported() {

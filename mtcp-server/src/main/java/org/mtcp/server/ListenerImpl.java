@@ -141,11 +141,7 @@ final class ListenerImpl extends SocketImpl {
     @SuppressWarnings("unchecked")
     public void setOption(int optID, Object value) throws SocketException {
         if (optID == SocketOptions.SO_TIMEOUT) {
-            int t = (Integer) value;
-            if (t < 0) {
-                throw new IllegalArgumentException("timeout < 0");
-            }
-            timeout = t;
+            timeout = LegacyOptions.timeout(value);
             return;
         }
         SocketOption<Object> typed = (SocketOption<Object>) LegacyOptions.typed(optID);

@@ -285,9 +285,6 @@ public final class ClientSession extends SessionCore {
                     fail(new SocketException("server moved " + describe() + " without a request from this client"));
                 }
                 break;
-            case Wire.ERROR:
-                fail(new ProtocolException("server reported an error on " + describe() + ": " + r.string()));
-                break;
             default:
                 throw new ProtocolException("unexpected " + Wire.typeName(type) + " frame on " + l);
         }

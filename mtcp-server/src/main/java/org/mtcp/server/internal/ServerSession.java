@@ -487,9 +487,6 @@ public final class ServerSession extends SessionCore implements Accepted {
                 // the client switched to another server: commit, whatever the control connection says
                 commit(null);
                 break;
-            case Wire.ERROR:
-                fail(new ProtocolException("client reported an error on " + describe() + ": " + r.string()));
-                break;
             default:
                 throw new ProtocolException("unexpected " + Wire.typeName(type) + " frame on " + l);
         }

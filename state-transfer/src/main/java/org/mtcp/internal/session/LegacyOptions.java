@@ -15,6 +15,78 @@ public final class LegacyOptions {
     private LegacyOptions() {
     }
 
+    /** Sets a typed option (a socket impl's own {@code setOption}). */
+    @FunctionalInterface
+    public interface TypedSetter {
+        /** @param name the option @param value its value */
+        void set(SocketOption<Object> name, Object value) throws IOException;
+    }
+
+    /** Gets a typed option (a socket impl's own {@code getOption}). */
+    @FunctionalInterface
+    public interface TypedGetter {
+        /** @param name the option @return its value */
+        Object get(SocketOption<?> name) throws IOException;
+    }
+
+    /** @return a validated {@code SO_TIMEOUT} value */
+    public static int timeout(Object value) {
+        int t = (Integer) value;
+        if (t < 0) {
+            throw new IllegalArgumentException("timeout < 0");
+        }
+        return t;
+    }
+
+    /**
+     * Sets an int-keyed option other than {@code SO_TIMEOUT} and {@code SO_BINDADDR} on a connected
+     * (or connecting) socket: urgent data is refused, the rest goes to the typed option.
+     */
+    @SuppressWarnings("unchecked")
+    public static void set(int optID, Object value, TypedSetter setter) throws SocketException {
+        if (optID == SocketOptions.SO_OOBINLINE) {
+            if (Boolean.TRUE.equals(value)) {
+                throw new SocketException("MTCP sockets do not support urgent data");
+            }
+            return;
+        }
+        SocketOption<Object> typed = (SocketOption<Object>) typed(optID);
+        if (typed == null) {
+            throw unsupported(optID);
+        }
+        try {
+            setter.set(typed, toTyped(optID, value));
+        } catch (IOException e) {
+            throw socketException(e);
+        }
+    }
+
+    /**
+     * Gets an int-keyed option other than {@code SO_TIMEOUT} and {@code SO_BINDADDR} of a socket.
+     *
+     * @param unset what to answer for a value the socket does not have yet, by type (boolean, int)
+     */
+    public static Object get(int optID, TypedGetter getter, boolean unset) throws SocketException {
+        if (optID == SocketOptions.SO_OOBINLINE) {
+            return Boolean.FALSE;
+        }
+        SocketOption<?> typed = typed(optID);
+        if (typed == null) {
+            throw unsupported(optID);
+        }
+        try {
+            Object v = getter.get(typed);
+            if (v == null && unset && typed.type() == Boolean.class) {
+                v = Boolean.FALSE;
+            } else if (v == null && unset && typed != StandardSocketOptions.SO_LINGER) {
+                v = 0;
+            }
+            return fromTyped(optID, v);
+        } catch (IOException e) {
+            throw socketException(e);
+        }
+    }
+
     /** @return the typed option for an int-keyed id, or {@code null} for ids that have none */
     public static SocketOption<?> typed(int optID) {
         switch (optID) {

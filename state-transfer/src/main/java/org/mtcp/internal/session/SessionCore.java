@@ -168,7 +168,7 @@ public abstract class SessionCore implements EventLoop.Attention {
     /** @return whether the link may be read now (false while the session is frozen for a transfer) */
     protected abstract boolean canReadLink();
 
-    /** A frame other than DATA, ACK and FIN arrived; session lock held. */
+    /** A frame other than DATA, ACK, FIN and ERROR arrived; session lock held. */
     protected abstract void onControlFrame(Link l, int type, ByteBuffer payload) throws IOException;
 
     /** The link's peer closed or reset the connection; session lock held. */
@@ -694,6 +694,9 @@ public abstract class SessionCore implements EventLoop.Attention {
                 queueAck(l);
                 break;
             }
+            case Wire.ERROR:
+                fail(new ProtocolException("the peer reported an error on " + describe() + ": " + r.string()));
+                break;
             default:
                 onControlFrame(l, type, payload);
         }
