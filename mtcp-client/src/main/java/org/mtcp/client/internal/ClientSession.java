@@ -12,6 +12,7 @@ import org.mtcp.internal.session.Proofs;
 import org.mtcp.internal.session.SessionCore;
 import org.mtcp.internal.session.Settings;
 import org.mtcp.internal.wire.Frames;
+import org.mtcp.internal.wire.Message;
 import org.mtcp.internal.wire.ProtocolException;
 import org.mtcp.internal.wire.Wire;
 import org.slf4j.Logger;
@@ -22,7 +23,6 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
-import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.util.EnumMap;
 import java.util.List;
@@ -127,32 +127,27 @@ public final class ClientSession extends SessionCore {
         SocketChannel ch = BlockingIo.connect(to, localBind, deadline);
         try {
             channelSetup.accept(ch);
-            ByteBuffer hello = ByteBuffer.allocate(Wire.MAGIC.length + Wire.HEADER_SIZE + 9);
-            hello.put(Wire.MAGIC);
-            Frames.frameHeader(hello, Wire.HELLO, 9);
-            hello.put((byte) 0);
-            hello.putLong(Settings.RECEIVE_WINDOW);
-            BlockingIo.writeFully(ch, hello.flip(), deadline, "the MTCP handshake to " + to);
-            BlockingIo.Frame f;
+            BlockingIo.writeFully(ch, Frames.opening(Wire.MAGIC, new Message.Hello(0, Settings.RECEIVE_WINDOW)), deadline,
+                    "the MTCP handshake to " + to);
+            Message answer;
             try {
-                f = BlockingIo.readFrame(ch, deadline, Wire.MAX_CONTROL_PAYLOAD_ON_DATA, "the MTCP handshake answer from " + to);
+                answer = BlockingIo.readMessage(ch, deadline, Wire.MAX_CONTROL_PAYLOAD_ON_DATA, "the MTCP handshake answer from " + to);
             } catch (SocketTimeoutException e) {
                 throw new SocketTimeoutException("server " + to + " did not answer the MTCP handshake in time: does it speak MTCP?");
             }
-            if (f.type == Wire.ERROR) {
-                throw new SocketException("server " + to + " refused the session: " + new Frames.Reader(f.payload, "ERROR").string());
+            if (answer instanceof Message.Error) {
+                throw new SocketException("server " + to + " refused the session: " + ((Message.Error) answer).message());
             }
-            if (f.type != Wire.HELLO_ACK) {
-                throw new ProtocolException("server " + to + " answered the MTCP handshake with " + Wire.typeName(f.type)
+            if (!(answer instanceof Message.HelloAck)) {
+                throw new ProtocolException("server " + to + " answered the MTCP handshake with " + Wire.typeName(answer.type())
                         + ": it does not speak MTCP");
             }
-            Frames.Reader r = new Frames.Reader(f.payload, "HELLO_ACK from " + to);
-            byte[] id = r.bytes(Wire.SESSION_ID_SIZE);
-            byte[] secret = r.bytes(Wire.SECRET_SIZE);
-            long credit = r.offset();
-            InetSocketAddress serverId = r.address();
-            List<InetSocketAddress> alternates = r.addresses();
-            r.end();
+            Message.HelloAck ack = (Message.HelloAck) answer;
+            byte[] id = ack.sessionId();
+            byte[] secret = ack.secret();
+            long credit = ack.credit();
+            InetSocketAddress serverId = ack.server();
+            List<InetSocketAddress> alternates = ack.alternates();
             ClientSession s = new ClientSession(EventLoop.next(), id, secret, serverId, to, alternates, localBind,
                     channelSetup, switchListener, recorder, policy);
             s.lock.lock();
@@ -269,24 +264,16 @@ public final class ClientSession extends SessionCore {
     }
 
     @Override
-    protected void onControlFrame(Link l, int type, ByteBuffer payload) throws IOException {
-        Frames.Reader r = new Frames.Reader(payload, type, l);
-        switch (type) {
-            case Wire.TRIGGER: {
-                InetSocketAddress to = r.u8() == 1 ? r.address() : null;
-                r.end();
-                if (l == link && state == State.ESTABLISHED) {
-                    startBackground(to, MigrationEvent.Initiation.SERVER_TRIGGER);
-                }
-                break;
-            }
-            case Wire.MOVED:
-                if (state != State.MIGRATING) {
-                    fail(new SocketException("server moved " + describe() + " without a request from this client"));
-                }
-                break;
-            default:
-                throw new ProtocolException("unexpected " + Wire.typeName(type) + " frame on " + l);
+    protected void onTrigger(Link l, Message.Trigger m) {
+        if (l == link && state == State.ESTABLISHED) {
+            startBackground(m.destination(), MigrationEvent.Initiation.SERVER_TRIGGER);
+        }
+    }
+
+    @Override
+    protected void onMoved(Link l) {
+        if (state != State.MIGRATING) {
+            fail(new SocketException("server moved " + describe() + " without a request from this client"));
         }
     }
 
@@ -408,44 +395,29 @@ public final class ClientSession extends SessionCore {
         try {
             ch = BlockingIo.connect(to, localBind, deadline);
             channelSetup.accept(ch);
-            int len = Wire.SESSION_ID_SIZE + Frames.addressSize(origin) + 8 + 8 + 8 + Wire.SECRET_SIZE;
-            ByteBuffer req = ByteBuffer.allocate(Wire.MAGIC.length + Wire.HEADER_SIZE + len);
-            req.put(Wire.MAGIC);
-            Frames.frameHeader(req, Wire.MIGRATE_REQ, len);
-            req.put(sessionId);
-            Frames.putAddress(req, origin);
-            req.putLong(downReceived);
-            req.putLong(credit);
-            req.putLong(seq);
-            req.put(Proofs.migrationProof(secret, sessionId, seq));
-            BlockingIo.writeFully(ch, req.flip(), deadline, "the migration request to " + to);
+            Message.MigrateRequest request = new Message.MigrateRequest(sessionId, origin, downReceived, credit, seq,
+                    Proofs.migrationProof(secret, sessionId, seq));
+            BlockingIo.writeFully(ch, Frames.opening(Wire.MAGIC, request), deadline, "the migration request to " + to);
             prepared = System.nanoTime();
             // never give up before the destination does (its wait for the origin is bounded): a client
             // that gave up while the destination commits would lose the session
             long answerDeadline = Math.max(deadline, prepared + TimeUnit.MILLISECONDS.toNanos(Settings.STATE_TIMEOUT_MILLIS + 1000));
-            BlockingIo.Frame f = BlockingIo.readFrame(ch, answerDeadline, Wire.MAX_CONTROL_PAYLOAD_ON_DATA,
+            Message answer = BlockingIo.readMessage(ch, answerDeadline, Wire.MAX_CONTROL_PAYLOAD_ON_DATA,
                     "the migration answer from " + to);
             answered = System.nanoTime();
-            Frames.Reader r = new Frames.Reader(f.payload, Wire.typeName(f.type) + " from " + to);
-            if (f.type == Wire.MIGRATE_REJECT) {
-                Reason reason = Wire.reason(r.u8());
-                boolean alive = r.u8() == 1;
-                String why = r.string();
-                failed = new MigrationException("migration of " + describe() + " to " + to + " rejected: " + why
-                        + (alive ? "; the session stays on " + origin : "; the session is lost"), reason, alive, null);
-            } else if (f.type != Wire.MIGRATE_ACK) {
-                throw new ProtocolException("destination " + to + " answered the migration request with " + Wire.typeName(f.type));
+            if (answer instanceof Message.MigrateReject) {
+                Message.MigrateReject reject = (Message.MigrateReject) answer;
+                boolean alive = reject.sessionAlive();
+                failed = new MigrationException("migration of " + describe() + " to " + to + " rejected: " + reject.message()
+                        + (alive ? "; the session stays on " + origin : "; the session is lost"), reject.reason(), alive, null);
+            } else if (!(answer instanceof Message.MigrateAck)) {
+                throw new ProtocolException("destination " + to + " answered the migration request with " + Wire.typeName(answer.type()));
             } else {
-                long upResume = r.offset();
-                long downResume = r.offset();
-                long upCredit = r.offset();
-                InetSocketAddress newServer = r.address();
-                List<InetSocketAddress> newAlternates = r.addresses();
-                r.end();
-                switchTo(ch, to, newServer, newAlternates, upResume, downResume, upCredit, credit);
+                Message.MigrateAck ack = (Message.MigrateAck) answer;
+                switchTo(ch, to, ack.server(), ack.alternates(), ack.upResume(), ack.downResume(), ack.credit(), credit);
                 ch = null;
                 long done = System.nanoTime();
-                report(initiation, origin, newServer, null, start, prepared, answered, done);
+                report(initiation, origin, ack.server(), null, start, prepared, answered, done);
                 return;
             }
         } catch (MigrationException e) {

@@ -2,7 +2,9 @@ package org.mtcp.server.internal;
 
 import org.mtcp.internal.io.EventLoop;
 import org.mtcp.internal.io.IoHandler;
+import org.mtcp.internal.wire.FrameReader;
 import org.mtcp.internal.wire.Frames;
+import org.mtcp.internal.wire.Message;
 import org.mtcp.internal.wire.ProtocolException;
 import org.mtcp.internal.wire.Wire;
 import org.slf4j.Logger;
@@ -35,6 +37,19 @@ final class Classifier implements IoHandler {
     private SelectionKey key;
     private EventLoop.Timer timer;
     private boolean done;
+
+    /** What an MTCP client may open with. */
+    private final FrameReader.Handler opening = new FrameReader.Handler() {
+        @Override
+        public void onHello(Message.Hello m) throws IOException {
+            server.newSession(channel, key, remote, local, m.credit());
+        }
+
+        @Override
+        public void onMigrateRequest(Message.MigrateRequest m) {
+            IncomingTransfer.start(server, channel, key, remote, local, m);
+        }
+    };
 
     Classifier(Server server, SocketChannel channel, InetSocketAddress remote, InetSocketAddress local) {
         this.server = server;
@@ -80,11 +95,8 @@ final class Classifier implements IoHandler {
                 return;
             }
             int word = buf.getInt(Wire.MAGIC.length);
-            int type = word >>> 24;
-            int length = word & Wire.MAX_LENGTH;
-            if (length > MAX_FIRST_FRAME) {
-                throw new ProtocolException(Wire.typeName(type) + " of " + length + " bytes opening a connection from " + remote);
-            }
+            String what = "the first frame from " + remote;
+            int length = FrameReader.payloadLength(word, MAX_FIRST_FRAME, what);
             int total = Wire.MAGIC.length + Wire.HEADER_SIZE + length;
             if (have < total) {
                 return;
@@ -93,19 +105,10 @@ final class Classifier implements IoHandler {
                 throw new ProtocolException("client " + remote + " sent " + (have - total) + " bytes before the handshake answer");
             }
             ByteBuffer payload = ByteBuffer.wrap(buf.array(), Wire.MAGIC.length + Wire.HEADER_SIZE, length).slice();
+            Message first = Message.decode(Frames.headerType(word), payload, what);
             finish();
             key.interestOps(0);
-            if (type == Wire.HELLO) {
-                Frames.Reader r = new Frames.Reader(payload, "HELLO from " + remote);
-                r.u8();
-                long credit = r.offset();
-                r.end();
-                server.newSession(channel, key, remote, local, credit);
-            } else if (type == Wire.MIGRATE_REQ) {
-                server.incomingMigration(channel, key, remote, local, payload);
-            } else {
-                throw new ProtocolException("client " + remote + " opened with " + Wire.typeName(type));
-            }
+            first.dispatch(opening);
         } catch (IOException | RuntimeException e) {
             log.debug("dropping connection from {}: {}", remote, e.toString());
             abandon(e.getMessage());

@@ -1,8 +1,11 @@
 package org.mtcp.server.internal;
 
+import org.mtcp.internal.io.EventLoop;
 import org.mtcp.internal.io.IoHandler;
-import org.mtcp.internal.wire.FrameParser;
+import org.mtcp.internal.session.Settings;
+import org.mtcp.internal.wire.FrameReader;
 import org.mtcp.internal.wire.Frames;
+import org.mtcp.internal.wire.Message;
 import org.mtcp.internal.wire.ProtocolException;
 import org.mtcp.internal.wire.Wire;
 import org.slf4j.Logger;
@@ -20,41 +23,66 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
- * One control connection between two cooperating servers, usable in both directions. It opens with
- * {@link Wire#CONTROL_MAGIC} and a CTRL_HELLO naming the opener's service address. Loop thread only.
+ * One control connection between two cooperating servers, usable in both directions: this server
+ * asks for states on it ({@link IncomingTransfer}s, keyed by the request key it chose) and serves the
+ * peer's requests ({@link OutgoingTransfer}s, keyed by the peer's). It opens with
+ * {@link Wire#CONTROL_MAGIC} and a CTRL_HELLO naming the opener's service address; both the connect
+ * and the CTRL_HELLO have a deadline. Loop thread only: no field needs a lock.
  */
-final class ControlConnection implements IoHandler, FrameParser.Handler {
+final class ControlConnection implements IoHandler, FrameReader.Handler {
     private static final Logger log = LoggerFactory.getLogger(ControlConnection.class);
     private static final long MAX_QUEUED_BYTES = 64L * 1024 * 1024;
 
+    /** A control connection's states; every change goes through {@link #state}. */
+    enum State {
+        /** Opened by this server, TCP (or Unix-domain) connect under way; frames queue. */
+        CONNECTING,
+        /** Accepted; waiting for the magic and the peer's CTRL_HELLO. */
+        AWAITING_HELLO,
+        /** Both sides know each other; frames flow both ways. */
+        OPEN,
+        /**
+         * A duplicate of the pair's connection (simultaneous open), possibly still connecting: its
+         * opener closes it once its requests are answered.
+         */
+        RETIRING,
+        /** Closed: its requests failed, its frozen sessions resumed. */
+        CLOSED
+    }
+
     private final ControlEndpoint endpoint;
+    private final EventLoop loop;
     private final SocketChannel channel;
+    /** This server opened the connection. */
     private final boolean initiator;
-    private final FrameParser parser;
+    private final FrameReader reader;
     /** Direct, so that the JDK reads into it without a copy of its own. */
     private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(64 * 1024);
     private final ArrayDeque<ByteBuffer> out = new ArrayDeque<>();
-    private final Map<Long, ServerSession> frozen = new HashMap<>();
+    /** This server's requests on this connection, by the key it chose. */
+    private final Map<Long, IncomingTransfer> requested = new HashMap<>();
+    /** The peer's requests this server answered with a state, by the peer's key. */
+    private final Map<Long, OutgoingTransfer> served = new HashMap<>();
+    private State state;
     private InetSocketAddress peer;
     private SelectionKey key;
-    private boolean connected;
-    private boolean greeted;
     private int magicSeen;
     private long queuedBytes;
-    private int requests;
-    private boolean retiring;
-    private boolean closed;
+    private long nextKey;
+    /** Closes the connection if it is not OPEN in time (connect or CTRL_HELLO). */
+    private EventLoop.Timer openDeadline;
 
     ControlConnection(ControlEndpoint endpoint, SocketChannel channel, InetSocketAddress peer, boolean initiator) {
         this.endpoint = endpoint;
+        this.loop = endpoint.loop();
         this.channel = channel;
         this.peer = peer;
         this.initiator = initiator;
-        this.connected = !initiator;
-        this.greeted = initiator; // we know who the peer is; an acceptor learns it from CTRL_HELLO
-        this.parser = new FrameParser("control connection " + (peer != null ? "to " + peer : "from a peer"), false,
+        this.state = initiator ? State.CONNECTING : State.AWAITING_HELLO;
+        this.reader = new FrameReader("control connection " + (peer != null ? "to " + peer : "from a peer"), false,
                 Wire.MAX_CONTROL_CONNECTION_PAYLOAD);
     }
 
@@ -62,32 +90,90 @@ final class ControlConnection implements IoHandler, FrameParser.Handler {
         return peer;
     }
 
+    State state() {
+        return state;
+    }
+
     boolean isClosed() {
-        return closed;
+        return state == State.CLOSED;
     }
 
-    void register() throws IOException {
-        key = endpoint.loop().register(channel, SelectionKey.OP_READ, this);
-    }
-
-    void connect(SocketAddress to) throws IOException {
-        InetSocketAddress self = endpoint.server().identity();
-        ByteBuffer hello = ByteBuffer.allocate(Wire.CONTROL_MAGIC.length + Wire.HEADER_SIZE + Frames.addressSize(self));
-        hello.put(Wire.CONTROL_MAGIC);
-        Frames.frameHeader(hello, Wire.CTRL_HELLO, Frames.addressSize(self));
-        Frames.putAddress(hello, self);
-        out.addFirst(hello.flip());
-        if (channel.connect(to)) {
-            connected = true;
-            key = endpoint.loop().register(channel, SelectionKey.OP_READ, this);
-            flush();
-        } else {
-            key = endpoint.loop().register(channel, SelectionKey.OP_CONNECT, this);
+    private void state(State next, String reason) {
+        if (state != next) {
+            log.debug("{}: {} -> {} ({})", this, state, next, reason);
+            state = next;
         }
     }
 
+    private void armOpenDeadline(String what) {
+        long millis = Settings.CONTROL_CONNECT_TIMEOUT_MILLIS;
+        openDeadline = loop.schedule(TimeUnit.MILLISECONDS.toNanos(millis), () -> {
+            if ((initiator && !channel.isConnected()) || state == State.AWAITING_HELLO) {
+                close(what + " did not complete within " + millis + " ms (mtcp.controlConnectTimeoutMillis)");
+            }
+        });
+    }
+
+    /** Starts serving an accepted connection. */
+    void register() throws IOException {
+        key = loop.register(channel, SelectionKey.OP_READ, this);
+        armOpenDeadline("the peer's CTRL_HELLO");
+    }
+
+    /** Connects to the peer's control address; the CTRL_HELLO goes first once connected. */
+    void connect(SocketAddress to) throws IOException {
+        out.addFirst(Frames.opening(Wire.CONTROL_MAGIC, new Message.ControlHello(endpoint.server().identity())));
+        armOpenDeadline("connecting to " + to);
+        if (channel.connect(to)) {
+            key = loop.register(channel, SelectionKey.OP_READ, this);
+            connected();
+        } else {
+            key = loop.register(channel, SelectionKey.OP_CONNECT, this);
+        }
+    }
+
+    private void connected() {
+        openDeadline.cancel();
+        if (state == State.CONNECTING) {
+            state(State.OPEN, "connected");
+        }
+        flush();
+    }
+
+    /** @return a fresh key for a request of this server on this connection */
+    long newKey() {
+        return ++nextKey;
+    }
+
+    /** Sends a request of this server and remembers whom to tell of the answer. */
+    void request(IncomingTransfer t, Message.StateRequest m) {
+        requested.put(m.key(), t);
+        send(m.encode());
+    }
+
+    /** The request gave up (deadline): the answer, if any comes, is refused. */
+    void forgetRequest(long k) {
+        requested.remove(k);
+        maybeRetire();
+    }
+
+    /** Remembers a state this server sent, until the peer commits or aborts it. */
+    void served(OutgoingTransfer t) {
+        served.put(t.key, t);
+    }
+
+    /** The transfer ended by itself (deadline, or the client said MOVED); loop thread. */
+    void forgetServed(long k, OutgoingTransfer t) {
+        served.remove(k, t);
+        maybeRetire();
+    }
+
+    void send(Message m) {
+        send(m.encode());
+    }
+
     void send(ByteBuffer frame) {
-        if (closed) {
+        if (state == State.CLOSED) {
             return;
         }
         queuedBytes += frame.remaining();
@@ -96,28 +182,9 @@ final class ControlConnection implements IoHandler, FrameParser.Handler {
             return;
         }
         out.add(frame);
-        if (connected) {
+        if (channel.isConnected()) {
             flush();
         }
-    }
-
-    void requestStarted() {
-        requests++;
-    }
-
-    void requestEnded() {
-        requests--;
-        maybeRetire();
-    }
-
-    void frozen(long k, ServerSession s) {
-        frozen.put(k, s);
-    }
-
-    ServerSession unfrozen(long k) {
-        ServerSession s = frozen.remove(k);
-        maybeRetire();
-        return s;
     }
 
     /**
@@ -126,12 +193,14 @@ final class ControlConnection implements IoHandler, FrameParser.Handler {
      * only serves what arrives on it, and sees it close after the last commit (TCP keeps the order).
      */
     void retire() {
-        retiring = true;
+        if (state == State.OPEN || state == State.CONNECTING) {
+            state(State.RETIRING, "a duplicate of the connection to " + peer);
+        }
         maybeRetire();
     }
 
     private void maybeRetire() {
-        if (retiring && initiator && requests == 0 && out.isEmpty()) {
+        if (state == State.RETIRING && initiator && requested.isEmpty() && out.isEmpty()) {
             close("a duplicate control connection to " + peer);
         }
     }
@@ -143,9 +212,8 @@ final class ControlConnection implements IoHandler, FrameParser.Handler {
                 if (!channel.finishConnect()) {
                     return;
                 }
-                connected = true;
                 k.interestOps(SelectionKey.OP_READ);
-                flush();
+                connected();
             }
             if (k.isValid() && k.isWritable()) {
                 flush();
@@ -162,7 +230,7 @@ final class ControlConnection implements IoHandler, FrameParser.Handler {
     }
 
     private void read() throws IOException {
-        for (int round = 0; round < 16 && !closed; round++) {
+        for (int round = 0; round < 16 && state != State.CLOSED; round++) {
             readBuffer.clear();
             int n = channel.read(readBuffer);
             if (n < 0) {
@@ -178,34 +246,82 @@ final class ControlConnection implements IoHandler, FrameParser.Handler {
                 byte[] got = new byte[take];
                 readBuffer.get(0, got);
                 if (!Arrays.equals(got, 0, take, Wire.CONTROL_MAGIC, magicSeen, magicSeen + take)) {
-                    throw new ProtocolException("a control connection from " + channel.getRemoteAddress() + " did not open with the control magic");
+                    throw new ProtocolException("a control connection from " + channel.getRemoteAddress()
+                            + " did not open with the control magic");
                 }
                 magicSeen += take;
                 from = take;
             }
-            parser.parse(readBuffer, from, n, this);
+            reader.parse(readBuffer, from, n, this);
+        }
+    }
+
+    private void checkOpen(Message m) throws ProtocolException {
+        if (state == State.AWAITING_HELLO) {
+            throw new ProtocolException(Wire.typeName(m.type()) + " before CTRL_HELLO on " + this);
         }
     }
 
     @Override
-    public void onData(ByteBuffer buf, int pos, int length) throws IOException {
-        throw new ProtocolException("DATA on " + this);
+    public void onControlHello(Message.ControlHello m) throws ProtocolException {
+        if (state != State.AWAITING_HELLO) {
+            throw new ProtocolException("a second CTRL_HELLO on " + this);
+        }
+        openDeadline.cancel();
+        peer = m.server();
+        state(State.OPEN, "the peer introduced itself as " + peer);
+        endpoint.adopt(this);
     }
 
     @Override
-    public void onFrame(int type, ByteBuffer payload) throws IOException {
-        if (!greeted) {
-            if (type != Wire.CTRL_HELLO) {
-                throw new ProtocolException(Wire.typeName(type) + " before CTRL_HELLO on " + this);
-            }
-            Frames.Reader r = new Frames.Reader(payload, "CTRL_HELLO on " + this);
-            peer = r.address();
-            r.end();
-            greeted = true;
-            endpoint.adopt(this);
+    public void onStateRequest(Message.StateRequest m) throws ProtocolException {
+        checkOpen(m);
+        if (served.containsKey(m.key())) {
+            throw new ProtocolException("STATE_REQUEST reuses the key " + m.key() + " of a transfer in progress on " + this);
+        }
+        OutgoingTransfer.serve(this, m, endpoint.server());
+    }
+
+    @Override
+    public void onStateReply(Message.StateReply m) throws ProtocolException {
+        checkOpen(m);
+        IncomingTransfer t = requested.remove(m.key());
+        if (t == null) {
+            send(new Message.StateAbort(m.key())); // we gave up on it already: let the origin resume
             return;
         }
-        endpoint.onFrame(this, type, payload);
+        t.onReply(m.state());
+        maybeRetire();
+    }
+
+    @Override
+    public void onStateReject(Message.StateReject m) throws ProtocolException {
+        checkOpen(m);
+        IncomingTransfer t = requested.remove(m.key());
+        if (t != null) {
+            t.onReject(m.reason(), m.message());
+            maybeRetire();
+        }
+    }
+
+    @Override
+    public void onStateAck(Message.StateAck m) throws ProtocolException {
+        checkOpen(m);
+        OutgoingTransfer t = served.remove(m.key());
+        if (t != null) {
+            t.commit("STATE_ACK from " + peer);
+        }
+        maybeRetire();
+    }
+
+    @Override
+    public void onStateAbort(Message.StateAbort m) throws ProtocolException {
+        checkOpen(m);
+        OutgoingTransfer t = served.remove(m.key());
+        if (t != null) {
+            t.abort("the destination " + peer + " gave up");
+        }
+        maybeRetire();
     }
 
     private void flush() {
@@ -224,7 +340,7 @@ final class ControlConnection implements IoHandler, FrameParser.Handler {
                     return;
                 }
             }
-            if (key != null && key.isValid() && connected) {
+            if (key != null && key.isValid() && channel.isConnected()) {
                 key.interestOps(SelectionKey.OP_READ);
             }
             maybeRetire();
@@ -233,12 +349,15 @@ final class ControlConnection implements IoHandler, FrameParser.Handler {
         }
     }
 
+    /** Closes the connection: this server's requests on it fail, the sessions it froze for the peer resume. */
     void close(String why) {
-        if (closed) {
+        if (state == State.CLOSED) {
             return;
         }
-        closed = true;
-        log.debug("control connection {} closed: {}", this, why);
+        state(State.CLOSED, why);
+        if (openDeadline != null) {
+            openDeadline.cancel();
+        }
         if (key != null) {
             key.cancel();
         }
@@ -248,9 +367,17 @@ final class ControlConnection implements IoHandler, FrameParser.Handler {
             // closing is all we wanted
         }
         out.clear();
-        List<ServerSession> left = new ArrayList<>(frozen.values());
-        frozen.clear();
-        endpoint.closed(this, left, why);
+        endpoint.closed(this);
+        List<IncomingTransfer> asked = new ArrayList<>(requested.values());
+        requested.clear();
+        for (IncomingTransfer t : asked) {
+            t.onConnectionLost(why);
+        }
+        List<OutgoingTransfer> frozen = new ArrayList<>(served.values());
+        served.clear();
+        for (OutgoingTransfer t : frozen) {
+            t.abort("control connection to the destination lost: " + why);
+        }
     }
 
     @Override

@@ -1,15 +1,7 @@
 package org.mtcp.server.internal;
 
-import org.mtcp.api.MigrationException;
-import org.mtcp.api.MigrationException.Reason;
 import org.mtcp.internal.io.EventLoop;
 import org.mtcp.internal.io.IoHandler;
-import org.mtcp.internal.session.SessionState;
-import org.mtcp.internal.session.Settings;
-import org.mtcp.internal.session.StateCodec;
-import org.mtcp.internal.wire.Frames;
-import org.mtcp.internal.wire.ProtocolException;
-import org.mtcp.internal.wire.Wire;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,7 +11,6 @@ import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
-import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -35,71 +26,25 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A server's side of the control protocol (thesis 4.2.1-4.2.3): the control listener, and exactly
  * one {@link ControlConnection} per cooperating peer, opened lazily on the first state request in
  * either direction, shared by every session between the pair (requests carry a key), reopened on the
- * next request after it breaks. It runs over TCP, or over a Unix-domain socket when the mapping names
+ * next request after it breaks. The transfers themselves are {@link IncomingTransfer} and
+ * {@link OutgoingTransfer}. It runs over TCP, or over a Unix-domain socket when the mapping names
  * a {@link UnixDomainSocketAddress} (JDK 16+ channels, no native code). Loop thread only, except
  * {@link #start} and {@link #close}.
  */
 public final class ControlEndpoint {
     private static final Logger log = LoggerFactory.getLogger(ControlEndpoint.class);
 
-    /** The outcome of a state request, for the destination. */
-    static final class Result {
-        final SessionState state;
-        final MigrationException failure;
-        private final ControlConnection connection;
-        private final long key;
-
-        Result(SessionState state, MigrationException failure, ControlConnection connection, long key) {
-            this.state = state;
-            this.failure = failure;
-            this.connection = connection;
-            this.key = key;
-        }
-
-        /** STATE_ACK: the commit point. */
-        void commit() {
-            connection.send(keyFrame(Wire.STATE_ACK, key));
-        }
-
-        /** STATE_ABORT: the origin resumes. */
-        void abort() {
-            connection.send(keyFrame(Wire.STATE_ABORT, key));
-        }
-    }
-
-    /** Receives the outcome of a state request on the loop thread. */
-    interface Callback {
-        /**
-         * @param result    reply or failure
-         * @param sentNanos when the request was handed to the connection
-         */
-        void done(Result result, long sentNanos);
-    }
-
-    private static final class Pending {
-        final ControlConnection connection;
-        final Callback callback;
-        final long sentNanos;
-        final String what;
-        EventLoop.Timer timer;
-
-        Pending(ControlConnection connection, Callback callback, long sentNanos, String what) {
-            this.connection = connection;
-            this.callback = callback;
-            this.sentNanos = sentNanos;
-            this.what = what;
-        }
-    }
-
     private final Server server;
     private final EventLoop loop;
     private final SocketAddress listenAddress;
     private final ServerSocketChannel listener;
+    /** The pair's connection for each peer; loop thread only. */
     private final Map<InetSocketAddress, ControlConnection> byPeer = new HashMap<>();
+    /** Every open connection, duplicates and unintroduced ones included; loop thread only. */
     private final List<ControlConnection> all = new ArrayList<>();
-    private final Map<Long, Pending> pending = new HashMap<>();
+    /** Connections opened so far, either way; read by any thread. */
     private final AtomicInteger opened = new AtomicInteger();
-    private long nextKey;
+    /** Written by {@link #close} (any thread), read by the loop. */
     private volatile boolean closed;
 
     private ControlEndpoint(Server server, SocketAddress listenAddress, ServerSocketChannel listener) {
@@ -202,7 +147,11 @@ public final class ControlEndpoint {
         }
     }
 
-    private ControlConnection connectionTo(InetSocketAddress peer, SocketAddress controlAddress) throws IOException {
+    /**
+     * @return the pair's control connection to {@code peer}, opened now (lazily, thesis 4.2.1) if there
+     * is none; loop thread
+     */
+    ControlConnection connectionTo(InetSocketAddress peer, SocketAddress controlAddress) throws IOException {
         ControlConnection c = byPeer.get(peer);
         if (c != null && !c.isClosed()) {
             return c;
@@ -242,186 +191,12 @@ public final class ControlEndpoint {
         loser.retire();
     }
 
-    /**
-     * Asks the origin for a session's state (STATE_REQUEST).
-     */
-    void requestState(InetSocketAddress origin, SocketAddress controlAddress, byte[] sessionId, long downReceived, long seq,
-                      byte[] proof, InetSocketAddress self, Callback callback) {
-        long key = ++nextKey;
-        ControlConnection c;
-        try {
-            c = connectionTo(origin, controlAddress);
-        } catch (IOException e) {
-            callback.done(new Result(null, new MigrationException(e.getMessage(), Reason.PEER_UNREACHABLE, true, e), null, key),
-                    System.nanoTime());
-            return;
-        }
-        int len = 8 + Wire.SESSION_ID_SIZE + 8 + 8 + Wire.SECRET_SIZE + Frames.addressSize(self);
-        ByteBuffer frame = Frames.frame(Wire.STATE_REQUEST, len, b -> {
-            b.putLong(key);
-            b.put(sessionId);
-            b.putLong(downReceived);
-            b.putLong(seq);
-            b.put(proof);
-            Frames.putAddress(b, self);
-        });
-        c.send(frame);
-        Pending p = new Pending(c, callback, System.nanoTime(), "state of session " + org.mtcp.internal.session.Proofs.hex(sessionId)
-                .substring(0, 8) + " from " + origin);
-        pending.put(key, p);
-        c.requestStarted();
-        p.timer = loop.schedule(TimeUnit.MILLISECONDS.toNanos(Settings.STATE_TIMEOUT_MILLIS), () -> {
-            if (pending.remove(key) == p) {
-                c.send(keyFrame(Wire.STATE_ABORT, key));
-                p.callback.done(new Result(null, new MigrationException("origin " + origin + " did not answer the request for the "
-                        + p.what + " within " + Settings.STATE_TIMEOUT_MILLIS + " ms", Reason.TIMEOUT, true, null), c, key),
-                        p.sentNanos);
-                c.requestEnded();
-            }
-        });
-    }
-
-    /** A frame arrived on a control connection; loop thread. */
-    void onFrame(ControlConnection c, int type, ByteBuffer payload) throws IOException {
-        Frames.Reader r = new Frames.Reader(payload, type, c);
-        switch (type) {
-            case Wire.STATE_REQUEST: {
-                long key = r.u64();
-                byte[] id = r.bytes(Wire.SESSION_ID_SIZE);
-                long downReceived = r.offset();
-                long seq = r.u64();
-                byte[] proof = r.bytes(Wire.SECRET_SIZE);
-                InetSocketAddress destination = r.address();
-                r.end();
-                serveRequest(c, key, id, downReceived, seq, proof, destination);
-                break;
-            }
-            case Wire.STATE_REPLY: {
-                long key = r.u64();
-                Pending p = pending.remove(key);
-                if (p == null) {
-                    c.send(keyFrame(Wire.STATE_ABORT, key)); // we gave up on it already: let the origin resume
-                    break;
-                }
-                p.timer.cancel();
-                SessionState st;
-                try {
-                    st = StateCodec.decode(payload.array(), payload.arrayOffset() + payload.position(), payload.remaining());
-                } catch (ProtocolException e) {
-                    c.send(keyFrame(Wire.STATE_ABORT, key));
-                    p.callback.done(new Result(null, new MigrationException("bad state reply from " + c + ": " + e.getMessage(),
-                            Reason.PROTOCOL_ERROR, true, e), c, key), p.sentNanos);
-                    c.requestEnded();
-                    break;
-                }
-                p.callback.done(new Result(st, null, c, key), p.sentNanos); // writes the commit or the abort
-                c.requestEnded();
-                break;
-            }
-            case Wire.STATE_REJECT: {
-                long key = r.u64();
-                Reason reason = Wire.reason(r.u8());
-                String message = r.string();
-                r.end();
-                Pending p = pending.remove(key);
-                if (p != null) {
-                    p.timer.cancel();
-                    p.callback.done(new Result(null, new MigrationException("origin " + c.peer() + " refused: " + message,
-                            reason, true, null), c, key), p.sentNanos);
-                    c.requestEnded();
-                }
-                break;
-            }
-            case Wire.STATE_ACK: {
-                long key = r.u64();
-                r.end();
-                ServerSession s = c.unfrozen(key);
-                if (s != null) {
-                    s.commit(c.peer());
-                }
-                break;
-            }
-            case Wire.STATE_ABORT: {
-                long key = r.u64();
-                r.end();
-                ServerSession s = c.unfrozen(key);
-                if (s != null) {
-                    s.unfreeze("the destination " + c.peer() + " gave up");
-                }
-                break;
-            }
-            default:
-                throw new ProtocolException("unexpected " + Wire.typeName(type) + " on " + c);
-        }
-    }
-
-    private void serveRequest(ControlConnection c, long key, byte[] id, long downReceived, long seq, byte[] proof,
-                              InetSocketAddress destination) {
-        ServerSession s = server.session(id);
-        if (s == null) {
-            reject(c, key, Reason.UNKNOWN_SESSION, "no session " + org.mtcp.internal.session.Proofs.hex(id).substring(0, 8)
-                    + " on " + server.identity());
-            return;
-        }
-        long start = System.nanoTime();
-        ByteBuffer frame;
-        try {
-            SessionState st = s.freezeAndPack(downReceived, seq, proof, destination);
-            frame = StateCodec.encodeFrame(st, Wire.STATE_REPLY, key);
-            if (frame.remaining() - Wire.HEADER_SIZE > Wire.MAX_CONTROL_CONNECTION_PAYLOAD) {
-                s.unfreeze("state too large");
-                reject(c, key, Reason.OTHER, "the state of " + s.describe() + " (" + frame.remaining() + " bytes) exceeds the "
-                        + "control frame limit");
-                return;
-            }
-        } catch (MigrationException e) {
-            reject(c, key, e.reason(), e.getMessage());
-            return;
-        }
-        c.frozen(key, s);
-        s.armFreezeTimer(() -> {
-            if (c.unfrozen(key) == s) {
-                s.unfreeze("no commit from " + destination + " within " + Settings.FREEZE_TIMEOUT_MILLIS + " ms");
-            }
-        });
-        c.send(frame);
-        s.packed(System.nanoTime() - start);
-    }
-
-    private void reject(ControlConnection c, long key, Reason reason, String message) {
-        c.send(Frames.frame(Wire.STATE_REJECT, 8 + 1 + Frames.stringSize(message), b -> {
-            b.putLong(key);
-            b.put((byte) Wire.reasonCode(reason));
-            Frames.putString(b, message);
-        }));
-    }
-
-    static ByteBuffer keyFrame(int type, long key) {
-        return Frames.frame(type, 8, b -> b.putLong(key));
-    }
-
-    /** A connection closed; loop thread. Fails its requests and unfreezes its sessions (the client decides). */
-    void closed(ControlConnection c, List<ServerSession> frozen, String why) {
+    /** A connection closed; loop thread. */
+    void closed(ControlConnection c) {
         all.remove(c);
         InetSocketAddress peer = c.peer();
         if (peer != null && byPeer.get(peer) == c) {
             byPeer.remove(peer);
-        }
-        List<Long> keys = new ArrayList<>();
-        for (Map.Entry<Long, Pending> e : pending.entrySet()) {
-            if (e.getValue().connection == c) {
-                keys.add(e.getKey());
-            }
-        }
-        for (long k : keys) {
-            Pending p = pending.remove(k);
-            p.timer.cancel();
-            p.callback.done(new Result(null, new MigrationException("control connection to " + (peer != null ? peer : c)
-                    + " lost while waiting for the " + p.what + ": " + why, Reason.PEER_UNREACHABLE, true, null), c, k),
-                    p.sentNanos);
-        }
-        for (ServerSession s : frozen) {
-            s.unfreeze("control connection to the destination lost: " + why);
         }
     }
 

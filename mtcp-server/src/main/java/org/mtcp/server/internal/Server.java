@@ -7,10 +7,7 @@ import org.mtcp.api.MigrationStatistics;
 import org.mtcp.internal.io.EventLoop;
 import org.mtcp.internal.io.IoHandler;
 import org.mtcp.internal.observe.MigrationRecorder;
-import org.mtcp.internal.session.Proofs;
-import org.mtcp.internal.session.SessionState;
 import org.mtcp.internal.session.Settings;
-import org.mtcp.internal.wire.Frames;
 import org.mtcp.internal.wire.Wire;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,13 +18,11 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
-import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -130,7 +125,8 @@ public final class Server {
         return b;
     }
 
-    private InetSocketAddress identityFor(InetSocketAddress local) {
+    /** @return this server's identity as a client that connected to {@code local} sees it */
+    InetSocketAddress identityFor(InetSocketAddress local) {
         InetSocketAddress id = identity();
         return id != null && id.getAddress().isAnyLocalAddress() ? local : id;
     }
@@ -249,7 +245,8 @@ public final class Server {
         }
     }
 
-    private void enqueue(Accepted a) {
+    /** Hands an accepted connection or an arrived session to the application. */
+    void enqueue(Accepted a) {
         queueLock.lock();
         try {
             if (closed) {
@@ -314,6 +311,26 @@ public final class Server {
         enqueue(s);
     }
 
+    /** Registers a session that arrived by migration. */
+    void register(ServerSession s) {
+        sessions.put(new SessionKey(s.sessionId()), s);
+    }
+
+    /** Keeps a place in the accept queue for a session on its way in. */
+    void reserveQueuePlace() {
+        queueLock.lock();
+        try {
+            inflight++;
+        } finally {
+            queueLock.unlock();
+        }
+    }
+
+    /** The session on its way in arrived (and was queued) or was refused. */
+    void releaseQueuePlace() {
+        classified();
+    }
+
     ServerSession session(byte[] id) {
         return sessions.get(new SessionKey(id));
     }
@@ -325,109 +342,6 @@ public final class Server {
     /** @return live sessions (a snapshot) */
     public List<ServerSession> sessions() {
         return new ArrayList<>(sessions.values());
-    }
-
-    // ================================================================== destination side
-
-    void incomingMigration(SocketChannel ch, SelectionKey key, InetSocketAddress remote, InetSocketAddress local,
-                           ByteBuffer payload) throws IOException {
-        long t0 = System.nanoTime();
-        Frames.Reader r = new Frames.Reader(payload, "MIGRATE_REQ from " + remote);
-        byte[] id = r.bytes(Wire.SESSION_ID_SIZE);
-        InetSocketAddress origin = r.address();
-        long downReceived = r.offset();
-        long clientCredit = r.offset();
-        long seq = r.u64();
-        byte[] proof = r.bytes(Wire.SECRET_SIZE);
-        r.end();
-        String hex = Proofs.hex(id);
-        InetSocketAddress self = identityFor(local);
-        ControlEndpoint c = control;
-        SocketAddress controlAddress = mappings.get(origin);
-        if (c == null || controlAddress == null) {
-            rejectClient(ch, key, hex, origin, Reason.NOT_COOPERATING, "server " + self + " does not cooperate with " + origin
-                    + " (no control mapping for it)", t0);
-            return;
-        }
-        if (origin.equals(self) || sessions.containsKey(new SessionKey(id))) {
-            rejectClient(ch, key, hex, origin, Reason.INVALID_STATE, "session " + hex.substring(0, 8)
-                    + " is already on " + self, t0);
-            return;
-        }
-        queueLock.lock();
-        try {
-            inflight++; // keeps a place in the accept queue for the session
-        } finally {
-            queueLock.unlock();
-        }
-        c.requestState(origin, controlAddress, id, downReceived, seq, proof, self, (result, sent) -> {
-            try {
-                onStateResult(result, ch, key, remote, local, hex, origin, self, t0, sent, clientCredit);
-            } finally {
-                classified();
-            }
-        });
-    }
-
-    private void onStateResult(ControlEndpoint.Result result, SocketChannel ch, SelectionKey key, InetSocketAddress remote,
-                               InetSocketAddress local, String hex, InetSocketAddress origin, InetSocketAddress self,
-                               long t0, long sent, long clientCredit) {
-        long t2 = System.nanoTime();
-        if (result.failure != null) {
-            rejectClient(ch, key, hex, origin, result.failure.reason(), result.failure.getMessage(), t0);
-            return;
-        }
-        SessionState st = result.state;
-        ServerSession s;
-        try {
-            if (!ch.isOpen() || ch.read(ByteBuffer.allocate(1)) != 0) {
-                // the client gave up (or broke the protocol by sending early): do not commit
-                throw new IOException("the client " + remote + " went away while its state was on the way");
-            }
-            s = ServerSession.fromState(this, st, ch, key, remote, local, clientCredit);
-        } catch (IOException | RuntimeException e) {
-            result.abort();
-            rejectClient(ch, key, hex, origin, Reason.OTHER, "destination " + self + " could not install the session: "
-                    + e.getMessage(), t0);
-            return;
-        }
-        sessions.put(new SessionKey(st.sessionId), s);
-        result.commit(); // STATE_ACK: the origin lets go of the session
-        try {
-            s.sendFirst(s.migrateAck(self, alternates));
-        } catch (IOException e) {
-            log.debug("could not answer the client of {}: {}", s.describe(), e.toString());
-        }
-        enqueue(s);
-        long t3 = System.nanoTime();
-        Map<MigrationEvent.Phase, Long> phases = new EnumMap<>(MigrationEvent.Phase.class);
-        phases.put(MigrationEvent.Phase.DESTINATION_PREPARE_REQUEST, sent - t0);
-        phases.put(MigrationEvent.Phase.DESTINATION_WAIT_REPLY, t2 - sent);
-        phases.put(MigrationEvent.Phase.DESTINATION_REINSTATE, t3 - t2);
-        report(MigrationEvent.Role.DESTINATION, hex, origin, self, null, st.appState.length, st.upBytes.length,
-                st.downBytes.length, phases);
-    }
-
-    private void rejectClient(SocketChannel ch, SelectionKey key, String hex, InetSocketAddress origin, Reason reason,
-                              String message, long t0) {
-        ByteBuffer frame = Frames.frame(Wire.MIGRATE_REJECT, 2 + Frames.stringSize(message), b -> {
-            b.put((byte) Wire.reasonCode(reason));
-            b.put((byte) 1);
-            Frames.putString(b, message);
-        });
-        try {
-            ch.write(frame);
-        } catch (IOException ignored) {
-            // the client is gone; nothing to tell
-        }
-        key.cancel();
-        try {
-            ch.close();
-        } catch (IOException ignored) {
-            // closing is all we wanted
-        }
-        report(MigrationEvent.Role.DESTINATION, hex, origin, identity(), new MigrationException(message, reason, true, null),
-                0, 0, 0, Map.of());
     }
 
     void report(MigrationEvent.Role role, String hex, InetSocketAddress from, InetSocketAddress to,

@@ -1,7 +1,6 @@
 package org.mtcp.server.internal;
 
 import org.mtcp.api.ConnectionMigratedException;
-import org.mtcp.api.MigrationEvent;
 import org.mtcp.api.MigrationException;
 import org.mtcp.api.MigrationException.Reason;
 import org.mtcp.internal.io.EventLoop;
@@ -10,9 +9,9 @@ import org.mtcp.internal.session.Proofs;
 import org.mtcp.internal.session.SessionCore;
 import org.mtcp.internal.session.SessionInputStream;
 import org.mtcp.internal.session.SessionOutputStream;
-import org.mtcp.internal.session.SessionState;
 import org.mtcp.internal.session.Settings;
-import org.mtcp.internal.wire.Frames;
+import org.mtcp.internal.wire.Message;
+import org.mtcp.internal.wire.SessionState;
 import org.mtcp.internal.wire.ProtocolException;
 import org.mtcp.internal.wire.Wire;
 import org.slf4j.Logger;
@@ -24,10 +23,8 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.SocketException;
 import java.net.SocketOption;
-import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
-import java.util.Map;
 
 /**
  * The server end of a session. On top of the shared stream engine it keeps the application's
@@ -78,29 +75,9 @@ public final class ServerSession extends SessionCore implements Accepted {
     private boolean logOverflowed;
     /** The client closed the connection after its FIN. */
     private boolean clientGone;
-    /** Where the state went, and the freeze's bookkeeping, while FROZEN. */
-    private Freeze freeze;
+    /** The migration that froze the session, while FROZEN. */
+    private OutgoingTransfer outgoing;
     private InetSocketAddress movedTo;
-
-    /** What the origin remembers while the destination decides. */
-    static final class Freeze {
-        final InetSocketAddress destination;
-        final long startNanos;
-        final long packNanos;
-        final int stateBytes;
-        final long upBytes;
-        final long downBytes;
-        EventLoop.Timer timer;
-
-        Freeze(InetSocketAddress destination, long startNanos, long packNanos, int stateBytes, long upBytes, long downBytes) {
-            this.destination = destination;
-            this.startNanos = startNanos;
-            this.packNanos = packNanos;
-            this.stateBytes = stateBytes;
-            this.upBytes = upBytes;
-            this.downBytes = downBytes;
-        }
-    }
 
     private ServerSession(Server server, byte[] sessionId, byte[] secret, boolean migrated, long outStart, long inStart,
                           InetSocketAddress remote, InetSocketAddress local) {
@@ -194,7 +171,7 @@ public final class ServerSession extends SessionCore implements Accepted {
     }
 
     /** @return the session id in hex */
-    String hex() {
+    String hexId() {
         return hex;
     }
 
@@ -207,44 +184,26 @@ public final class ServerSession extends SessionCore implements Accepted {
         }
     }
 
-    /** @return the HELLO_ACK frame for a new session */
-    ByteBuffer helloAck(InetSocketAddress identity, java.util.List<InetSocketAddress> alternates) {
-        int len = Wire.SESSION_ID_SIZE + Wire.SECRET_SIZE + 8 + Frames.addressSize(identity) + Frames.addressesSize(alternates);
-        long credit = creditSent;
-        return Frames.frame(Wire.HELLO_ACK, len, b -> {
-            b.put(sessionId);
-            b.put(secret);
-            b.putLong(credit);
-            Frames.putAddress(b, identity);
-            Frames.putAddresses(b, alternates);
-        });
+    /** @return the HELLO_ACK for a new session */
+    Message.HelloAck helloAck(InetSocketAddress identity, java.util.List<InetSocketAddress> alternates) {
+        return new Message.HelloAck(sessionId, secret, creditSent, identity, alternates);
     }
 
-    /** @return the MIGRATE_ACK frame for a session that just arrived */
-    ByteBuffer migrateAck(InetSocketAddress identity, java.util.List<InetSocketAddress> alternates) {
+    /** @return the MIGRATE_ACK for a session that just arrived */
+    Message.MigrateAck migrateAck(InetSocketAddress identity, java.util.List<InetSocketAddress> alternates) {
         lock.lock();
         try {
-            long upResume = heldValue();
-            long downResume = out.head();
-            long credit = creditSent;
-            int len = 24 + Frames.addressSize(identity) + Frames.addressesSize(alternates);
-            return Frames.frame(Wire.MIGRATE_ACK, len, b -> {
-                b.putLong(upResume);
-                b.putLong(downResume);
-                b.putLong(credit);
-                Frames.putAddress(b, identity);
-                Frames.putAddresses(b, alternates);
-            });
+            return new Message.MigrateAck(heldValue(), out.head(), creditSent, identity, alternates);
         } finally {
             lock.unlock();
         }
     }
 
     /** Sends a frame the handshake needs, before anything else on the link; loop thread. */
-    void sendFirst(ByteBuffer frame) throws IOException {
+    void sendFirst(Message m) throws IOException {
         lock.lock();
         try {
-            if (!queueControl(link, frame)) {
+            if (!queueControl(link, m.encode())) {
                 throw new IOException("no room for the handshake answer on " + describe());
             }
             flushLocked();
@@ -354,15 +313,8 @@ public final class ServerSession extends SessionCore implements Accepted {
             if (state == State.FROZEN) {
                 return; // a migration of this session is under way
             }
-            int len = to == null ? 1 : 1 + Frames.addressSize(to);
-            ByteBuffer frame = Frames.frame(Wire.TRIGGER, len, b -> {
-                b.put((byte) (to == null ? 0 : 1));
-                if (to != null) {
-                    Frames.putAddress(b, to);
-                }
-            });
             noDelay(link);
-            if (!queueControl(link, frame)) {
+            if (!queueControl(link, new Message.Trigger(to).encode())) {
                 throw new MigrationException("cannot trigger a migration of " + describe() + ": the client is not reading",
                         Reason.OTHER, true, null);
             }
@@ -479,16 +431,13 @@ public final class ServerSession extends SessionCore implements Accepted {
     }
 
     @Override
-    protected void onControlFrame(Link l, int type, ByteBuffer payload) throws IOException {
-        Frames.Reader r = new Frames.Reader(payload, type, l);
-        switch (type) {
-            case Wire.MOVED:
-                r.end();
-                // the client switched to another server: commit, whatever the control connection says
-                commit(null);
-                break;
-            default:
-                throw new ProtocolException("unexpected " + Wire.typeName(type) + " frame on " + l);
+    protected void onMoved(Link l) {
+        // the client switched to another server: commit, whatever the control connection says
+        OutgoingTransfer t = outgoing;
+        if (t != null) {
+            t.commit("the client says it moved");
+        } else {
+            moved(null);
         }
     }
 
@@ -525,9 +474,8 @@ public final class ServerSession extends SessionCore implements Accepted {
      * @return the serialized state to send, never {@code null}
      * @throws MigrationException the reason to reject the request
      */
-    SessionState freezeAndPack(long clientDownReceived, long seq, byte[] proof, InetSocketAddress destination)
+    SessionState freezeAndPack(OutgoingTransfer transfer, long clientDownReceived, long seq, byte[] proof)
             throws MigrationException {
-        long start = System.nanoTime();
         lock.lock();
         try {
             if (state == State.FROZEN) {
@@ -575,41 +523,23 @@ public final class ServerSession extends SessionCore implements Accepted {
                 out.copyTo(downSeen, downSnap, st.downBytes, 0);
             }
             st.downFinAtSnap = downFinAtSnap;
-            freeze = new Freeze(destination, start, 0, appState.length, st.upBytes.length, st.downBytes.length);
-            transition(State.FROZEN, "state requested by " + destination);
+            outgoing = transfer;
+            transition(State.FROZEN, "state requested by " + transfer.destination());
             return st;
         } finally {
             lock.unlock();
         }
     }
 
-    /** Starts the freeze deadline; loop thread. */
-    void armFreezeTimer(Runnable onTimeout) {
-        lock.lock();
-        try {
-            if (freeze != null) {
-                freeze.timer = loop.schedule(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(Settings.FREEZE_TIMEOUT_MILLIS),
-                        onTimeout);
-            }
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** The destination installed the session (or the client says it moved): this copy is done. */
-    void commit(InetSocketAddress destination) {
-        Freeze f;
+    /** The session committed to another server ({@link OutgoingTransfer#commit}, or MOVED): this copy is done. */
+    void moved(InetSocketAddress destination) {
         lock.lock();
         try {
             if (state == State.MOVED || state == State.CLOSED) {
                 return;
             }
-            f = freeze;
-            freeze = null;
-            if (f != null && f.timer != null) {
-                f.timer.cancel();
-            }
-            movedTo = destination != null ? destination : f != null ? f.destination : null;
+            movedTo = destination != null ? destination : outgoing != null ? outgoing.destination() : null;
+            outgoing = null;
             transition(State.MOVED, "committed to " + movedTo);
             server.movedOut(this);
             closeLinkNow(false);
@@ -617,39 +547,16 @@ public final class ServerSession extends SessionCore implements Accepted {
         } finally {
             lock.unlock();
         }
-        if (f != null) {
-            server.report(MigrationEvent.Role.ORIGIN, hex, server.identity(), movedTo, null, f.stateBytes, f.upBytes,
-                    f.downBytes, Map.of(MigrationEvent.Phase.ORIGIN_PREPARE_REPLY, f.packNanos > 0 ? f.packNanos : 0L));
-        }
     }
 
-    /** Records how long packing the reply took. */
-    void packed(long nanos) {
-        lock.lock();
-        try {
-            if (freeze != null) {
-                Freeze f = freeze;
-                freeze = new Freeze(f.destination, f.startNanos, nanos, f.stateBytes, f.upBytes, f.downBytes);
-                freeze.timer = f.timer;
-            }
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** The destination gave up (or the deadline passed): serve on. */
+    /** The destination gave up, or the transfer's deadline passed ({@link OutgoingTransfer#abort}): serve on. */
     void unfreeze(String why) {
-        Freeze f;
         lock.lock();
         try {
             if (state != State.FROZEN) {
                 return;
             }
-            f = freeze;
-            freeze = null;
-            if (f != null && f.timer != null) {
-                f.timer.cancel();
-            }
+            outgoing = null;
             transition(State.ESTABLISHED, "unfrozen: " + why);
             if (link == null || isLinkDead()) {
                 fail(new SocketException("connection from client " + remote + " was lost while " + describe() + " was migrating"));
@@ -663,12 +570,6 @@ public final class ServerSession extends SessionCore implements Accepted {
             }
         } finally {
             lock.unlock();
-        }
-        if (f != null) {
-            server.report(MigrationEvent.Role.ORIGIN, hex, server.identity(), f.destination,
-                    new MigrationException("migration of " + describe() + " to " + f.destination + " did not commit: " + why
-                            + "; the session goes on here", Reason.OTHER, true, null),
-                    f.stateBytes, f.upBytes, f.downBytes, Map.of());
         }
     }
 

@@ -8,20 +8,20 @@ import org.mtcp.api.MigrationException.Reason;
 import org.mtcp.api.MtcpOptions;
 import org.mtcp.client.MtcpSocket;
 import org.mtcp.internal.wire.Frames;
+import org.mtcp.internal.wire.Message;
 import org.mtcp.internal.wire.Wire;
 import org.mtcp.server.MtcpServerSocket;
 import org.mtcp.server.testkit.Apps;
 import org.mtcp.server.testkit.Cluster;
 import org.mtcp.server.testkit.Waits;
+import org.mtcp.server.testkit.WireTestKit;
 import org.mtcp.server.testkit.Script;
 
-import java.io.DataInputStream;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
@@ -63,24 +63,12 @@ class MigrationFailureTest {
                                             byte[] proof) throws Exception {
         try (Socket raw = new Socket(destination.getAddress(), destination.getPort())) {
             raw.setSoTimeout(15_000);
-            int len = Wire.SESSION_ID_SIZE + Frames.addressSize(origin) + 8 + 8 + 8 + Wire.SECRET_SIZE;
-            ByteBuffer b = ByteBuffer.allocate(Wire.MAGIC.length + Wire.HEADER_SIZE + len);
-            b.put(Wire.MAGIC);
-            Frames.frameHeader(b, Wire.MIGRATE_REQ, len);
-            b.put(sessionId);
-            Frames.putAddress(b, origin);
-            b.putLong(0).putLong(1 << 20).putLong(1);
-            b.put(proof);
-            raw.getOutputStream().write(b.array());
-            DataInputStream in = new DataInputStream(raw.getInputStream());
-            int word = in.readInt();
-            assertEquals(Wire.MIGRATE_REJECT, word >>> 24, "a forged request must be rejected");
-            byte[] payload = new byte[word & Wire.MAX_LENGTH];
-            in.readFully(payload);
-            Frames.Reader r = new Frames.Reader(ByteBuffer.wrap(payload), "MIGRATE_REJECT");
-            Reason reason = Wire.reason(r.u8());
-            r.u8();
-            return reason + ": " + r.string();
+            Message.MigrateRequest request = new Message.MigrateRequest(sessionId, origin, 0, 1 << 20, 1, proof);
+            raw.getOutputStream().write(Frames.opening(Wire.MAGIC, request).array());
+            Message answer = WireTestKit.readMessage(raw.getInputStream(), "the answer to a forged MIGRATE_REQ");
+            assertTrue(answer instanceof Message.MigrateReject, "a forged request must be rejected: " + answer);
+            Message.MigrateReject reject = (Message.MigrateReject) answer;
+            return reject.reason() + ": " + reject.message();
         }
     }
 

@@ -1,6 +1,6 @@
 package org.mtcp.internal.buffer;
 
-import org.mtcp.internal.wire.FrameParser;
+import org.mtcp.internal.wire.FrameReader;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -122,7 +122,7 @@ public final class ReceiveBuffer {
      * @param parser  the connection's frame parser
      * @param handler receives the frames; DATA payload it wants kept goes to {@link #keep}
      */
-    public void afterRead(long bytes, FrameParser parser, FrameParser.Handler handler) throws IOException {
+    public void afterRead(long bytes, FrameReader parser, FrameReader.Handler handler) throws IOException {
         long left = bytes;
         int lastUsed = firstNewIndex - 1;
         try {

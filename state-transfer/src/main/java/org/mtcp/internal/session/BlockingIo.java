@@ -1,7 +1,9 @@
 package org.mtcp.internal.session;
 
 import org.mtcp.internal.io.ChannelWaiter;
-import org.mtcp.internal.wire.ProtocolException;
+import org.mtcp.internal.wire.FrameReader;
+import org.mtcp.internal.wire.Frames;
+import org.mtcp.internal.wire.Message;
 import org.mtcp.internal.wire.Wire;
 
 import java.io.EOFException;
@@ -21,19 +23,6 @@ import java.nio.channels.SocketChannel;
  */
 public final class BlockingIo {
     private BlockingIo() {
-    }
-
-    /** A frame read by {@link #readFrame}. */
-    public static final class Frame {
-        /** Its type. */
-        public final int type;
-        /** Its payload, position 0 to limit. */
-        public final ByteBuffer payload;
-
-        Frame(int type, ByteBuffer payload) {
-            this.type = type;
-            this.payload = payload;
-        }
     }
 
     /**
@@ -126,22 +115,16 @@ public final class BlockingIo {
     }
 
     /**
-     * Reads one whole frame, and not a byte more.
+     * Reads one whole frame, and not a byte more, and decodes it.
      *
      * @param maxPayload the largest payload accepted
      */
-    public static Frame readFrame(SocketChannel ch, long deadlineNanos, int maxPayload, String what) throws IOException {
+    public static Message readMessage(SocketChannel ch, long deadlineNanos, int maxPayload, String what) throws IOException {
         ByteBuffer header = ByteBuffer.allocate(Wire.HEADER_SIZE);
         readFully(ch, header, deadlineNanos, what);
         int word = header.getInt(0);
-        int type = word >>> 24;
-        int length = word & Wire.MAX_LENGTH;
-        if (length > maxPayload) {
-            throw new ProtocolException(Wire.typeName(type) + " of " + length + " bytes while reading " + what
-                    + " exceeds the limit of " + maxPayload);
-        }
-        ByteBuffer payload = ByteBuffer.allocate(length);
+        ByteBuffer payload = ByteBuffer.allocate(FrameReader.payloadLength(word, maxPayload, what));
         readFully(ch, payload, deadlineNanos, what);
-        return new Frame(type, payload.flip());
+        return Message.decode(Frames.headerType(word), payload.flip(), what);
     }
 }

@@ -3,7 +3,8 @@ package org.mtcp.internal.session;
 import org.mtcp.internal.io.ChannelWaiter;
 import org.mtcp.internal.io.EventLoop;
 import org.mtcp.internal.io.IoHandler;
-import org.mtcp.internal.wire.FrameParser;
+import org.mtcp.internal.wire.FrameReader;
+import org.mtcp.internal.wire.Message;
 import org.mtcp.internal.wire.Wire;
 
 import java.io.IOException;
@@ -18,13 +19,13 @@ import java.util.List;
  * One TCP connection carrying a session's frames. A session has one current link; a migration
  * replaces it. Every field is guarded by the owning session's lock.
  */
-public final class Link implements FrameParser.Handler, IoHandler {
+public final class Link implements FrameReader.Handler, IoHandler {
     private static final int CONTROL_OUT_SIZE = 2048;
 
     final SessionCore session;
     final SocketChannel channel;
     final String name;
-    final FrameParser parser;
+    final FrameReader reader;
     /** Stream offset of the next DATA byte to arrive on this link. */
     long inOffset;
     /** Pending control frames, in write mode. */
@@ -51,7 +52,7 @@ public final class Link implements FrameParser.Handler, IoHandler {
         this.channel = channel;
         this.inOffset = inOffset;
         this.name = name;
-        this.parser = new FrameParser(name, true, Wire.MAX_CONTROL_PAYLOAD_ON_DATA);
+        this.reader = new FrameReader(name, true, Wire.MAX_CONTROL_PAYLOAD_ON_DATA);
         ByteBuffer both = ByteBuffer.allocateDirect(CONTROL_OUT_SIZE + 16);
         this.controlOut = both.slice(0, CONTROL_OUT_SIZE);
         this.dataHeader = both.slice(CONTROL_OUT_SIZE, 16).flip();
@@ -73,8 +74,28 @@ public final class Link implements FrameParser.Handler, IoHandler {
     }
 
     @Override
-    public void onFrame(int type, ByteBuffer payload) throws IOException {
-        session.onFrame(this, type, payload);
+    public void onAck(long held, long credit) throws IOException {
+        session.onAck(this, held, credit);
+    }
+
+    @Override
+    public void onFin(long at) throws IOException {
+        session.onFin(this, at);
+    }
+
+    @Override
+    public void onError(Message.Error m) {
+        session.onPeerError(m);
+    }
+
+    @Override
+    public void onTrigger(Message.Trigger m) throws IOException {
+        session.onTrigger(this, m);
+    }
+
+    @Override
+    public void onMoved(Message.Moved m) throws IOException {
+        session.onMoved(this);
     }
 
     @Override

@@ -6,6 +6,7 @@ import org.mtcp.internal.buffer.SendBuffer;
 import org.mtcp.internal.io.ChannelWaiter;
 import org.mtcp.internal.io.EventLoop;
 import org.mtcp.internal.wire.Frames;
+import org.mtcp.internal.wire.Message;
 import org.mtcp.internal.wire.ProtocolException;
 import org.mtcp.internal.wire.Wire;
 
@@ -168,8 +169,13 @@ public abstract class SessionCore implements EventLoop.Attention {
     /** @return whether the link may be read now (false while the session is frozen for a transfer) */
     protected abstract boolean canReadLink();
 
-    /** A frame other than DATA, ACK, FIN and ERROR arrived; session lock held. */
-    protected abstract void onControlFrame(Link l, int type, ByteBuffer payload) throws IOException;
+    /** A TRIGGER arrived (only a client accepts one); session lock held. */
+    protected void onTrigger(Link l, Message.Trigger m) throws IOException {
+        throw new ProtocolException("unexpected TRIGGER frame on " + l);
+    }
+
+    /** A MOVED arrived; session lock held. */
+    protected abstract void onMoved(Link l) throws IOException;
 
     /** The link's peer closed or reset the connection; session lock held. */
     protected abstract void onLinkLost(Link l, IOException cause);
@@ -513,18 +519,18 @@ public abstract class SessionCore implements EventLoop.Attention {
             n = l.channel.read(bufs);
             readAhead = n == offered;
         } catch (IOException e) {
-            in.afterRead(0, l.parser, l);
+            in.afterRead(0, l.reader, l);
             linkLost(l, e);
             return -1;
         }
         if (n < 0) {
-            in.afterRead(0, l.parser, l);
+            in.afterRead(0, l.reader, l);
             linkLost(l, null);
             return -1;
         }
         long before = in.end();
         try {
-            in.afterRead(n, l.parser, l);
+            in.afterRead(n, l.reader, l);
         } catch (ProtocolException e) {
             protocolError(l, e);
             return -1;
@@ -599,12 +605,11 @@ public abstract class SessionCore implements EventLoop.Attention {
 
     /** Sends an ERROR frame, best effort; session lock held. */
     protected final void sendError(Link l, String message) {
-        int len = Frames.stringSize(message);
-        if (l.dead || l.inFrame || l.controlOut.remaining() < Wire.HEADER_SIZE + len) {
+        Message.Error error = new Message.Error(message);
+        if (l.dead || l.inFrame || l.controlOut.remaining() < Wire.HEADER_SIZE + error.payloadSize()) {
             return;
         }
-        Frames.frameHeader(l.controlOut, Wire.ERROR, len);
-        Frames.putString(l.controlOut, message);
+        error.writeTo(l.controlOut);
         try {
             flushLocked();
         } catch (IOException ignored) {
@@ -629,10 +634,8 @@ public abstract class SessionCore implements EventLoop.Attention {
     protected final void closeLinkMoved() {
         Link l = link;
         if (l != null && !l.dead && !l.inFrame && l.controlOut.position() == 0) {
-            ByteBuffer moved = ByteBuffer.allocate(Wire.HEADER_SIZE);
-            Frames.frameHeader(moved, Wire.MOVED, 0);
             try {
-                l.channel.write(moved.flip());
+                l.channel.write(Message.Moved.frame());
             } catch (IOException ignored) {
                 // the origin is gone already: it learns from the destination
             }
@@ -666,43 +669,31 @@ public abstract class SessionCore implements EventLoop.Attention {
         in.keep(buf, pos + skip, len - skip);
     }
 
-    void onFrame(Link l, int type, ByteBuffer payload) throws IOException {
-        Frames.Reader r = new Frames.Reader(payload, type, l);
-        switch (type) {
-            case Wire.ACK: {
-                long ack = r.offset();
-                long credit = r.offset();
-                r.end();
-                onAck(l, ack);
-                if (credit > peerCredit) {
-                    peerCredit = credit;
-                    changed.signalAll();
-                }
-                break;
-            }
-            case Wire.FIN: {
-                long at = r.offset();
-                r.end();
-                if (inFin || at < in.end()) {
-                    break; // a FIN we already have, sent again after a migration
-                }
-                if (at > in.end()) {
-                    throw new ProtocolException("FIN at " + at + " on " + l.name + " but the stream has " + in.end() + " bytes");
-                }
-                inFin = true;
-                changed.signalAll();
-                queueAck(l);
-                break;
-            }
-            case Wire.ERROR:
-                fail(new ProtocolException("the peer reported an error on " + describe() + ": " + r.string()));
-                break;
-            default:
-                onControlFrame(l, type, payload);
+    void onAck(Link l, long ack, long credit) throws ProtocolException {
+        acknowledged(l, ack);
+        if (credit > peerCredit) {
+            peerCredit = credit;
+            changed.signalAll();
         }
     }
 
-    private void onAck(Link l, long ack) throws ProtocolException {
+    void onFin(Link l, long at) throws ProtocolException {
+        if (inFin || at < in.end()) {
+            return; // a FIN we already have, sent again after a migration
+        }
+        if (at > in.end()) {
+            throw new ProtocolException("FIN at " + at + " on " + l.name + " but the stream has " + in.end() + " bytes");
+        }
+        inFin = true;
+        changed.signalAll();
+        queueAck(l);
+    }
+
+    void onPeerError(Message.Error m) {
+        fail(new ProtocolException("the peer reported an error on " + describe() + ": " + m.message()));
+    }
+
+    private void acknowledged(Link l, long ack) throws ProtocolException {
         long sent = outNext + (outFinSent ? 1 : 0);
         if (ack > sent && !ackBeyondSent(ack)) {
             throw new ProtocolException("ACK of offset " + ack + " on " + l.name + " beyond what was sent (" + sent + ")");
@@ -748,12 +739,10 @@ public abstract class SessionCore implements EventLoop.Attention {
         }
         long value = heldValue();
         long credit = Math.max(creditValue(), creditSent);
-        if ((value == ackSent && credit == creditSent) || l.controlOut.remaining() < Wire.HEADER_SIZE + 16) {
+        if ((value == ackSent && credit == creditSent) || l.controlOut.remaining() < Message.Ack.FRAME_SIZE) {
             return;
         }
-        Frames.frameHeader(l.controlOut, Wire.ACK, 16);
-        l.controlOut.putLong(value);
-        l.controlOut.putLong(credit);
+        Message.Ack.write(l.controlOut, value, credit);
         ackSent = value;
         creditSent = credit;
         ackDueSince = 0;
@@ -779,11 +768,6 @@ public abstract class SessionCore implements EventLoop.Attention {
         } catch (IOException | UnsupportedOperationException ignored) {
             // not a TCP channel, or closing: nothing to hold back
         }
-    }
-
-    /** @return whether a DATA frame is partly written on the current link */
-    protected final boolean frameInProgress() {
-        return link != null && link.inFrame;
     }
 
     /** @return whether output is waiting for the network */
@@ -830,10 +814,9 @@ public abstract class SessionCore implements EventLoop.Attention {
                     queueAck(l); // piggyback the acknowledgement on the data
                 }
                 if (canSendData() && outFinQueued && !outFinSent && outNext == out.tail()
-                        && l.controlOut.remaining() >= Wire.HEADER_SIZE + 8) {
+                        && l.controlOut.remaining() >= Message.Fin.FRAME_SIZE) {
                     noDelay(l); // a plain TCP FIN is never held back by Nagle's algorithm; neither is ours
-                    Frames.frameHeader(l.controlOut, Wire.FIN, 8);
-                    l.controlOut.putLong(out.tail());
+                    Message.Fin.write(l.controlOut, out.tail());
                     outFinSent = true;
                 }
                 if (l.controlOut.position() > 0) {
@@ -845,7 +828,7 @@ public abstract class SessionCore implements EventLoop.Attention {
                 if (data) {
                     int len = (int) Math.min(sendable, Wire.MAX_DATA_PAYLOAD);
                     l.dataHeader.clear();
-                    Frames.frameHeader(l.dataHeader, Wire.DATA, len);
+                    Frames.dataHeader(l.dataHeader, len);
                     l.dataHeader.flip();
                     iov[n++] = l.dataHeader;
                     frameEnd = outNext + len;

@@ -12,21 +12,22 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Encoding and decoding of frame headers and payload fields. Writers put a whole frame into one
- * buffer through {@link #frameHeader}; readers take fields from a payload through {@link Reader},
- * which turns a short or malformed payload into a {@link ProtocolException}.
+ * The frame header and the payload fields every {@link Message} is made of. The header is written
+ * by {@link #frameHeader} and read by {@link #headerType} / {@link #headerLength}, and nowhere else;
+ * payload fields are taken through {@link Reader}, which turns a short or malformed payload into a
+ * {@link ProtocolException}.
  */
 public final class Frames {
     private Frames() {
     }
 
     /** Bytes an address takes on the wire: family (u8), 4 or 16 address bytes, port (u16). */
-    public static int addressSize(InetSocketAddress a) {
+    static int addressSize(InetSocketAddress a) {
         return 1 + a.getAddress().getAddress().length + 2;
     }
 
     /** @return bytes a list of addresses takes: count (u16) then each address */
-    public static int addressesSize(List<InetSocketAddress> list) {
+    static int addressesSize(List<InetSocketAddress> list) {
         int n = 2;
         for (InetSocketAddress a : list) {
             n += addressSize(a);
@@ -35,7 +36,7 @@ public final class Frames {
     }
 
     /** @return bytes a string takes: length (u16) then UTF-8, cut to 1000 bytes */
-    public static int stringSize(String s) {
+    static int stringSize(String s) {
         return 2 + utf8(s).length;
     }
 
@@ -46,15 +47,47 @@ public final class Frames {
      * @param type   frame type
      * @param length payload length
      */
-    public static void frameHeader(ByteBuffer out, int type, int length) {
+    static void frameHeader(ByteBuffer out, int type, int length) {
         if (length < 0 || length > Wire.MAX_LENGTH) {
             throw new IllegalArgumentException("frame length " + length);
         }
         out.putInt((type << 24) | length);
     }
 
+    /** @return the frame type in a header word (the first four bytes of a frame, big-endian) */
+    public static int headerType(int header) {
+        return header >>> 24;
+    }
+
+    /** @return the payload length in a header word */
+    public static int headerLength(int header) {
+        return header & Wire.MAX_LENGTH;
+    }
+
+    /**
+     * Writes the header of a DATA frame; its payload (stream bytes) follows from the send buffer.
+     *
+     * @param out    where
+     * @param length payload length
+     */
+    public static void dataHeader(ByteBuffer out, int length) {
+        frameHeader(out, Wire.DATA, length);
+    }
+
+    /**
+     * @param magic {@link Wire#MAGIC} or {@link Wire#CONTROL_MAGIC}
+     * @param first the connection's first frame
+     * @return the opening of a connection: the magic, then the first frame, flipped for writing
+     */
+    public static ByteBuffer opening(byte[] magic, Message first) {
+        ByteBuffer b = ByteBuffer.allocate(magic.length + Wire.HEADER_SIZE + first.payloadSize());
+        b.put(magic);
+        first.writeTo(b);
+        return b.flip();
+    }
+
     /** Writes an address. */
-    public static void putAddress(ByteBuffer out, InetSocketAddress a) {
+    static void putAddress(ByteBuffer out, InetSocketAddress a) {
         byte[] raw = a.getAddress().getAddress();
         out.put((byte) (raw.length == 4 ? 4 : 6));
         out.put(raw);
@@ -62,7 +95,7 @@ public final class Frames {
     }
 
     /** Writes a list of addresses. */
-    public static void putAddresses(ByteBuffer out, List<InetSocketAddress> list) {
+    static void putAddresses(ByteBuffer out, List<InetSocketAddress> list) {
         out.putShort((short) list.size());
         for (InetSocketAddress a : list) {
             putAddress(out, a);
@@ -70,29 +103,10 @@ public final class Frames {
     }
 
     /** Writes a string (u16 length, UTF-8, cut to 1000 bytes). */
-    public static void putString(ByteBuffer out, String s) {
+    static void putString(ByteBuffer out, String s) {
         byte[] b = utf8(s);
         out.putShort((short) b.length);
         out.put(b);
-    }
-
-    /**
-     * Builds a whole frame in a fresh heap buffer, flipped for writing.
-     *
-     * @param type    frame type
-     * @param length  payload length
-     * @param payload writes exactly {@code length} bytes
-     * @return the frame
-     */
-    public static ByteBuffer frame(int type, int length, java.util.function.Consumer<ByteBuffer> payload) {
-        ByteBuffer b = ByteBuffer.allocate(Wire.HEADER_SIZE + length);
-        frameHeader(b, type, length);
-        payload.accept(b);
-        if (b.hasRemaining()) {
-            throw new IllegalStateException(Wire.typeName(type) + " payload wrote " + (b.position() - Wire.HEADER_SIZE)
-                    + " bytes, announced " + length);
-        }
-        return b.flip();
     }
 
     private static byte[] utf8(String s) {
@@ -106,7 +120,7 @@ public final class Frames {
     }
 
     /** Reads payload fields; any shortfall or malformed field is a {@link ProtocolException}. */
-    public static final class Reader {
+    static final class Reader {
         private final ByteBuffer in;
         private final Object where;
         private final int type;
@@ -115,7 +129,7 @@ public final class Frames {
          * @param in   the payload
          * @param what the frame and connection, for error messages
          */
-        public Reader(ByteBuffer in, String what) {
+        Reader(ByteBuffer in, String what) {
             this(in, -1, what);
         }
 
@@ -126,7 +140,7 @@ public final class Frames {
          * @param type  the frame type
          * @param where the connection, for error messages
          */
-        public Reader(ByteBuffer in, int type, Object where) {
+        Reader(ByteBuffer in, int type, Object where) {
             this.in = in;
             this.type = type;
             this.where = where;
@@ -223,11 +237,6 @@ public final class Frames {
         public String string() throws ProtocolException {
             int n = u16();
             return new String(bytes(n), StandardCharsets.UTF_8);
-        }
-
-        /** @return the unread rest of the payload, as a view */
-        public ByteBuffer rest() {
-            return in.slice();
         }
 
         /** @throws ProtocolException when bytes are left over */

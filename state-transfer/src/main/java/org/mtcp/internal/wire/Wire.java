@@ -20,7 +20,8 @@ import org.mtcp.api.MigrationException;
  * <p>A data connection opens with the eight-byte {@link #MAGIC} sent by the client, then one
  * {@link #HELLO} (a new session) or {@link #MIGRATE_REQ} (a session arriving by migration). A server
  * that sees anything else serves the connection as plain TCP. A control connection opens with
- * {@link #CONTROL_MAGIC} and a {@link #CTRL_HELLO}. See {@code docs/protocol.md} for every payload.
+ * {@link #CONTROL_MAGIC} and a {@link #CTRL_HELLO}. Each frame's payload is one {@link Message}
+ * record (DATA excepted: its payload is stream bytes); see {@code docs/protocol.md} for every layout.
  */
 public final class Wire {
     private Wire() {
@@ -87,8 +88,6 @@ public final class Wire {
     public static final int STATE_ACK = 0x44;
     /** S2 to S1: key (u64): the destination gave up; the origin resumes the session. */
     public static final int STATE_ABORT = 0x45;
-    /** S2 to S1: key (u64), session id (16), destination (has u8, address): ask S1 to trigger the client. */
-    public static final int TRIGGER_REQUEST = 0x46;
 
     // ---- reject reasons on the wire ----
     /** Reason codes carried by MIGRATE_REJECT and STATE_REJECT. */
@@ -125,7 +124,6 @@ public final class Wire {
             case STATE_REJECT: return "STATE_REJECT";
             case STATE_ACK: return "STATE_ACK";
             case STATE_ABORT: return "STATE_ABORT";
-            case TRIGGER_REQUEST: return "TRIGGER_REQUEST";
             default: return "0x" + Integer.toHexString(type);
         }
     }

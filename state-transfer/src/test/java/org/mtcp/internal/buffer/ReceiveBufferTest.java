@@ -2,9 +2,9 @@ package org.mtcp.internal.buffer;
 
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
-import org.mtcp.internal.wire.FrameParser;
+import org.mtcp.internal.wire.FrameReader;
 import org.mtcp.internal.wire.Frames;
-import org.mtcp.internal.wire.Wire;
+import org.mtcp.internal.wire.Message;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -36,30 +36,27 @@ class ReceiveBufferTest {
             byte[] payload = new byte[len];
             r.nextBytes(payload);
             ByteBuffer h = ByteBuffer.allocate(4);
-            Frames.frameHeader(h, Wire.DATA, len);
+            Frames.dataHeader(h, len);
             wire.write(h.array());
             wire.write(payload);
             stream.write(payload);
             if (r.nextInt(4) == 0) {
-                ByteBuffer ack = ByteBuffer.allocate(12);
-                Frames.frameHeader(ack, Wire.ACK, 8);
-                ack.putLong(f);
-                wire.write(ack.array());
+                wire.write(new Message.Ack(f, f).encode().array());
             }
         }
         byte[] w = wire.toByteArray();
         byte[] s = stream.toByteArray();
         ReceiveBuffer rb = new ReceiveBuffer(pool, 1000);
-        FrameParser parser = new FrameParser("test", true, 1024);
+        FrameReader parser = new FrameReader("test", true, 1024);
         int[] acks = {0};
-        FrameParser.Handler h = new FrameParser.Handler() {
+        FrameReader.Handler h = new FrameReader.Handler() {
             @Override
             public void onData(ByteBuffer buf, int pos, int length) {
                 rb.keep(buf, pos, length);
             }
 
             @Override
-            public void onFrame(int type, ByteBuffer payload) {
+            public void onAck(long held, long credit) {
                 acks[0]++;
             }
         };

@@ -1,8 +1,8 @@
-package org.mtcp.internal.session;
+package org.mtcp.internal.wire;
 
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
-import org.mtcp.internal.wire.ProtocolException;
+import org.mtcp.internal.session.Proofs;
 
 import java.util.Random;
 
@@ -13,19 +13,24 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 class StateCodecTest {
 
     static SessionState sample(Random r) {
+        return sample(r, 20_000);
+    }
+
+    /** @return a valid random record whose byte arrays hold at most {@code maxBytes} each */
+    static SessionState sample(Random r, int maxBytes) {
         SessionState s = new SessionState();
         s.sessionId = Proofs.random(16);
         s.secret = Proofs.random(32);
         s.migrationSeq = r.nextInt(100);
         s.migrations = r.nextInt(10);
-        s.appState = new byte[r.nextInt(20_000)];
+        s.appState = new byte[r.nextInt(maxBytes)];
         r.nextBytes(s.appState);
         s.upSnap = r.nextInt(1 << 20);
-        s.upBytes = new byte[r.nextInt(5000)];
+        s.upBytes = new byte[r.nextInt(Math.min(maxBytes, 5000))];
         s.upFin = r.nextBoolean();
         s.upResume = s.upSnap + s.upBytes.length + (s.upFin ? 1 : 0);
         s.downSeen = r.nextInt(1 << 20);
-        s.downBytes = new byte[r.nextBoolean() ? r.nextInt(5000) : 0];
+        s.downBytes = new byte[r.nextBoolean() ? r.nextInt(Math.min(maxBytes, 5000)) : 0];
         s.downSnap = s.downSeen + s.downBytes.length + (s.downBytes.length == 0 ? r.nextInt(100) : 0);
         s.downFinAtSnap = r.nextBoolean();
         return s;
@@ -41,10 +46,10 @@ class StateCodecTest {
     @RepeatedTest(10)
     void framesRoundTrip() throws ProtocolException {
         SessionState s = sample(new Random(System.nanoTime()));
-        java.nio.ByteBuffer f = StateCodec.encodeFrame(s, org.mtcp.internal.wire.Wire.STATE_REPLY, 42);
+        java.nio.ByteBuffer f = new Message.StateReply(42, s).encode();
         int word = f.getInt(0);
-        assertEquals(org.mtcp.internal.wire.Wire.STATE_REPLY, word >>> 24);
-        assertEquals(f.remaining() - 4, word & 0xFFFFFF);
+        assertEquals(Wire.STATE_REPLY, Frames.headerType(word));
+        assertEquals(f.remaining() - 4, Frames.headerLength(word));
         assertEquals(42, f.getLong(4));
         byte[] record = new byte[f.remaining() - 12];
         f.get(12, record);

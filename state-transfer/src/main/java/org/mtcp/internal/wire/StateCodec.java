@@ -1,4 +1,4 @@
-package org.mtcp.internal.session;
+package org.mtcp.internal.wire;
 
 import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.KryoException;
@@ -7,9 +7,6 @@ import com.esotericsoftware.kryo.io.ByteBufferOutput;
 import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
 import com.esotericsoftware.kryo.util.Pool;
-import org.mtcp.internal.wire.Frames;
-import org.mtcp.internal.wire.ProtocolException;
-import org.mtcp.internal.wire.Wire;
 
 import java.nio.ByteBuffer;
 

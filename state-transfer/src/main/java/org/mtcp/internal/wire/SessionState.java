@@ -1,4 +1,4 @@
-package org.mtcp.internal.session;
+package org.mtcp.internal.wire;
 
 import java.util.Arrays;
 

@@ -1,0 +1,205 @@
+package org.mtcp.server.internal;
+
+import org.mtcp.api.MigrationEvent;
+import org.mtcp.api.MigrationException;
+import org.mtcp.api.MigrationException.Reason;
+import org.mtcp.internal.io.EventLoop;
+import org.mtcp.internal.session.Proofs;
+import org.mtcp.internal.session.Settings;
+import org.mtcp.internal.wire.Message;
+import org.mtcp.internal.wire.SessionState;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The destination's side of one migration (thesis 4.2.3, S2), from the client's MIGRATE_REQ to its
+ * answer: ask the origin for the state over the pair's control connection (STATE_REQUEST), install
+ * the session from the reply, commit (STATE_ACK, the commit point), answer the client (MIGRATE_ACK);
+ * or refuse (MIGRATE_REJECT) when the origin refuses, is unreachable, or does not answer before the
+ * deadline, which is armed when the transfer is created. Every change of state goes through
+ * {@link #state}. Loop thread only.
+ */
+final class IncomingTransfer {
+    private static final Logger log = LoggerFactory.getLogger(IncomingTransfer.class);
+
+    /** An incoming transfer's states. */
+    enum State {
+        /** STATE_REQUEST sent; waiting for the origin's reply. */
+        REQUESTED,
+        /** Installed and committed (STATE_ACK sent); the client was answered with MIGRATE_ACK. */
+        COMMITTED,
+        /** The client was answered with MIGRATE_REJECT; the session stays where it was. */
+        REJECTED
+    }
+
+    private final Server server;
+    private final SocketChannel client;
+    private final SelectionKey clientKey;
+    private final InetSocketAddress remote;
+    private final InetSocketAddress local;
+    private final Message.MigrateRequest request;
+    private final String hex;
+    /** This server's identity as the client dialled it. */
+    private final InetSocketAddress self;
+    private final long startNanos;
+    private State state = State.REQUESTED;
+    private ControlConnection connection;
+    private long key;
+    private long sentNanos;
+    private EventLoop.Timer deadline;
+
+    private IncomingTransfer(Server server, SocketChannel client, SelectionKey clientKey, InetSocketAddress remote,
+                             InetSocketAddress local, Message.MigrateRequest request) {
+        this.server = server;
+        this.client = client;
+        this.clientKey = clientKey;
+        this.remote = remote;
+        this.local = local;
+        this.request = request;
+        this.hex = Proofs.hex(request.sessionId());
+        this.self = server.identityFor(local);
+        this.startNanos = System.nanoTime();
+    }
+
+    /**
+     * A client asks to move its session here: checks what this server can tell alone, then asks the
+     * origin. Holds a place in the accept queue until the client is answered.
+     */
+    static void start(Server server, SocketChannel client, SelectionKey clientKey, InetSocketAddress remote,
+                      InetSocketAddress local, Message.MigrateRequest request) {
+        new IncomingTransfer(server, client, clientKey, remote, local, request).requestState();
+    }
+
+    private void requestState() {
+        InetSocketAddress origin = request.origin();
+        ControlEndpoint endpoint = server.control();
+        SocketAddress controlAddress = server.controlMappings().get(origin);
+        if (endpoint == null || controlAddress == null) {
+            reject(Reason.NOT_COOPERATING, "server " + self + " does not cooperate with " + origin + " (no control mapping for it)");
+            return;
+        }
+        if (origin.equals(self) || server.session(request.sessionId()) != null) {
+            reject(Reason.INVALID_STATE, "session " + hex.substring(0, 8) + " is already on " + self);
+            return;
+        }
+        try {
+            connection = endpoint.connectionTo(origin, controlAddress);
+        } catch (IOException e) {
+            reject(Reason.PEER_UNREACHABLE, e.getMessage());
+            return;
+        }
+        server.reserveQueuePlace();
+        key = connection.newKey();
+        connection.request(this, new Message.StateRequest(key, request.sessionId(), request.downReceived(), request.sequence(),
+                request.proof(), self));
+        sentNanos = System.nanoTime();
+        deadline = endpoint.loop().schedule(TimeUnit.MILLISECONDS.toNanos(Settings.STATE_TIMEOUT_MILLIS), this::onTimeout);
+    }
+
+    private void state(State next, String reason) {
+        log.debug("incoming transfer of session {} from {}: {} -> {} ({})", hex.substring(0, 8), request.origin(), state, next,
+                reason);
+        state = next;
+        if (deadline != null) {
+            deadline.cancel();
+        }
+        if (connection != null) {
+            server.releaseQueuePlace();
+        }
+    }
+
+    /** STATE_REPLY: install, commit, answer the client. */
+    void onReply(SessionState st) {
+        if (state != State.REQUESTED) {
+            return;
+        }
+        long replied = System.nanoTime();
+        ServerSession s;
+        try {
+            if (!client.isOpen() || client.read(ByteBuffer.allocate(1)) != 0) {
+                // the client gave up (or broke the protocol by sending early): do not commit
+                throw new IOException("the client " + remote + " went away while its state was on the way");
+            }
+            if (!java.util.Arrays.equals(st.sessionId, request.sessionId())) {
+                throw new IOException("the origin replied with the state of another session");
+            }
+            s = ServerSession.fromState(server, st, client, clientKey, remote, local, request.credit());
+        } catch (IOException | RuntimeException e) {
+            connection.send(new Message.StateAbort(key));
+            reject(Reason.OTHER, "destination " + self + " could not install the session: " + e.getMessage());
+            return;
+        }
+        server.register(s);
+        connection.send(new Message.StateAck(key)); // the commit point: the origin lets go of the session
+        try {
+            s.sendFirst(s.migrateAck(self, server.alternates()));
+        } catch (IOException e) {
+            log.debug("could not answer the client of {}: {}", s.describe(), e.toString());
+        }
+        server.enqueue(s);
+        state(State.COMMITTED, "installed " + st);
+        Map<MigrationEvent.Phase, Long> phases = new EnumMap<>(MigrationEvent.Phase.class);
+        phases.put(MigrationEvent.Phase.DESTINATION_PREPARE_REQUEST, sentNanos - startNanos);
+        phases.put(MigrationEvent.Phase.DESTINATION_WAIT_REPLY, replied - sentNanos);
+        phases.put(MigrationEvent.Phase.DESTINATION_REINSTATE, System.nanoTime() - replied);
+        server.report(MigrationEvent.Role.DESTINATION, hex, request.origin(), self, null, st.appState.length,
+                st.upBytes.length, st.downBytes.length, phases);
+    }
+
+    /** STATE_REJECT from the origin. */
+    void onReject(Reason reason, String message) {
+        if (state == State.REQUESTED) {
+            reject(reason, "origin " + request.origin() + " refused: " + message);
+        }
+    }
+
+    /** The control connection closed before the answer. */
+    void onConnectionLost(String why) {
+        if (state == State.REQUESTED) {
+            reject(Reason.PEER_UNREACHABLE, "control connection to " + request.origin() + " lost while waiting for the state of "
+                    + "session " + hex.substring(0, 8) + ": " + why);
+        }
+    }
+
+    private void onTimeout() {
+        if (state != State.REQUESTED) {
+            return;
+        }
+        connection.forgetRequest(key);
+        connection.send(new Message.StateAbort(key)); // the origin resumes at once instead of at its own deadline
+        reject(Reason.TIMEOUT, "origin " + request.origin() + " did not answer the request for the state of session "
+                + hex.substring(0, 8) + " within " + Settings.STATE_TIMEOUT_MILLIS + " ms");
+    }
+
+    private void reject(Reason reason, String message) {
+        try {
+            client.write(new Message.MigrateReject(reason, true, message).encode());
+        } catch (IOException ignored) {
+            // the client is gone; nothing to tell
+        }
+        clientKey.cancel();
+        try {
+            client.close();
+        } catch (IOException ignored) {
+            // closing is all we wanted
+        }
+        state(State.REJECTED, reason + ": " + message);
+        server.report(MigrationEvent.Role.DESTINATION, hex, request.origin(), server.identity(),
+                new MigrationException(message, reason, true, null), 0, 0, 0, Map.of());
+    }
+
+    /** @return the state, for tests */
+    State state() {
+        return state;
+    }
+}

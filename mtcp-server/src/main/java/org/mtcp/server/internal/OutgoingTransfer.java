@@ -1,0 +1,167 @@
+package org.mtcp.server.internal;
+
+import org.mtcp.api.MigrationEvent;
+import org.mtcp.api.MigrationException;
+import org.mtcp.api.MigrationException.Reason;
+import org.mtcp.internal.io.EventLoop;
+import org.mtcp.internal.session.Proofs;
+import org.mtcp.internal.session.Settings;
+import org.mtcp.internal.wire.Message;
+import org.mtcp.internal.wire.SessionState;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The origin's side of one migration (thesis 4.2.3, S1), from the destination's STATE_REQUEST to its
+ * STATE_ACK (the commit: this copy of the session is done) or STATE_ABORT (the session goes on here).
+ * The session is frozen while the transfer is open; the freeze deadline is armed when the transfer
+ * is created, so that no path (a refused request, a reply that cannot be encoded, a destination that
+ * never answers, a control connection that breaks) leaves the session frozen. The client's MOVED on
+ * the old connection also commits. Every change of state goes through {@link #state}, a
+ * compare-and-set: the loop (control frames, the deadline) and the session's pump (MOVED) may race,
+ * and exactly one of them ends the transfer.
+ */
+final class OutgoingTransfer {
+    private static final Logger log = LoggerFactory.getLogger(OutgoingTransfer.class);
+
+    /** An outgoing transfer's states. */
+    enum State {
+        /** Created (deadline armed); the request is being checked and the session frozen and packed. */
+        PACKING,
+        /** STATE_REPLY sent; the session is frozen until the commit or the abort. */
+        SENT,
+        /** The request was refused (STATE_REJECT); the session was never frozen. */
+        REFUSED,
+        /** The destination installed the session (STATE_ACK, or the client's MOVED): this copy is done. */
+        COMMITTED,
+        /** The destination gave up, the deadline passed, the connection broke, or the reply could not be sent: the session goes on here. */
+        ABORTED
+    }
+
+    /** The request's key, chosen by the destination. */
+    final long key;
+    private final ControlConnection connection;
+    private final Server server;
+    private final ServerSession session;
+    private final InetSocketAddress destination;
+    private final EventLoop.Timer deadline;
+    private final AtomicReference<State> state = new AtomicReference<>(State.PACKING);
+    private final long startNanos = System.nanoTime();
+    // written by the loop before SENT, read after COMMITTED/ABORTED (the compare-and-set orders them)
+    private long packNanos;
+    private int stateBytes;
+    private long upBytes;
+    private long downBytes;
+
+    private OutgoingTransfer(ControlConnection connection, long key, Server server, ServerSession session,
+                             InetSocketAddress destination) {
+        this.connection = connection;
+        this.key = key;
+        this.server = server;
+        this.session = session;
+        this.destination = destination;
+        this.deadline = server.loop().schedule(TimeUnit.MILLISECONDS.toNanos(Settings.FREEZE_TIMEOUT_MILLIS),
+                () -> abort("no commit from " + destination + " within " + Settings.FREEZE_TIMEOUT_MILLIS + " ms"));
+    }
+
+    /** Answers a STATE_REQUEST on {@code c}: freezes and packs the session, or refuses; loop thread. */
+    static void serve(ControlConnection c, Message.StateRequest m, Server server) {
+        ServerSession s = server.session(m.sessionId());
+        if (s == null) {
+            c.send(new Message.StateReject(m.key(), Reason.UNKNOWN_SESSION, "no session "
+                    + Proofs.hex(m.sessionId()).substring(0, 8) + " on " + server.identity()));
+            return;
+        }
+        OutgoingTransfer t = new OutgoingTransfer(c, m.key(), server, s, m.destination());
+        SessionState st;
+        try {
+            st = s.freezeAndPack(t, m.downReceived(), m.sequence(), m.proof());
+        } catch (MigrationException e) {
+            t.state(State.PACKING, State.REFUSED, e.getMessage());
+            c.send(new Message.StateReject(m.key(), e.reason(), e.getMessage()));
+            return;
+        }
+        t.stateBytes = st.appState.length;
+        t.upBytes = st.upBytes.length;
+        t.downBytes = st.downBytes.length;
+        ByteBuffer reply;
+        try {
+            reply = new Message.StateReply(m.key(), st).encode();
+        } catch (RuntimeException e) {
+            String why = "the state of " + s.describe() + " cannot be sent: " + e.getMessage();
+            t.abort(why);
+            c.send(new Message.StateReject(m.key(), Reason.OTHER, why));
+            return;
+        }
+        t.packNanos = System.nanoTime() - t.startNanos;
+        if (t.state(State.PACKING, State.SENT, "state of " + st.appState.length + " B sent to " + m.destination())) {
+            c.served(t);
+            c.send(reply);
+        }
+    }
+
+    /**
+     * Moves from {@code expected} to {@code next}, logging why; only one caller wins.
+     *
+     * @return whether this call made the change
+     */
+    private boolean state(State expected, State next, String reason) {
+        if (!state.compareAndSet(expected, next)) {
+            return false;
+        }
+        log.debug("outgoing transfer of {} to {}: {} -> {} ({})", session.describe(), destination, expected, next, reason);
+        if (next != State.SENT) {
+            deadline.cancel();
+        }
+        return true;
+    }
+
+    /** @return whether this call ended a transfer that was open */
+    private boolean end(State next, String reason) {
+        return state(State.SENT, next, reason) || state(State.PACKING, next, reason);
+    }
+
+    /** The destination installed the session (STATE_ACK), or the client says it moved (MOVED); any thread. */
+    void commit(String reason) {
+        if (!end(State.COMMITTED, reason)) {
+            return;
+        }
+        session.moved(destination);
+        server.loop().execute(() -> {
+            connection.forgetServed(key, this);
+            server.report(MigrationEvent.Role.ORIGIN, session.hexId(), server.identity(), destination, null, stateBytes, upBytes,
+                    downBytes, Map.of(MigrationEvent.Phase.ORIGIN_PREPARE_REPLY, packNanos));
+        });
+    }
+
+    /** The session goes on here; any thread. */
+    void abort(String reason) {
+        if (!end(State.ABORTED, reason)) {
+            return;
+        }
+        session.unfreeze(reason);
+        server.loop().execute(() -> {
+            connection.forgetServed(key, this);
+            server.report(MigrationEvent.Role.ORIGIN, session.hexId(), server.identity(), destination,
+                    new MigrationException("migration of " + session.describe() + " to " + destination + " did not commit: "
+                            + reason + "; the session goes on here", Reason.OTHER, true, null),
+                    stateBytes, upBytes, downBytes, Map.of());
+        });
+    }
+
+    /** @return where the state went */
+    InetSocketAddress destination() {
+        return destination;
+    }
+
+    /** @return the state, for tests and diagnostics */
+    State state() {
+        return state.get();
+    }
+}

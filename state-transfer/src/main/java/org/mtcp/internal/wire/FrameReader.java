@@ -1,0 +1,288 @@
+package org.mtcp.internal.wire;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+/**
+ * Incremental frame reader: fed bytes as they arrive, in any pieces, it decodes complete frames and
+ * hands each to the {@link Handler} method of its type. DATA payload is handed over in place (no
+ * copy), possibly in several pieces; every other frame is collected, decoded by {@link Message#decode}
+ * and handed over whole. Lengths are checked against limits before any byte of the payload is kept,
+ * and a collected payload grows only as its bytes arrive, so a malformed or hostile header can
+ * neither allocate much nor make the reader wait for more than the frame it announced.
+ */
+public final class FrameReader {
+
+    /**
+     * Receives decoded frames. Every method but {@link #onData} has a default that refuses the frame
+     * as unexpected on this connection: a handler implements the frames its connection carries.
+     */
+    public interface Handler {
+        /**
+         * Some bytes of a DATA frame's payload, in place.
+         *
+         * @param buf    the buffer the bytes are in
+         * @param pos    absolute index of the first byte
+         * @param length number of bytes
+         * @throws IOException to stop reading this connection
+         */
+        default void onData(ByteBuffer buf, int pos, int length) throws IOException {
+            throw new UnexpectedFrame(Wire.DATA);
+        }
+
+        /** ACK: the peer holds every byte below {@code held}; this end may send below {@code credit}. */
+        default void onAck(long held, long credit) throws IOException {
+            throw new UnexpectedFrame(Wire.ACK);
+        }
+
+        /** FIN: the peer's stream ends at {@code at}. */
+        default void onFin(long at) throws IOException {
+            throw new UnexpectedFrame(Wire.FIN);
+        }
+
+        /** HELLO. */
+        default void onHello(Message.Hello m) throws IOException {
+            throw new UnexpectedFrame(m.type());
+        }
+
+        /** HELLO_ACK. */
+        default void onHelloAck(Message.HelloAck m) throws IOException {
+            throw new UnexpectedFrame(m.type());
+        }
+
+        /** MIGRATE_REQ. */
+        default void onMigrateRequest(Message.MigrateRequest m) throws IOException {
+            throw new UnexpectedFrame(m.type());
+        }
+
+        /** MIGRATE_ACK. */
+        default void onMigrateAck(Message.MigrateAck m) throws IOException {
+            throw new UnexpectedFrame(m.type());
+        }
+
+        /** MIGRATE_REJECT. */
+        default void onMigrateReject(Message.MigrateReject m) throws IOException {
+            throw new UnexpectedFrame(m.type());
+        }
+
+        /** TRIGGER. */
+        default void onTrigger(Message.Trigger m) throws IOException {
+            throw new UnexpectedFrame(m.type());
+        }
+
+        /** ERROR. */
+        default void onError(Message.Error m) throws IOException {
+            throw new UnexpectedFrame(m.type());
+        }
+
+        /** MOVED. */
+        default void onMoved(Message.Moved m) throws IOException {
+            throw new UnexpectedFrame(m.type());
+        }
+
+        /** CTRL_HELLO. */
+        default void onControlHello(Message.ControlHello m) throws IOException {
+            throw new UnexpectedFrame(m.type());
+        }
+
+        /** STATE_REQUEST. */
+        default void onStateRequest(Message.StateRequest m) throws IOException {
+            throw new UnexpectedFrame(m.type());
+        }
+
+        /** STATE_REPLY. */
+        default void onStateReply(Message.StateReply m) throws IOException {
+            throw new UnexpectedFrame(m.type());
+        }
+
+        /** STATE_REJECT. */
+        default void onStateReject(Message.StateReject m) throws IOException {
+            throw new UnexpectedFrame(m.type());
+        }
+
+        /** STATE_ACK. */
+        default void onStateAck(Message.StateAck m) throws IOException {
+            throw new UnexpectedFrame(m.type());
+        }
+
+        /** STATE_ABORT. */
+        default void onStateAbort(Message.StateAbort m) throws IOException {
+            throw new UnexpectedFrame(m.type());
+        }
+    }
+
+    /** A frame of a known type that the connection does not carry; the reader names the connection. */
+    static final class UnexpectedFrame extends ProtocolException {
+        private static final long serialVersionUID = 1L;
+        final int type;
+
+        UnexpectedFrame(int type) {
+            super("unexpected " + Wire.typeName(type) + " frame");
+            this.type = type;
+        }
+    }
+
+    private static final int RETAINED_PAYLOAD_CAPACITY = 4096;
+
+    private final String connection;
+    private final boolean dataAllowed;
+    private final int maxFramePayload;
+
+    /** Header bytes collected so far (a header may arrive split). */
+    private final byte[] header = new byte[Wire.HEADER_SIZE];
+    private int headerFill;
+    private boolean inFrame;
+    private int type;
+    private int remaining;
+    private byte[] payload = new byte[0];
+    /** A reusable view of {@link #payload}, handed to the decoder. */
+    private ByteBuffer payloadView = ByteBuffer.wrap(payload);
+    private int payloadFill;
+    private int payloadLength;
+
+    /**
+     * @param connection      which connection this reads, for error messages
+     * @param dataAllowed     whether DATA frames may appear (data connections) or not (control connections)
+     * @param maxFramePayload the largest non-DATA payload accepted
+     */
+    public FrameReader(String connection, boolean dataAllowed, int maxFramePayload) {
+        this.connection = connection;
+        this.dataAllowed = dataAllowed;
+        this.maxFramePayload = maxFramePayload;
+    }
+
+    /** @return {@code true} when no frame is partly read */
+    public boolean atFrameBoundary() {
+        return !inFrame && headerFill == 0;
+    }
+
+    /**
+     * Reads the bytes {@code buf[from, to)} (absolute indexes; the buffer's position is not used).
+     *
+     * @throws ProtocolException when a header breaks the limits, a payload is malformed, or a frame
+     *                           is one this connection does not carry
+     * @throws IOException       when the handler throws
+     */
+    public void parse(ByteBuffer buf, int from, int to, Handler handler) throws IOException {
+        int p = from;
+        while (p < to) {
+            if (!inFrame) {
+                int take = Math.min(Wire.HEADER_SIZE - headerFill, to - p);
+                buf.get(p, header, headerFill, take);
+                headerFill += take;
+                p += take;
+                if (headerFill < Wire.HEADER_SIZE) {
+                    return;
+                }
+                headerFill = 0;
+                startFrame();
+                if (remaining == 0) {
+                    finishFrame(handler);
+                }
+                continue;
+            }
+            int take = Math.min(remaining, to - p);
+            if (type == Wire.DATA) {
+                try {
+                    handler.onData(buf, p, take);
+                } catch (UnexpectedFrame e) {
+                    throw unexpected(e);
+                }
+            } else {
+                collect(buf, p, take);
+            }
+            p += take;
+            remaining -= take;
+            if (remaining == 0) {
+                finishFrame(handler);
+            }
+        }
+    }
+
+    private void startFrame() throws ProtocolException {
+        int word = ((header[0] & 0xff) << 24) | ((header[1] & 0xff) << 16) | ((header[2] & 0xff) << 8) | (header[3] & 0xff);
+        type = Frames.headerType(word);
+        int length = Frames.headerLength(word);
+        checkLength(type, length, dataAllowed, maxFramePayload, connection);
+        inFrame = true;
+        remaining = length;
+        payloadLength = length;
+        payloadFill = 0;
+    }
+
+    /**
+     * Checks a header's length against a connection's limits before any payload is read.
+     *
+     * @throws ProtocolException naming the frame and the connection when it breaks them
+     */
+    static void checkLength(int type, int length, boolean dataAllowed, int maxFramePayload, Object connection)
+            throws ProtocolException {
+        if (type == Wire.DATA) {
+            if (!dataAllowed) {
+                throw new ProtocolException("DATA frame on " + connection + ", which carries no data");
+            }
+            if (length > Wire.MAX_DATA_PAYLOAD_ACCEPTED) {
+                throw new ProtocolException("DATA frame of " + length + " bytes on " + connection
+                        + " exceeds the limit of " + Wire.MAX_DATA_PAYLOAD_ACCEPTED);
+            }
+        } else if (length > maxFramePayload) {
+            throw new ProtocolException(Wire.typeName(type) + " frame of " + length + " bytes on " + connection
+                    + " exceeds the limit of " + maxFramePayload);
+        }
+    }
+
+    private void collect(ByteBuffer buf, int p, int take) {
+        if (payloadFill + take > payload.length) {
+            int grown = Math.max(payloadFill + take, Math.min(payloadLength, Math.max(256, payload.length * 2)));
+            byte[] bigger = new byte[grown];
+            System.arraycopy(payload, 0, bigger, 0, payloadFill);
+            payload = bigger;
+        }
+        buf.get(p, payload, payloadFill, take);
+        payloadFill += take;
+    }
+
+    private void finishFrame(Handler handler) throws IOException {
+        inFrame = false;
+        if (type == Wire.DATA) {
+            return;
+        }
+        if (payloadView.array() != payload) {
+            payloadView = ByteBuffer.wrap(payload);
+        }
+        payloadView.clear().limit(payloadFill);
+        try {
+            if (type == Wire.ACK) {
+                Message.Ack.dispatch(payloadView, connection, handler); // every few DATA frames: no record
+            } else {
+                Message.decode(type, payloadView, connection).dispatch(handler);
+            }
+        } catch (UnexpectedFrame e) {
+            throw unexpected(e);
+        } finally {
+            if (payload.length > RETAINED_PAYLOAD_CAPACITY) {
+                payload = new byte[0];
+            }
+        }
+    }
+
+    private ProtocolException unexpected(UnexpectedFrame e) {
+        return new ProtocolException("unexpected " + Wire.typeName(e.type) + " frame on " + connection);
+    }
+
+    /**
+     * Decodes one whole frame read by a caller that reads frames one at a time (handshakes): the
+     * header, checked against the limit, then exactly the payload it announces.
+     *
+     * @param header     the four header bytes as a big-endian word
+     * @param maxPayload the largest payload accepted
+     * @param where      the connection, for error messages
+     * @return the payload length to read before calling {@link Message#decode}
+     * @throws ProtocolException when the length breaks the limit, or the frame is DATA
+     */
+    public static int payloadLength(int header, int maxPayload, Object where) throws ProtocolException {
+        int length = Frames.headerLength(header);
+        checkLength(Frames.headerType(header), length, false, maxPayload, where);
+        return length;
+    }
+}

@@ -1,0 +1,315 @@
+package org.mtcp.internal.wire;
+
+import org.mtcp.api.MigrationException.Reason;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.List;
+
+/**
+ * Every frame of the protocol except DATA, one record each, with its encoding and its decoding. A
+ * message is written with {@link #writeTo} or {@link #encode} and read with {@link #decode}, which
+ * {@link FrameReader} calls for every complete frame and hands to a {@link FrameReader.Handler}.
+ * Nothing outside this package builds or parses a frame. Layouts (integers big-endian, offsets
+ * unsigned 64-bit, addresses as family u8, 4 or 16 bytes, port u16; strings as u16 length and
+ * UTF-8) are listed in {@code docs/protocol.md}.
+ */
+public sealed interface Message {
+    /** @return the frame type ({@link Wire}) */
+    int type();
+
+    /** @return the payload's size in bytes */
+    int payloadSize();
+
+    /** Writes the payload (after the header). */
+    void writePayload(ByteBuffer out);
+
+    /** Hands this message to the handler method of its type. */
+    void dispatch(FrameReader.Handler h) throws IOException;
+
+    /** Writes the whole frame, header and payload, into {@code out}. */
+    default void writeTo(ByteBuffer out) {
+        int start = out.position();
+        int length = payloadSize();
+        Frames.frameHeader(out, type(), length);
+        writePayload(out);
+        if (out.position() - start != Wire.HEADER_SIZE + length) {
+            throw new IllegalStateException(Wire.typeName(type()) + " wrote " + (out.position() - start - Wire.HEADER_SIZE)
+                    + " payload bytes, announced " + length);
+        }
+    }
+
+    /** @return the whole frame in a fresh buffer, flipped for writing */
+    default ByteBuffer encode() {
+        ByteBuffer b = ByteBuffer.allocate(Wire.HEADER_SIZE + payloadSize());
+        writeTo(b);
+        return b.flip();
+    }
+
+    /**
+     * Decodes one complete frame other than DATA.
+     *
+     * @param type    the frame type from its header
+     * @param payload the payload, position to limit
+     * @param where   the connection, for error messages
+     * @throws ProtocolException when the type is unknown or the payload malformed
+     */
+    static Message decode(int type, ByteBuffer payload, Object where) throws ProtocolException {
+        Frames.Reader r = new Frames.Reader(payload, type, where);
+        Message m;
+        switch (type) {
+            case Wire.HELLO: m = new Hello(r.u8(), r.offset()); break;
+            case Wire.HELLO_ACK: m = new HelloAck(r.bytes(Wire.SESSION_ID_SIZE), r.bytes(Wire.SECRET_SIZE), r.offset(),
+                    r.address(), r.addresses()); break;
+            case Wire.MIGRATE_REQ: m = new MigrateRequest(r.bytes(Wire.SESSION_ID_SIZE), r.address(), r.offset(), r.offset(),
+                    r.u64(), r.bytes(Wire.SECRET_SIZE)); break;
+            case Wire.MIGRATE_ACK: m = new MigrateAck(r.offset(), r.offset(), r.offset(), r.address(), r.addresses()); break;
+            case Wire.MIGRATE_REJECT: m = new MigrateReject(Wire.reason(r.u8()), r.u8() == 1, r.string()); break;
+            case Wire.ACK: m = new Ack(r.offset(), r.offset()); break; // the data path reads it with Ack.dispatch
+            case Wire.FIN: m = new Fin(r.offset()); break;
+            case Wire.TRIGGER: m = new Trigger(r.u8() == 1 ? r.address() : null); break;
+            case Wire.ERROR: m = new Error(r.string()); break;
+            case Wire.MOVED: m = new Moved(); break;
+            case Wire.CTRL_HELLO: m = new ControlHello(r.address()); break;
+            case Wire.STATE_REQUEST: m = new StateRequest(r.u64(), r.bytes(Wire.SESSION_ID_SIZE), r.offset(), r.u64(),
+                    r.bytes(Wire.SECRET_SIZE), r.address()); break;
+            case Wire.STATE_REPLY: {
+                long key = r.u64();
+                int at = payload.position();
+                SessionState st;
+                try {
+                    st = payload.hasArray()
+                            ? StateCodec.decode(payload.array(), payload.arrayOffset() + at, payload.limit() - at)
+                            : StateCodec.decode(r.bytes(payload.remaining()), 0, payload.limit() - at);
+                } catch (ProtocolException e) {
+                    throw new ProtocolException(e.getMessage() + " in STATE_REPLY on " + where);
+                }
+                payload.position(payload.limit());
+                m = new StateReply(key, st);
+                break;
+            }
+            case Wire.STATE_REJECT: m = new StateReject(r.u64(), Wire.reason(r.u8()), r.string()); break;
+            case Wire.STATE_ACK: m = new StateAck(r.u64()); break;
+            case Wire.STATE_ABORT: m = new StateAbort(r.u64()); break;
+            default:
+                throw new ProtocolException("unknown frame type " + Wire.typeName(type) + " on " + where);
+        }
+        r.end();
+        return m;
+    }
+
+    // ================================================================== data connection
+
+    /** C to S, after {@link Wire#MAGIC}: a new session. The server may send down bytes below {@code credit}. */
+    record Hello(int flags, long credit) implements Message {
+        @Override public int type() { return Wire.HELLO; }
+        @Override public int payloadSize() { return 9; }
+        @Override public void writePayload(ByteBuffer b) { b.put((byte) flags).putLong(credit); }
+        @Override public void dispatch(FrameReader.Handler h) throws IOException { h.onHello(this); }
+    }
+
+    /** S to C: the new session's id and secret, the client's credit, the server's identity and its alternates. */
+    record HelloAck(byte[] sessionId, byte[] secret, long credit, InetSocketAddress server,
+                    List<InetSocketAddress> alternates) implements Message {
+        @Override public int type() { return Wire.HELLO_ACK; }
+        @Override public int payloadSize() {
+            return Wire.SESSION_ID_SIZE + Wire.SECRET_SIZE + 8 + Frames.addressSize(server) + Frames.addressesSize(alternates);
+        }
+        @Override public void writePayload(ByteBuffer b) {
+            b.put(sessionId).put(secret).putLong(credit);
+            Frames.putAddress(b, server);
+            Frames.putAddresses(b, alternates);
+        }
+        @Override public void dispatch(FrameReader.Handler h) throws IOException { h.onHelloAck(this); }
+    }
+
+    /**
+     * C to S2, after {@link Wire#MAGIC}: move the session here from {@code origin}. {@code downReceived}
+     * is every down byte the client holds (plus one for a FIN), {@code credit} the down credit, and
+     * {@code proof} the HMAC of {@code sequence} under the session secret.
+     */
+    record MigrateRequest(byte[] sessionId, InetSocketAddress origin, long downReceived, long credit, long sequence,
+                          byte[] proof) implements Message {
+        @Override public int type() { return Wire.MIGRATE_REQ; }
+        @Override public int payloadSize() { return Wire.SESSION_ID_SIZE + Frames.addressSize(origin) + 24 + Wire.SECRET_SIZE; }
+        @Override public void writePayload(ByteBuffer b) {
+            b.put(sessionId);
+            Frames.putAddress(b, origin);
+            b.putLong(downReceived).putLong(credit).putLong(sequence).put(proof);
+        }
+        @Override public void dispatch(FrameReader.Handler h) throws IOException { h.onMigrateRequest(this); }
+    }
+
+    /** S2 to C: the session is here; the client resends up bytes from {@code upResume}, down bytes arrive from {@code downResume}. */
+    record MigrateAck(long upResume, long downResume, long credit, InetSocketAddress server,
+                      List<InetSocketAddress> alternates) implements Message {
+        @Override public int type() { return Wire.MIGRATE_ACK; }
+        @Override public int payloadSize() { return 24 + Frames.addressSize(server) + Frames.addressesSize(alternates); }
+        @Override public void writePayload(ByteBuffer b) {
+            b.putLong(upResume).putLong(downResume).putLong(credit);
+            Frames.putAddress(b, server);
+            Frames.putAddresses(b, alternates);
+        }
+        @Override public void dispatch(FrameReader.Handler h) throws IOException { h.onMigrateAck(this); }
+    }
+
+    /** S2 to C: the migration is refused; {@code sessionAlive} says whether the session goes on at the origin. */
+    record MigrateReject(Reason reason, boolean sessionAlive, String message) implements Message {
+        @Override public int type() { return Wire.MIGRATE_REJECT; }
+        @Override public int payloadSize() { return 2 + Frames.stringSize(message); }
+        @Override public void writePayload(ByteBuffer b) {
+            b.put((byte) Wire.reasonCode(reason)).put((byte) (sessionAlive ? 1 : 0));
+            Frames.putString(b, message);
+        }
+        @Override public void dispatch(FrameReader.Handler h) throws IOException { h.onMigrateReject(this); }
+    }
+
+    /**
+     * Either way: the sender holds every byte of the peer's stream below {@code held}, and the peer
+     * may send below {@code credit}. The handler gets the two numbers, not a record: one arrives for
+     * every few DATA frames.
+     */
+    record Ack(long held, long credit) implements Message {
+        /** Bytes of a whole ACK frame. */
+        public static final int FRAME_SIZE = Wire.HEADER_SIZE + 16;
+
+        /** Decodes an ACK payload and hands its numbers to the handler without building a record (the data path). */
+        static void dispatch(ByteBuffer payload, Object where, FrameReader.Handler h) throws IOException {
+            Frames.Reader r = new Frames.Reader(payload, Wire.ACK, where);
+            long held = r.offset();
+            long credit = r.offset();
+            r.end();
+            h.onAck(held, credit);
+        }
+
+        /** Writes an ACK frame without building a record (the data path). */
+        public static void write(ByteBuffer out, long held, long credit) {
+            Frames.frameHeader(out, Wire.ACK, 16);
+            out.putLong(held).putLong(credit);
+        }
+
+        @Override public int type() { return Wire.ACK; }
+        @Override public int payloadSize() { return 16; }
+        @Override public void writePayload(ByteBuffer b) { b.putLong(held).putLong(credit); }
+        @Override public void dispatch(FrameReader.Handler h) throws IOException { h.onAck(held, credit); }
+    }
+
+    /** Either way: the sender's stream ends at offset {@code at}; the FIN counts as one offset. */
+    record Fin(long at) implements Message {
+        /** Bytes of a whole FIN frame. */
+        public static final int FRAME_SIZE = Wire.HEADER_SIZE + 8;
+
+        /** Writes a FIN frame without building a record. */
+        public static void write(ByteBuffer out, long at) {
+            Frames.frameHeader(out, Wire.FIN, 8);
+            out.putLong(at);
+        }
+
+        @Override public int type() { return Wire.FIN; }
+        @Override public int payloadSize() { return 8; }
+        @Override public void writePayload(ByteBuffer b) { b.putLong(at); }
+        @Override public void dispatch(FrameReader.Handler h) throws IOException { h.onFin(at); }
+    }
+
+    /** S to C: please migrate, to {@code destination} or ({@code null}) to one of the client's choice. */
+    record Trigger(InetSocketAddress destination) implements Message {
+        @Override public int type() { return Wire.TRIGGER; }
+        @Override public int payloadSize() { return destination == null ? 1 : 1 + Frames.addressSize(destination); }
+        @Override public void writePayload(ByteBuffer b) {
+            b.put((byte) (destination == null ? 0 : 1));
+            if (destination != null) {
+                Frames.putAddress(b, destination);
+            }
+        }
+        @Override public void dispatch(FrameReader.Handler h) throws IOException { h.onTrigger(this); }
+    }
+
+    /** Either way: a fatal error; the connection closes after it. */
+    record Error(String message) implements Message {
+        @Override public int type() { return Wire.ERROR; }
+        @Override public int payloadSize() { return Frames.stringSize(message); }
+        @Override public void writePayload(ByteBuffer b) { Frames.putString(b, message); }
+        @Override public void dispatch(FrameReader.Handler h) throws IOException { h.onError(this); }
+    }
+
+    /** C to S1 on the old connection: the session switched to another server; nothing follows. */
+    record Moved() implements Message {
+        /** The whole frame, for writing. */
+        public static ByteBuffer frame() {
+            return new Moved().encode();
+        }
+
+        @Override public int type() { return Wire.MOVED; }
+        @Override public int payloadSize() { return 0; }
+        @Override public void writePayload(ByteBuffer b) { }
+        @Override public void dispatch(FrameReader.Handler h) throws IOException { h.onMoved(this); }
+    }
+
+    // ================================================================== control connection
+
+    /** Opens a control connection, after {@link Wire#CONTROL_MAGIC}: the sender's service address. */
+    record ControlHello(InetSocketAddress server) implements Message {
+        @Override public int type() { return Wire.CTRL_HELLO; }
+        @Override public int payloadSize() { return Frames.addressSize(server); }
+        @Override public void writePayload(ByteBuffer b) { Frames.putAddress(b, server); }
+        @Override public void dispatch(FrameReader.Handler h) throws IOException { h.onControlHello(this); }
+    }
+
+    /** S2 to S1: send me the session's state; {@code key} names the request on this connection. */
+    record StateRequest(long key, byte[] sessionId, long downReceived, long sequence, byte[] proof,
+                        InetSocketAddress destination) implements Message {
+        @Override public int type() { return Wire.STATE_REQUEST; }
+        @Override public int payloadSize() { return 8 + Wire.SESSION_ID_SIZE + 16 + Wire.SECRET_SIZE + Frames.addressSize(destination); }
+        @Override public void writePayload(ByteBuffer b) {
+            b.putLong(key).put(sessionId).putLong(downReceived).putLong(sequence).put(proof);
+            Frames.putAddress(b, destination);
+        }
+        @Override public void dispatch(FrameReader.Handler h) throws IOException { h.onStateRequest(this); }
+    }
+
+    /** S1 to S2: the frozen session's state (a Kryo record, {@link StateCodec}). */
+    record StateReply(long key, SessionState state) implements Message {
+        @Override public int type() { return Wire.STATE_REPLY; }
+        @Override public int payloadSize() { return 8 + StateCodec.encode(state).length; }
+        @Override public void writePayload(ByteBuffer b) { b.putLong(key).put(StateCodec.encode(state)); }
+        @Override public void dispatch(FrameReader.Handler h) throws IOException { h.onStateReply(this); }
+
+        /**
+         * The frame serialized straight into one direct buffer (no intermediate array, no copy by the
+         * JDK on the way to the socket): state records can be megabytes.
+         *
+         * @throws IllegalArgumentException when the record exceeds the largest frame (24-bit length)
+         */
+        @Override public ByteBuffer encode() {
+            return StateCodec.encodeFrame(state, Wire.STATE_REPLY, key);
+        }
+    }
+
+    /** S1 to S2: the origin refuses the request. */
+    record StateReject(long key, Reason reason, String message) implements Message {
+        @Override public int type() { return Wire.STATE_REJECT; }
+        @Override public int payloadSize() { return 9 + Frames.stringSize(message); }
+        @Override public void writePayload(ByteBuffer b) {
+            b.putLong(key).put((byte) Wire.reasonCode(reason));
+            Frames.putString(b, message);
+        }
+        @Override public void dispatch(FrameReader.Handler h) throws IOException { h.onStateReject(this); }
+    }
+
+    /** S2 to S1: the destination installed the session: the commit point. */
+    record StateAck(long key) implements Message {
+        @Override public int type() { return Wire.STATE_ACK; }
+        @Override public int payloadSize() { return 8; }
+        @Override public void writePayload(ByteBuffer b) { b.putLong(key); }
+        @Override public void dispatch(FrameReader.Handler h) throws IOException { h.onStateAck(this); }
+    }
+
+    /** S2 to S1: the destination gave up; the origin resumes the session. */
+    record StateAbort(long key) implements Message {
+        @Override public int type() { return Wire.STATE_ABORT; }
+        @Override public int payloadSize() { return 8; }
+        @Override public void writePayload(ByteBuffer b) { b.putLong(key); }
+        @Override public void dispatch(FrameReader.Handler h) throws IOException { h.onStateAbort(this); }
+    }
+}
