@@ -24,9 +24,7 @@ import java.net.SocketAddress;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.channels.SocketChannel;
-import java.util.EnumMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -75,8 +73,8 @@ public final class ClientSession extends SessionCore {
     private List<InetSocketAddress> alternates;
     private long migrationSeq;
     private MigrationPolicy policy;
-    /** The old server's connection ended while migrating: the session cannot fall back to it. */
-    private boolean originLost;
+    /** The migration under way, or {@code null}. */
+    private ClientMigration migration;
     /** The server closed its side after its FIN; writes fail from now on. */
     private boolean serverGone;
 
@@ -282,8 +280,8 @@ public final class ClientSession extends SessionCore {
         if (l != link) {
             return;
         }
-        if (state == State.MIGRATING) {
-            originLost = true;
+        if (migration != null) {
+            migration.originLost(); // the session cannot fall back to it
             return;
         }
         if (inFin) {
@@ -341,8 +339,8 @@ public final class ClientSession extends SessionCore {
     }
 
     /**
-     * Migrates the session (thesis 4.2.3 from the client's side). Waits first for a migration already
-     * under way.
+     * Migrates the session (thesis 4.2.3 from the client's side, {@link ClientMigration}). Waits
+     * first for a migration already under way.
      *
      * @param to            destination, or {@code null} for the next advertised alternate
      * @param initiation    who asked
@@ -353,13 +351,10 @@ public final class ClientSession extends SessionCore {
     public void migrate(InetSocketAddress to, MigrationEvent.Initiation initiation, long timeoutMillis) throws IOException {
         long start = System.nanoTime();
         long deadline = start + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        InetSocketAddress origin;
-        long downReceived;
-        long credit;
-        long seq;
+        ClientMigration m;
         lock.lock();
         try {
-            while (state == State.MIGRATING) {
+            while (migration != null) {
                 if (deadline - System.nanoTime() <= 0) {
                     throw new MigrationException("timed out waiting for another migration of " + describe()
                             + " to finish; the session stays on " + server, Reason.TIMEOUT, true, null);
@@ -379,70 +374,34 @@ public final class ClientSession extends SessionCore {
             if (to.equals(server) || to.equals(connectedTo)) {
                 return; // already there
             }
-            origin = server;
+            m = new ClientMigration(this, to, server, initiation, start, deadline, heldValue(),
+                    Math.max(creditValue(), creditSent), ++migrationSeq);
+            migration = m;
             transition(State.MIGRATING, "migrating to " + to);
-            originLost = false;
-            downReceived = heldValue();
-            credit = Math.max(creditValue(), creditSent);
-            seq = ++migrationSeq;
         } finally {
             lock.unlock();
         }
-        long prepared = 0;
-        long answered = 0;
-        SocketChannel ch = null;
-        MigrationException failed = null;
-        try {
-            ch = BlockingIo.connect(to, localBind, deadline);
-            channelSetup.accept(ch);
-            Message.MigrateRequest request = new Message.MigrateRequest(sessionId, origin, downReceived, credit, seq,
-                    Proofs.migrationProof(secret, sessionId, seq));
-            BlockingIo.writeFully(ch, Frames.opening(Wire.MAGIC, request), deadline, "the migration request to " + to);
-            prepared = System.nanoTime();
-            // never give up before the destination does (its wait for the origin is bounded): a client
-            // that gave up while the destination commits would lose the session
-            long answerDeadline = Math.max(deadline, prepared + TimeUnit.MILLISECONDS.toNanos(Settings.STATE_TIMEOUT_MILLIS + 1000));
-            Message answer = BlockingIo.readMessage(ch, answerDeadline, Wire.MAX_CONTROL_PAYLOAD_ON_DATA,
-                    "the migration answer from " + to);
-            answered = System.nanoTime();
-            if (answer instanceof Message.MigrateReject) {
-                Message.MigrateReject reject = (Message.MigrateReject) answer;
-                boolean alive = reject.sessionAlive();
-                failed = new MigrationException("migration of " + describe() + " to " + to + " rejected: " + reject.message()
-                        + (alive ? "; the session stays on " + origin : "; the session is lost"), reject.reason(), alive, null);
-            } else if (!(answer instanceof Message.MigrateAck)) {
-                throw new ProtocolException("destination " + to + " answered the migration request with " + Wire.typeName(answer.type()));
-            } else {
-                Message.MigrateAck ack = (Message.MigrateAck) answer;
-                switchTo(ch, to, ack.server(), ack.alternates(), ack.upResume(), ack.downResume(), ack.credit(), credit);
-                ch = null;
-                long done = System.nanoTime();
-                report(initiation, origin, ack.server(), null, start, prepared, answered, done);
-                return;
-            }
-        } catch (MigrationException e) {
-            failed = e;
-        } catch (SocketTimeoutException e) {
-            failed = new MigrationException("migration of " + describe() + " to " + to + " timed out: " + e.getMessage()
-                    + "; the session stays on " + origin, Reason.TIMEOUT, true, e);
-        } catch (ProtocolException e) {
-            failed = new MigrationException("migration of " + describe() + " to " + to + " failed: " + e.getMessage()
-                    + "; the session stays on " + origin, Reason.PROTOCOL_ERROR, true, e);
-        } catch (IOException e) {
-            failed = new MigrationException("destination " + to + " unreachable for " + describe() + ": " + e.getMessage()
-                    + "; the session stays on " + origin, Reason.PEER_UNREACHABLE, true, e);
-        } finally {
-            if (ch != null) {
-                try {
-                    ch.close();
-                } catch (IOException ignored) {
-                    // nothing to keep
-                }
-            }
-        }
-        failed = fallBack(failed, origin);
-        report(initiation, origin, to, failed, start, prepared, answered, 0);
-        throw failed;
+        m.run();
+    }
+
+    /** @return where new connections bind locally, or {@code null} */
+    SocketAddress localBind() {
+        return localBind;
+    }
+
+    /** Applies the socket's options to a new connection. */
+    void setUp(SocketChannel ch) {
+        channelSetup.accept(ch);
+    }
+
+    /** @return the session id */
+    byte[] id() {
+        return sessionId;
+    }
+
+    /** @return the proof that this client asks to migrate with sequence {@code seq} */
+    byte[] proof(long seq) {
+        return Proofs.migrationProof(secret, sessionId, seq);
     }
 
     private InetSocketAddress nextAlternate() {
@@ -455,9 +414,11 @@ public final class ClientSession extends SessionCore {
     }
 
     /** The migration failed before the switch: resume on the origin, if it is still there. */
-    private MigrationException fallBack(MigrationException failed, InetSocketAddress origin) {
+    MigrationException fallBack(ClientMigration m, MigrationException failed, InetSocketAddress origin) {
         lock.lock();
         try {
+            migration = null;
+            boolean originLost = m.isOriginLost();
             if ((originLost || link == null || link.isDead()) && inFin && failure == null) {
                 // the server had finished the session (its FIN is here) and closed: nothing is lost,
                 // the application reads what is left and the end of stream
@@ -489,11 +450,16 @@ public final class ClientSession extends SessionCore {
         }
     }
 
-    private void switchTo(SocketChannel ch, InetSocketAddress dialed, InetSocketAddress newServer,
-                          List<InetSocketAddress> newAlternates, long upResume, long downResume, long upCredit,
-                          long downCredit) throws IOException {
+    /** MIGRATE_ACK arrived: the destination has committed; resume the streams on its connection. */
+    void switchTo(SocketChannel ch, InetSocketAddress dialed, Message.MigrateAck ack, long downCredit) throws IOException {
+        long upResume = ack.upResume();
+        long downResume = ack.downResume();
+        long upCredit = ack.credit();
+        InetSocketAddress newServer = ack.server();
+        List<InetSocketAddress> newAlternates = ack.alternates();
         lock.lock();
         try {
+            migration = null;
             // closed meanwhile: switch all the same (the origin has committed), and end the stream there
             long sentLimit = out.tail() + (outFinSent ? 1 : 0);
             if (upResume > sentLimit || upResume < out.head() || downResume > heldValue()) {
@@ -525,20 +491,8 @@ public final class ClientSession extends SessionCore {
         }
     }
 
-    private void report(MigrationEvent.Initiation initiation, InetSocketAddress from, InetSocketAddress to,
-                        MigrationException failure, long start, long prepared, long answered, long done) {
-        Map<MigrationEvent.Phase, Long> phases = new EnumMap<>(MigrationEvent.Phase.class);
-        if (prepared != 0) {
-            phases.put(MigrationEvent.Phase.CLIENT_PREPARE, prepared - start);
-            if (answered != 0) {
-                phases.put(MigrationEvent.Phase.CLIENT_WAIT, answered - prepared);
-                if (done != 0) {
-                    phases.put(MigrationEvent.Phase.CLIENT_COMPLETE, done - answered);
-                }
-            }
-        }
-        MigrationEvent event = new MigrationEvent(MigrationEvent.Role.CLIENT, initiation, sessionHex, from, to, failure,
-                0, 0, 0, phases);
+    /** Tells the policy and the socket's listeners how a migration ended. */
+    void report(MigrationEvent event) {
         MigrationPolicy p;
         lock.lock();
         try {
