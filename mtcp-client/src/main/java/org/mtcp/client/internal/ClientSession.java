@@ -39,23 +39,14 @@ import java.util.function.Consumer;
  * the session with the steps of thesis 4.2.3: connect to the destination, MIGRATE_REQ, wait for
  * MIGRATE_ACK, switch (retransmit from the destination's resume offset).
  *
- * <p>States ({@link State}); every transition goes through {@link #transition}, which logs it.
+ * <p>Its life is the shared {@link Lifecycle}; a migration under way is a {@link ClientMigration},
+ * during which new data waits and the old server still delivers.
  */
 public final class ClientSession extends SessionCore {
     private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
 
     /** Background migrations (server triggers, policy) run here: a few threads at most, idle ones end. */
     private static final ExecutorService MIGRATIONS = newMigrationExecutor();
-
-    /** Client session states. */
-    public enum State {
-        /** Attached to a server, streams flowing. */
-        ESTABLISHED,
-        /** A migration is being negotiated; new data waits, the old server still delivers. */
-        MIGRATING,
-        /** The session ended (closed, failed, or lost). */
-        CLOSED
-    }
 
     private final byte[] sessionId;
     private final String sessionHex;
@@ -67,7 +58,6 @@ public final class ClientSession extends SessionCore {
     private final MigrationRecorder recorder;
 
     // guarded by lock
-    private State state = State.ESTABLISHED;
     private InetSocketAddress server;
     private InetSocketAddress connectedTo;
     private List<InetSocketAddress> alternates;
@@ -75,8 +65,6 @@ public final class ClientSession extends SessionCore {
     private MigrationPolicy policy;
     /** The migration under way, or {@code null}. */
     private ClientMigration migration;
-    /** The server closed its side after its FIN; writes fail from now on. */
-    private boolean serverGone;
 
     /** Told when the session switches connections, so the socket can show its new addresses. */
     public interface SwitchListener {
@@ -230,47 +218,39 @@ public final class ClientSession extends SessionCore {
 
     @Override
     protected String extraDebugState() {
-        return "; " + state + " on " + server + (serverGone ? " server-gone" : "");
-    }
-
-    private void transition(State to, String why) {
-        if (state != to) {
-            log.debug("session {}: {} -> {} ({})", sessionHex, state, to, why);
-            state = to;
-            changed.signalAll();
-        }
+        return "; on " + server + (migration != null ? ", migrating" : "");
     }
 
     // ================================================================== SessionCore hooks
 
     @Override
     protected boolean canSendData() {
-        return state == State.ESTABLISHED;
+        return migration == null;
     }
 
     @Override
     protected boolean canReadLink() {
-        return state != State.CLOSED;
+        return isLive();
     }
 
     @Override
     protected void checkWritable() throws IOException {
         super.checkWritable();
-        if (serverGone) {
+        if (lifecycle() == Lifecycle.PEER_DONE) {
             throw new SocketException("Connection closed by the server (" + describe() + ")");
         }
     }
 
     @Override
     protected void onTrigger(Link l, Message.Trigger m) {
-        if (l == link && state == State.ESTABLISHED) {
+        if (l == link && migration == null) {
             startBackground(m.destination(), MigrationEvent.Initiation.SERVER_TRIGGER);
         }
     }
 
     @Override
     protected void onMoved(Link l) {
-        if (state != State.MIGRATING) {
+        if (migration == null) {
             fail(new SocketException("server moved " + describe() + " without a request from this client"));
         }
     }
@@ -285,8 +265,7 @@ public final class ClientSession extends SessionCore {
             return;
         }
         if (inFin) {
-            serverGone = true; // an orderly end: the server sent everything and closed
-            changed.signalAll();
+            state(Lifecycle.PEER_DONE, "an orderly end: the server sent everything and closed");
             return;
         }
         fail(new SocketException("connection to " + server + " lost (" + describe() + ")"
@@ -296,7 +275,7 @@ public final class ClientSession extends SessionCore {
     @Override
     protected void onDataArrived(int bytes, long nowNanos) {
         MigrationPolicy p = policy;
-        if (p == null || state != State.ESTABLISHED || closed) {
+        if (p == null || migration != null || lifecycle() != Lifecycle.OPEN) {
             return;
         }
         InetSocketAddress to;
@@ -314,12 +293,6 @@ public final class ClientSession extends SessionCore {
     @Override
     protected void afterApplicationRead(int n) {
         in.trimTo(in.readOffset()); // a client keeps no read log
-    }
-
-    @Override
-    protected void released() {
-        super.released();
-        transition(State.CLOSED, "closed");
     }
 
     // ================================================================== migration
@@ -361,8 +334,9 @@ public final class ClientSession extends SessionCore {
                 }
                 awaitChange(deadline);
             }
-            if (closed || state == State.CLOSED || failure != null) {
-                throw new MigrationException("cannot migrate " + describe() + ": the socket is closed", Reason.CLOSED, false, failure);
+            if (lifecycle() != Lifecycle.OPEN && lifecycle() != Lifecycle.PEER_DONE) {
+                throw new MigrationException("cannot migrate " + describe() + ": the socket is " + lifecycle(), Reason.CLOSED, false,
+                        failure());
             }
             if (to == null) {
                 to = nextAlternate();
@@ -377,7 +351,8 @@ public final class ClientSession extends SessionCore {
             m = new ClientMigration(this, to, server, initiation, start, deadline, heldValue(),
                     Math.max(creditValue(), creditSent), ++migrationSeq);
             migration = m;
-            transition(State.MIGRATING, "migrating to " + to);
+            log.debug("{}: migrating to {}", describe(), to);
+            wake();
         } finally {
             lock.unlock();
         }
@@ -419,23 +394,22 @@ public final class ClientSession extends SessionCore {
         try {
             migration = null;
             boolean originLost = m.isOriginLost();
-            if ((originLost || link == null || link.isDead()) && inFin && failure == null) {
+            if ((originLost || link == null || link.isDead()) && inFin && failure() == null) {
                 // the server had finished the session (its FIN is here) and closed: nothing is lost,
                 // the application reads what is left and the end of stream
-                serverGone = true;
-                transition(State.ESTABLISHED, "migration failed after the server ended the session");
+                state(Lifecycle.PEER_DONE, "migration failed after the server ended the session");
                 return new MigrationException(failed.getMessage().replace("; the session stays on " + origin, "")
                         + " (the server " + origin + " had ended the session: what it sent is all here)", failed.reason(), true, failed);
             }
-            if (originLost || link == null || failure != null) {
+            if (originLost || link == null || failure() != null) {
                 MigrationException lost = new MigrationException(failed.getMessage().replace("the session stays on " + origin,
                         "the session is lost") + " (the connection to " + origin + " ended during the migration: the origin had"
                         + " committed the transfer)", Reason.DESTINATION_FAILED_AFTER_COMMIT, false, failed);
-                transition(State.CLOSED, "lost");
                 fail(new SocketException(lost.getMessage()));
                 return lost;
             }
-            transition(State.ESTABLISHED, "migration failed, back on " + origin);
+            log.debug("{}: migration failed, back on {}", describe(), origin);
+            wake();
             try {
                 flushLocked();
             } catch (IOException e) {
@@ -480,7 +454,8 @@ public final class ClientSession extends SessionCore {
             connectedTo = dialed;
             alternates = newAlternates;
             attach(newLink(ch, downResume, linkName(dialed)));
-            transition(State.ESTABLISHED, "switched to " + newServer);
+            log.debug("{}: switched to {}", describe(), newServer);
+            wake();
             queueAck(link);
             flushLocked();
             wakePump();

@@ -145,7 +145,7 @@ final class OutgoingTransfer {
         if (!end(State.ABORTED, reason)) {
             return;
         }
-        session.unfreeze(reason);
+        session.unfreeze(this, reason);
         server.loop().execute(() -> {
             connection.forgetServed(key, this);
             server.report(MigrationEvent.Role.ORIGIN, session.hexId(), server.identity(), destination,

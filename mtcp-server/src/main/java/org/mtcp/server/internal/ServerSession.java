@@ -32,22 +32,12 @@ import java.nio.channels.SocketChannel;
  * read offset, the write buffer from what the client acknowledged, and after a migration the offset
  * below which bytes the application writes again are dropped (the client has them).
  *
- * <p>States ({@link State}); every transition goes through {@link #transition}, which logs it.
+ * <p>Its life is the shared {@link Lifecycle} (MOVED once it committed elsewhere); while a
+ * destination holds its state the session is frozen: it has an {@link OutgoingTransfer}, and neither
+ * reads nor sends until the transfer commits or aborts.
  */
 public final class ServerSession extends SessionCore implements Accepted {
     private static final Logger log = LoggerFactory.getLogger(ServerSession.class);
-
-    /** Server session states. */
-    public enum State {
-        /** Serving. */
-        ESTABLISHED,
-        /** Its state was sent to a destination; the network waits for the commit or the abort. */
-        FROZEN,
-        /** The session committed to another server: every call fails with ConnectionMigratedException. */
-        MOVED,
-        /** Closed by the application, or failed. */
-        CLOSED
-    }
 
     private final Server server;
     private final byte[] sessionId;
@@ -61,7 +51,6 @@ public final class ServerSession extends SessionCore implements Accepted {
     private volatile int readTimeout;
 
     // guarded by lock
-    private State state = State.ESTABLISHED;
     private long migrationSeq;
     private int migrations;
     private byte[] appState = new byte[0];
@@ -73,8 +62,6 @@ public final class ServerSession extends SessionCore implements Accepted {
     /** Application bytes below this offset are duplicates the client has: dropped. */
     private long downSkipUntil;
     private boolean logOverflowed;
-    /** The client closed the connection after its FIN. */
-    private boolean clientGone;
     /** The migration that froze the session, while FROZEN. */
     private OutgoingTransfer outgoing;
     private InetSocketAddress movedTo;
@@ -175,15 +162,6 @@ public final class ServerSession extends SessionCore implements Accepted {
         return hex;
     }
 
-    private void transition(State to, String why) {
-        if (state != to) {
-            log.debug("session {}: {} -> {} ({})", hex, state, to, why);
-            state = to;
-            changed.signalAll();
-            wakePump();
-        }
-    }
-
     /** @return the HELLO_ACK for a new session */
     Message.HelloAck helloAck(InetSocketAddress identity, java.util.List<InetSocketAddress> alternates) {
         return new Message.HelloAck(sessionId, secret, creditSent, identity, alternates);
@@ -217,7 +195,7 @@ public final class ServerSession extends SessionCore implements Accepted {
 
     @Override
     protected String extraDebugState() {
-        return "; " + state + " snap up " + upSnap + " down " + downSnap + " write " + downWrite + " skip " + downSkipUntil
+        return "; " + (outgoing != null ? "frozen for " + outgoing.destination() + ";" : "") + " snap up " + upSnap + " down " + downSnap + " write " + downWrite + " skip " + downSkipUntil
                 + (logOverflowed ? " log-overflowed" : "") + (arrivedByMigration ? " migrated" : "");
     }
 
@@ -310,7 +288,7 @@ public final class ServerSession extends SessionCore implements Accepted {
         try {
             checkMoved();
             checkOpen();
-            if (state == State.FROZEN) {
+            if (outgoing != null) {
                 return; // a migration of this session is under way
             }
             noDelay(link);
@@ -374,12 +352,12 @@ public final class ServerSession extends SessionCore implements Accepted {
 
     @Override
     protected boolean canSendData() {
-        return state == State.ESTABLISHED;
+        return outgoing == null && isLive();
     }
 
     @Override
     protected boolean canReadLink() {
-        return state == State.ESTABLISHED;
+        return outgoing == null && isLive();
     }
 
     @Override
@@ -392,26 +370,21 @@ public final class ServerSession extends SessionCore implements Accepted {
     protected void checkWritable() throws IOException {
         checkMoved();
         super.checkWritable();
-        if (clientGone) {
+        if (lifecycle() == Lifecycle.PEER_DONE) {
             throw new SocketException("Connection closed by the client (" + describe() + ")");
         }
     }
 
     @Override
     protected boolean readMustWait() {
-        return state == State.FROZEN;
+        return outgoing != null;
     }
 
     private void checkMoved() throws ConnectionMigratedException {
-        if (state == State.MOVED) {
+        if (lifecycle() == Lifecycle.MOVED) {
             throw new ConnectionMigratedException(describe() + " migrated" + (movedTo != null ? " to " + movedTo : "")
                     + "; this copy of the application should stop serving it");
         }
-    }
-
-    @Override
-    protected boolean lingerOnClose() {
-        return state != State.MOVED;
     }
 
     @Override
@@ -443,12 +416,11 @@ public final class ServerSession extends SessionCore implements Accepted {
 
     @Override
     protected void onLinkLost(Link l, IOException cause) {
-        if (l != link || state == State.FROZEN || state == State.MOVED) {
+        if (l != link || outgoing != null || lifecycle() == Lifecycle.MOVED) {
             return; // a frozen session learns its fate from the destination
         }
         if (inFin) {
-            clientGone = true;
-            changed.signalAll();
+            state(Lifecycle.PEER_DONE, "the client closed its connection after its FIN");
             return;
         }
         fail(new SocketException("connection from client " + remote + " lost (" + describe() + ")"
@@ -460,9 +432,6 @@ public final class ServerSession extends SessionCore implements Accepted {
         server.recorder.duplicatesDropped(duplicateBytesDropped);
         duplicateBytesDropped = 0;
         super.released();
-        if (state != State.MOVED) {
-            transition(State.CLOSED, "released");
-        }
         server.forget(this);
     }
 
@@ -478,12 +447,13 @@ public final class ServerSession extends SessionCore implements Accepted {
             throws MigrationException {
         lock.lock();
         try {
-            if (state == State.FROZEN) {
+            if (outgoing != null) {
                 throw new MigrationException(describe() + " is already migrating", Reason.INVALID_STATE, true, null);
             }
-            if (state != State.ESTABLISHED || closed || failure != null || link == null) {
-                throw new MigrationException(describe() + " cannot migrate in state " + (closed ? "CLOSED" : state),
-                        Reason.INVALID_STATE, state == State.ESTABLISHED && !closed, null);
+            Lifecycle now = lifecycle();
+            if (now != Lifecycle.OPEN || link == null) {
+                throw new MigrationException(describe() + " cannot migrate in state " + now,
+                        Reason.INVALID_STATE, now == Lifecycle.PEER_DONE, null);
             }
             if (!Proofs.verify(secret, sessionId, seq, proof)) {
                 throw new MigrationException("migration request for " + describe() + " carries a wrong proof",
@@ -524,7 +494,8 @@ public final class ServerSession extends SessionCore implements Accepted {
             }
             st.downFinAtSnap = downFinAtSnap;
             outgoing = transfer;
-            transition(State.FROZEN, "state requested by " + transfer.destination());
+            log.debug("{}: frozen, state requested by {}", describe(), transfer.destination());
+            wake();
             return st;
         } finally {
             lock.unlock();
@@ -535,12 +506,12 @@ public final class ServerSession extends SessionCore implements Accepted {
     void moved(InetSocketAddress destination) {
         lock.lock();
         try {
-            if (state == State.MOVED || state == State.CLOSED) {
+            if (lifecycle() == Lifecycle.MOVED || lifecycle() == Lifecycle.CLOSED) {
                 return;
             }
             movedTo = destination != null ? destination : outgoing != null ? outgoing.destination() : null;
             outgoing = null;
-            transition(State.MOVED, "committed to " + movedTo);
+            state(Lifecycle.MOVED, "committed to " + movedTo);
             server.movedOut(this);
             closeLinkNow(false);
             released();
@@ -550,14 +521,15 @@ public final class ServerSession extends SessionCore implements Accepted {
     }
 
     /** The destination gave up, or the transfer's deadline passed ({@link OutgoingTransfer#abort}): serve on. */
-    void unfreeze(String why) {
+    void unfreeze(OutgoingTransfer transfer, String why) {
         lock.lock();
         try {
-            if (state != State.FROZEN) {
+            if (outgoing != transfer) {
                 return;
             }
             outgoing = null;
-            transition(State.ESTABLISHED, "unfrozen: " + why);
+            log.debug("{}: unfrozen: {}", describe(), why);
+            wake();
             if (link == null || isLinkDead()) {
                 fail(new SocketException("connection from client " + remote + " was lost while " + describe() + " was migrating"));
             } else {
@@ -591,7 +563,7 @@ public final class ServerSession extends SessionCore implements Accepted {
     boolean isClosed() {
         lock.lock();
         try {
-            return closed || state == State.CLOSED || state == State.MOVED;
+            return isClosing() || lifecycle() == Lifecycle.MOVED;
         } finally {
             lock.unlock();
         }
@@ -601,7 +573,7 @@ public final class ServerSession extends SessionCore implements Accepted {
     boolean migratable() {
         lock.lock();
         try {
-            return state == State.ESTABLISHED && !closed && failure == null;
+            return lifecycle() == Lifecycle.OPEN && outgoing == null;
         } finally {
             lock.unlock();
         }

@@ -9,6 +9,9 @@ import org.mtcp.internal.wire.Frames;
 import org.mtcp.internal.wire.Message;
 import org.mtcp.internal.wire.ProtocolException;
 import org.mtcp.internal.wire.Wire;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -40,6 +43,27 @@ import java.util.concurrent.locks.ReentrantLock;
  * it, other threads wait on {@link #changed}. Subclasses follow the same rule.
  */
 public abstract class SessionCore implements EventLoop.Attention {
+    /**
+     * A session's life, the same at both ends. A migration under way is not a lifecycle state: it is
+     * an object of its own at each end (the client's migration, the origin's outgoing transfer), and
+     * a session may be closed by its application while one runs.
+     */
+    public enum Lifecycle {
+        /** Streams flowing both ways. */
+        OPEN,
+        /** The peer ended its stream and closed its connection: what arrived is read to the end, writes fail. */
+        PEER_DONE,
+        /** The application closed the socket; the connection stays until the peer has everything (bounded by the linger time). */
+        CLOSING,
+        /** The session committed to another server (server end only): this copy is done. */
+        MOVED,
+        /** A fatal error: every call of the application throws it. */
+        FAILED,
+        /** Released: buffers returned, nothing more happens. */
+        CLOSED
+    }
+
+    private static final Logger log = LoggerFactory.getLogger(SessionCore.class);
     /** Max bytes read from the network in one call. */
     private static final int MAX_READ = 64 * 1024;
     /** Delay before a lone acknowledgement is sent (data going the other way carries it sooner). */
@@ -106,10 +130,10 @@ public abstract class SessionCore implements EventLoop.Attention {
     private boolean attended;
     /** The loop found the session busy and stopped watching its link until the next tick. */
     private final java.util.concurrent.atomic.AtomicBoolean backedOff = new java.util.concurrent.atomic.AtomicBoolean();
-    /** Fatal error: every later call of the application fails with it. */
-    protected IOException failure;
-    /** The application closed the socket. */
-    protected boolean closed;
+    /** Where the session is in its life; every change goes through {@link #state}. */
+    private Lifecycle lifecycle = Lifecycle.OPEN;
+    /** Why the session FAILED: every later call of the application fails with it. */
+    private IOException failure;
     /** When the application closed it, for the linger deadline. */
     private long closedAt;
     /** The last flush left bytes the kernel would not take: wait for writability (or an ACK) to try again. */
@@ -149,7 +173,7 @@ public abstract class SessionCore implements EventLoop.Attention {
                     + " ackSent " + ackSent + "; link " + (l == null ? "none" : l.name + (l.dead ? " dead" : "")
                     + " inOffset " + l.inOffset + " interest " + l.interest + (l.inFrame ? " in-frame to " + l.frameEnd : "")
                     + " ctrl " + l.controlOut.position()) + "; pump " + (pumpThread == null ? "none" : pumpThread.getName())
-                    + (attended ? " attended" : "") + (closed ? " closed" : "") + (failure != null ? " failed: " + failure : "")
+                    + (attended ? " attended" : "") + " " + lifecycle + (failure != null ? " (" + failure + ")" : "")
                     + extraDebugState();
         } finally {
             lock.unlock();
@@ -346,18 +370,16 @@ public abstract class SessionCore implements EventLoop.Attention {
     public void close() {
         lock.lock();
         try {
-            if (closed) {
+            if (isClosing() || lifecycle == Lifecycle.MOVED) {
                 return;
             }
-            closed = true;
             closedAt = System.nanoTime();
-            changed.signalAll();
-            wakePump();
-            if (failure != null || link == null || link.dead || !lingerOnClose()) {
+            if (lifecycle == Lifecycle.FAILED || link == null || link.dead) {
                 closeLinkNow(false);
                 released();
                 return;
             }
+            state(Lifecycle.CLOSING, "closed by the application");
             outFinQueued = true;
             in.releaseAll();
             flushLocked();
@@ -375,25 +397,78 @@ public abstract class SessionCore implements EventLoop.Attention {
         }
     }
 
-    /** @return whether close waits for the peer's acknowledgements (false when the session moved away) */
-    protected boolean lingerOnClose() {
-        return true;
-    }
-
     /** The session is gone for good; session lock held. Subclasses unregister it. */
     protected void released() {
+        if (lifecycle != Lifecycle.MOVED) {
+            state(Lifecycle.CLOSED, "released");
+        }
         out.releaseAll();
         in.releaseAll();
         out.releaseSpare();
         in.releaseSpare();
     }
 
+    /** @return where the session is in its life; session lock held */
+    protected final Lifecycle lifecycle() {
+        return lifecycle;
+    }
+
+    /**
+     * The one place the lifecycle changes: logs why, wakes every waiting thread and the pump. A
+     * change {@link #allowed} does not permit is ignored (a late event about a session that already
+     * ended). Session lock held.
+     */
+    protected final void state(Lifecycle next, String reason) {
+        if (!allowed(lifecycle, next)) {
+            return;
+        }
+        log.debug("{}: {} -> {} ({})", describe(), lifecycle, next, reason);
+        lifecycle = next;
+        wake();
+    }
+
+    /** @return whether a session may go from {@code from} to {@code to}: forward only, MOVED and CLOSED final */
+    static boolean allowed(Lifecycle from, Lifecycle to) {
+        switch (from) {
+            case OPEN:
+                return to != Lifecycle.OPEN;
+            case PEER_DONE:
+                return to != Lifecycle.OPEN && to != Lifecycle.PEER_DONE;
+            case CLOSING:
+            case FAILED:
+                return to == Lifecycle.MOVED || to == Lifecycle.CLOSED;
+            default:
+                return false; // MOVED, CLOSED
+        }
+    }
+
+    /** Wakes every thread waiting on the session and the pump: something they wait for changed; session lock held. */
+    protected final void wake() {
+        changed.signalAll();
+        wakePump();
+    }
+
+    /** @return whether the application closed the session (lingering or released); session lock held */
+    protected final boolean isClosing() {
+        return lifecycle == Lifecycle.CLOSING || lifecycle == Lifecycle.CLOSED;
+    }
+
+    /** @return whether the link may still carry the session (open, peer done, or lingering); session lock held */
+    protected final boolean isLive() {
+        return lifecycle == Lifecycle.OPEN || lifecycle == Lifecycle.PEER_DONE || lifecycle == Lifecycle.CLOSING;
+    }
+
+    /** @return why the session failed, or {@code null}; session lock held */
+    protected final IOException failure() {
+        return failure;
+    }
+
     /** @throws IOException when the session failed or was closed */
     protected final void checkOpen() throws IOException {
-        if (closed) {
+        if (isClosing()) {
             throw new SocketException("Socket closed (" + describe() + ")");
         }
-        if (failure != null) {
+        if (lifecycle == Lifecycle.FAILED) {
             IOException e = failure instanceof SocketException ? new SocketException(failure.getMessage())
                     : new IOException(failure.getMessage());
             e.initCause(failure);
@@ -535,7 +610,7 @@ public abstract class SessionCore implements EventLoop.Attention {
             protocolError(l, e);
             return -1;
         }
-        if (inShutdown || closed) {
+        if (inShutdown || isClosing()) {
             in.trimTo(in.readOffset());
             in.releaseAll();
         }
@@ -583,7 +658,7 @@ public abstract class SessionCore implements EventLoop.Attention {
 
     /** @return how many more incoming bytes may be read from the network now */
     private long networkRoom() {
-        if (inShutdown || closed) {
+        if (inShutdown || isClosing()) {
             return MAX_READ;
         }
         // a peer that keeps to its credit never reaches the limit: reading stops only for one that does not
@@ -617,14 +692,22 @@ public abstract class SessionCore implements EventLoop.Attention {
         }
     }
 
-    /** Fails the session: every application call from now on throws {@code e}. */
+    /**
+     * Fails the session: every application call from now on throws {@code e}; a session its
+     * application closed already is released. Session lock held.
+     */
     protected final void fail(IOException e) {
         if (failure == null) {
             failure = e;
         }
         closeLinkNow(false);
-        changed.signalAll();
-        wakePump();
+        if (lifecycle == Lifecycle.OPEN || lifecycle == Lifecycle.PEER_DONE) {
+            state(Lifecycle.FAILED, e.getMessage());
+        } else if (lifecycle == Lifecycle.CLOSING) {
+            released();
+        } else {
+            wake();
+        }
     }
 
     /**
@@ -907,14 +990,14 @@ public abstract class SessionCore implements EventLoop.Attention {
             Link l = link;
             if (l != null && !l.dead) {
                 if (ackDueSince != 0) {
-                    if (now - ackDueSince >= ACK_DELAY_NANOS || closed) {
+                    if (now - ackDueSince >= ACK_DELAY_NANOS || isClosing()) {
                         queueAck(l);
                         flushLocked();
                     } else {
                         again = true;
                     }
                 }
-                if (closed) {
+                if (lifecycle == Lifecycle.CLOSING) {
                     if (lingerDone(now)) {
                         closeLinkNow(true);
                         released();
@@ -1003,7 +1086,7 @@ public abstract class SessionCore implements EventLoop.Attention {
                     }
                 }
             }
-            if (closed && link == l && lingerDone(System.nanoTime())) {
+            if (lifecycle == Lifecycle.CLOSING && link == l && lingerDone(System.nanoTime())) {
                 closeLinkNow(true);
                 released();
                 return;
