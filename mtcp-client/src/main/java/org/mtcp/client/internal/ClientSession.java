@@ -9,6 +9,7 @@ import org.mtcp.internal.observe.MigrationRecorder;
 import org.mtcp.internal.session.BlockingIo;
 import org.mtcp.internal.session.Link;
 import org.mtcp.internal.session.Proofs;
+import org.mtcp.internal.session.ResumeLedger;
 import org.mtcp.internal.session.SessionCore;
 import org.mtcp.internal.session.Settings;
 import org.mtcp.internal.wire.Frames;
@@ -136,13 +137,12 @@ public final class ClientSession extends SessionCore {
             List<InetSocketAddress> alternates = ack.alternates();
             ClientSession s = new ClientSession(EventLoop.next(), id, secret, serverId, to, alternates, localBind,
                     channelSetup, switchListener, recorder, policy);
-            s.lock.lock();
+            s.lock().lock();
             try {
-                s.peerCredit = credit;
-                s.creditSent = Settings.RECEIVE_WINDOW;
+                s.startFlow(credit);
                 s.attach(s.newLink(ch, 0, s.linkName(to)));
             } finally {
-                s.lock.unlock();
+                s.lock().unlock();
             }
             log.debug("session {} connected to {} (alternates {})", s.sessionHex, serverId, alternates);
             return s;
@@ -168,51 +168,51 @@ public final class ClientSession extends SessionCore {
 
     /** @return the service address of the server the session is on */
     public InetSocketAddress server() {
-        lock.lock();
+        lock().lock();
         try {
             return server;
         } finally {
-            lock.unlock();
+            lock().unlock();
         }
     }
 
     /** @return the alternates the current server advertised */
     public List<InetSocketAddress> alternates() {
-        lock.lock();
+        lock().lock();
         try {
             return alternates;
         } finally {
-            lock.unlock();
+            lock().unlock();
         }
     }
 
     /** @param p the migration policy, or {@code null} */
     public void setPolicy(MigrationPolicy p) {
-        lock.lock();
+        lock().lock();
         try {
             policy = p;
         } finally {
-            lock.unlock();
+            lock().unlock();
         }
     }
 
     /** @return the channel of the current connection, or {@code null} */
     public SocketChannel channel() {
-        lock.lock();
+        lock().lock();
         try {
-            return link == null ? null : link.channel();
+            return linkChannel();
         } finally {
-            lock.unlock();
+            lock().unlock();
         }
     }
 
     /** @return bytes received twice (after migrations) and dropped */
     public long duplicatesDropped() {
-        lock.lock();
+        lock().lock();
         try {
-            return duplicateBytesDropped;
+            return droppedDuplicates();
         } finally {
-            lock.unlock();
+            lock().unlock();
         }
     }
 
@@ -243,7 +243,7 @@ public final class ClientSession extends SessionCore {
 
     @Override
     protected void onTrigger(Link l, Message.Trigger m) {
-        if (l == link && migration == null) {
+        if (l == link() && migration == null) {
             startBackground(m.destination(), MigrationEvent.Initiation.SERVER_TRIGGER);
         }
     }
@@ -257,14 +257,14 @@ public final class ClientSession extends SessionCore {
 
     @Override
     protected void onLinkLost(Link l, IOException cause) {
-        if (l != link) {
+        if (l != link()) {
             return;
         }
         if (migration != null) {
             migration.originLost(); // the session cannot fall back to it
             return;
         }
-        if (inFin) {
+        if (peerFinished()) {
             state(Lifecycle.PEER_DONE, "an orderly end: the server sent everything and closed");
             return;
         }
@@ -292,7 +292,7 @@ public final class ClientSession extends SessionCore {
 
     @Override
     protected void afterApplicationRead(int n) {
-        in.trimTo(in.readOffset()); // a client keeps no read log
+        trimReadLog(readOffset()); // a client keeps no read log
     }
 
     // ================================================================== migration
@@ -325,7 +325,7 @@ public final class ClientSession extends SessionCore {
         long start = System.nanoTime();
         long deadline = start + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         ClientMigration m;
-        lock.lock();
+        lock().lock();
         try {
             while (migration != null) {
                 if (deadline - System.nanoTime() <= 0) {
@@ -349,12 +349,12 @@ public final class ClientSession extends SessionCore {
                 return; // already there
             }
             m = new ClientMigration(this, to, server, initiation, start, deadline, heldValue(),
-                    Math.max(creditValue(), creditSent), ++migrationSeq);
+                    Math.max(creditValue(), creditSent()), ++migrationSeq);
             migration = m;
             log.debug("{}: migrating to {}", describe(), to);
             wake();
         } finally {
-            lock.unlock();
+            lock().unlock();
         }
         m.run();
     }
@@ -390,18 +390,18 @@ public final class ClientSession extends SessionCore {
 
     /** The migration failed before the switch: resume on the origin, if it is still there. */
     MigrationException fallBack(ClientMigration m, MigrationException failed, InetSocketAddress origin) {
-        lock.lock();
+        lock().lock();
         try {
             migration = null;
             boolean originLost = m.isOriginLost();
-            if ((originLost || link == null || link.isDead()) && inFin && failure() == null) {
+            if ((originLost || linkDead()) && peerFinished() && failure() == null) {
                 // the server had finished the session (its FIN is here) and closed: nothing is lost,
                 // the application reads what is left and the end of stream
                 state(Lifecycle.PEER_DONE, "migration failed after the server ended the session");
                 return new MigrationException(failed.getMessage().replace("; the session stays on " + origin, "")
                         + " (the server " + origin + " had ended the session: what it sent is all here)", failed.reason(), true, failed);
             }
-            if (originLost || link == null || failure() != null) {
+            if (originLost || link() == null || failure() != null) {
                 MigrationException lost = new MigrationException(failed.getMessage().replace("the session stays on " + origin,
                         "the session is lost") + " (the connection to " + origin + " ended during the migration: the origin had"
                         + " committed the transfer)", Reason.DESTINATION_FAILED_AFTER_COMMIT, false, failed);
@@ -420,7 +420,7 @@ public final class ClientSession extends SessionCore {
             }
             return failed;
         } finally {
-            lock.unlock();
+            lock().unlock();
         }
     }
 
@@ -431,49 +431,41 @@ public final class ClientSession extends SessionCore {
         long upCredit = ack.credit();
         InetSocketAddress newServer = ack.server();
         List<InetSocketAddress> newAlternates = ack.alternates();
-        lock.lock();
+        lock().lock();
         try {
             migration = null;
             // closed meanwhile: switch all the same (the origin has committed), and end the stream there
-            long sentLimit = out.tail() + (outFinSent ? 1 : 0);
-            if (upResume > sentLimit || upResume < out.head() || downResume > heldValue()) {
+            ResumeLedger.ClientResume resume = clientResume(upResume, downResume);
+            if (resume == null) {
                 throw new ProtocolException("destination " + dialed + " resumes up at " + upResume + " and down at " + downResume
-                        + ", outside what this client sent [" + out.head() + ", " + sentLimit + "] and received (" + heldValue() + ")");
+                        + ", outside what this client sent (from " + sendHead() + ") and received (" + heldValue() + ")");
             }
             closeLinkMoved(); // the origin has committed; what it still had in flight comes again from the destination
-            // the destination holds every byte below upResume: drop them, send again from there
-            out.trimTo(Math.min(upResume, out.tail()));
-            peerHas = upResume;
-            outFinAcked = outFinQueued && upResume == out.tail() + 1;
-            outFinSent = outFinAcked;
-            outNext = out.head();
-            ackSent = -1; // tell the new server at once what this client already has
-            peerCredit = upCredit;
-            creditSent = downCredit;
+            resendFrom(resume, upCredit, downCredit); // the destination holds every byte below upResume
             server = newServer;
             connectedTo = dialed;
             alternates = newAlternates;
             attach(newLink(ch, downResume, linkName(dialed)));
             log.debug("{}: switched to {}", describe(), newServer);
             wake();
-            queueAck(link);
+            queueAck(link());
             flushLocked();
             wakePump();
             int localPort = ch.socket().getLocalPort();
             switchListener.switched(newServer, dialed, localPort);
         } finally {
-            lock.unlock();
+            lock().unlock();
         }
     }
 
     /** Tells the policy and the socket's listeners how a migration ended. */
     void report(MigrationEvent event) {
         MigrationPolicy p;
-        lock.lock();
+        lock().lock();
         try {
             p = policy;
         } finally {
-            lock.unlock();
+            lock().unlock();
         }
         if (p != null) {
             try {

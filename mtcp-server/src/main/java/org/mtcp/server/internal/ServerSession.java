@@ -6,6 +6,7 @@ import org.mtcp.api.MigrationException.Reason;
 import org.mtcp.internal.io.EventLoop;
 import org.mtcp.internal.session.Link;
 import org.mtcp.internal.session.Proofs;
+import org.mtcp.internal.session.ResumeLedger;
 import org.mtcp.internal.session.SessionCore;
 import org.mtcp.internal.session.SessionInputStream;
 import org.mtcp.internal.session.SessionOutputStream;
@@ -54,14 +55,8 @@ public final class ServerSession extends SessionCore implements Accepted {
     private long migrationSeq;
     private int migrations;
     private byte[] appState = new byte[0];
-    private long upSnap;
-    private long downSnap;
-    private boolean downFinAtSnap;
-    /** Logical offset of the next byte the application writes. */
-    private long downWrite;
-    /** Application bytes below this offset are duplicates the client has: dropped. */
-    private long downSkipUntil;
-    private boolean logOverflowed;
+    /** The snapshot's place in both streams, and the application bytes to drop after a migration. */
+    private final ResumeLedger ledger = new ResumeLedger();
     /** The migration that froze the session, while FROZEN. */
     private OutgoingTransfer outgoing;
     private InetSocketAddress movedTo;
@@ -85,13 +80,12 @@ public final class ServerSession extends SessionCore implements Accepted {
                                 InetSocketAddress local, long clientCredit) {
         ServerSession s = new ServerSession(server, Proofs.random(Wire.SESSION_ID_SIZE), Proofs.random(Wire.SECRET_SIZE),
                 false, 0, 0, remote, local);
-        s.lock.lock();
+        s.lock().lock();
         try {
-            s.peerCredit = clientCredit;
-            s.creditSent = s.creditValue();
+            s.startFlow(clientCredit);
             s.attachRegistered(s.newLink(ch, 0, s.linkName(remote)), key);
         } finally {
-            s.lock.unlock();
+            s.lock().unlock();
         }
         return s;
     }
@@ -100,14 +94,13 @@ public final class ServerSession extends SessionCore implements Accepted {
     static ServerSession fromState(Server server, SessionState st, SocketChannel ch, SelectionKey key,
                                    InetSocketAddress remote, InetSocketAddress local, long clientCredit) {
         ServerSession s = new ServerSession(server, st.sessionId, st.secret, true, 0, st.upSnap, remote, local);
-        s.lock.lock();
+        s.lock().lock();
         try {
             s.install(st);
-            s.peerCredit = clientCredit;
-            s.creditSent = s.creditValue();
+            s.startFlow(clientCredit);
             s.attachRegistered(s.newLink(ch, st.upResume, s.linkName(remote)), key);
         } finally {
-            s.lock.unlock();
+            s.lock().unlock();
         }
         return s;
     }
@@ -116,31 +109,7 @@ public final class ServerSession extends SessionCore implements Accepted {
         migrationSeq = st.migrationSeq;
         migrations = st.migrations + 1;
         appState = st.appState;
-        upSnap = st.upSnap;
-        in.install(st.upSnap, st.upBytes);
-        inFin = st.upFin;
-        downSnap = st.downSnap;
-        downFinAtSnap = st.downFinAtSnap;
-        downWrite = st.downSnap;
-        if (st.downBytes.length > 0) {
-            out.restartAt(st.downSeen); // scenario 1: send again what the client may not have
-            out.append(st.downBytes, 0, st.downBytes.length);
-            downSkipUntil = st.downSnap;
-        } else if (st.downFinAtSnap && st.downSeen > st.downSnap) {
-            out.restartAt(st.downSnap); // the client has every byte and the FIN
-            outFinQueued = true;
-            outFinSent = true;
-            outFinAcked = true;
-            downSkipUntil = st.downSeen;
-        } else {
-            out.restartAt(st.downSeen); // scenario 2: the application regenerates what the client has
-            downSkipUntil = st.downSeen;
-        }
-        if (st.downFinAtSnap) {
-            outFinQueued = true;
-        }
-        outNext = out.head();
-        ackSent = -1;
+        install(ledger.install(st), st);
     }
 
     private String linkName(InetSocketAddress client) {
@@ -164,24 +133,24 @@ public final class ServerSession extends SessionCore implements Accepted {
 
     /** @return the HELLO_ACK for a new session */
     Message.HelloAck helloAck(InetSocketAddress identity, java.util.List<InetSocketAddress> alternates) {
-        return new Message.HelloAck(sessionId, secret, creditSent, identity, alternates);
+        return new Message.HelloAck(sessionId, secret, creditSent(), identity, alternates);
     }
 
     /** @return the MIGRATE_ACK for a session that just arrived */
     Message.MigrateAck migrateAck(InetSocketAddress identity, java.util.List<InetSocketAddress> alternates) {
-        lock.lock();
+        lock().lock();
         try {
-            return new Message.MigrateAck(heldValue(), out.head(), creditSent, identity, alternates);
+            return new Message.MigrateAck(heldValue(), sendHead(), creditSent(), identity, alternates);
         } finally {
-            lock.unlock();
+            lock().unlock();
         }
     }
 
     /** Sends a frame the handshake needs, before anything else on the link; loop thread. */
     void sendFirst(Message m) throws IOException {
-        lock.lock();
+        lock().lock();
         try {
-            if (!queueControl(link, m.encode())) {
+            if (!queueControl(link(), m.encode())) {
                 throw new IOException("no room for the handshake answer on " + describe());
             }
             flushLocked();
@@ -189,14 +158,15 @@ public final class ServerSession extends SessionCore implements Accepted {
                 needAttention();
             }
         } finally {
-            lock.unlock();
+            lock().unlock();
         }
     }
 
     @Override
     protected String extraDebugState() {
-        return "; " + (outgoing != null ? "frozen for " + outgoing.destination() + ";" : "") + " snap up " + upSnap + " down " + downSnap + " write " + downWrite + " skip " + downSkipUntil
-                + (logOverflowed ? " log-overflowed" : "") + (arrivedByMigration ? " migrated" : "");
+        return "; " + (outgoing != null ? "frozen for " + outgoing.destination() + ";" : "") + " snap up " + ledger.upSnap()
+                + " down " + ledger.downSnap() + " write " + ledger.downWrite() + " skip " + ledger.downSkipUntil()
+                + (ledger.logOverflowed() ? " log-overflowed" : "") + (arrivedByMigration ? " migrated" : "");
     }
 
     // ================================================================== Accepted
@@ -233,11 +203,11 @@ public final class ServerSession extends SessionCore implements Accepted {
 
     @Override
     public SocketChannel channel() {
-        lock.lock();
+        lock().lock();
         try {
-            return link == null ? null : link.channel();
+            return linkChannel();
         } finally {
-            lock.unlock();
+            lock().unlock();
         }
     }
 
@@ -256,43 +226,40 @@ public final class ServerSession extends SessionCore implements Accepted {
                     + Settings.MAX_STATE_BYTES + " (mtcp.maxStateBytes) on " + describe());
         }
         byte[] copy = state.clone();
-        lock.lock();
+        lock().lock();
         try {
             checkMoved();
             checkOpen();
             appState = copy;
-            upSnap = in.readOffset();
-            in.trimTo(upSnap);
-            logOverflowed = false;
-            downSnap = downWrite;
-            downFinAtSnap = outFinQueued;
+            ledger.snapshot(readOffset(), finQueued());
+            trimReadLog(ledger.upSnap()); // the read log restarts at the snapshot
         } finally {
-            lock.unlock();
+            lock().unlock();
         }
     }
 
     @Override
     public byte[] importState() throws IOException {
-        lock.lock();
+        lock().lock();
         try {
             checkMoved();
             return appState.clone();
         } finally {
-            lock.unlock();
+            lock().unlock();
         }
     }
 
     @Override
     public void trigger(InetSocketAddress to) throws IOException {
-        lock.lock();
+        lock().lock();
         try {
             checkMoved();
             checkOpen();
             if (outgoing != null) {
                 return; // a migration of this session is under way
             }
-            noDelay(link);
-            if (!queueControl(link, new Message.Trigger(to).encode())) {
+            noDelay(link());
+            if (!queueControl(link(), new Message.Trigger(to).encode())) {
                 throw new MigrationException("cannot trigger a migration of " + describe() + ": the client is not reading",
                         Reason.OTHER, true, null);
             }
@@ -301,49 +268,43 @@ public final class ServerSession extends SessionCore implements Accepted {
                 needAttention();
             }
         } finally {
-            lock.unlock();
+            lock().unlock();
         }
     }
 
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
-        lock.lock();
+        lock().lock();
         try {
             checkWritable();
-            if (downWrite < downSkipUntil) {
-                int skip = (int) Math.min(len, downSkipUntil - downWrite);
-                downWrite += skip; // the client has these bytes from before the migration
-                duplicateBytesDropped += skip;
-                off += skip;
-                len -= skip;
-            }
+            int skip = ledger.skipOnWrite(len); // the client has these bytes from before the migration
+            countDuplicates(skip);
+            off += skip;
+            len -= skip;
             if (len > 0) {
                 writeLocked(b, off, len);
             }
         } finally {
-            lock.unlock();
+            lock().unlock();
         }
     }
 
     @Override
     protected void afterAppend(int n) {
-        downWrite += n;
+        ledger.appended(n);
     }
 
     @Override
     public void shutdownOutput() throws IOException {
-        lock.lock();
+        lock().lock();
         try {
             checkMoved();
-            if (!outFinQueued && downWrite < downSkipUntil) {
-                // the client had this FIN before the migration
-                outFinQueued = true;
-                outFinSent = true;
-                outFinAcked = true;
+            if (!finQueued() && ledger.finAlreadyDelivered()) {
+                finDeliveredBefore(); // the client had this FIN before the migration
                 return;
             }
         } finally {
-            lock.unlock();
+            lock().unlock();
         }
         super.shutdownOutput();
     }
@@ -396,10 +357,9 @@ public final class ServerSession extends SessionCore implements Accepted {
 
     @Override
     protected void afterApplicationRead(int n) {
-        if (in.readOffset() - in.start() > Settings.READ_LOG_LIMIT) {
-            // too much read since the last export: drop the log; migratable again after the next export
-            in.trimTo(in.readOffset());
-            logOverflowed = true;
+        long trim = ledger.afterRead(logStart(), readOffset(), Settings.READ_LOG_LIMIT);
+        if (trim >= 0) {
+            trimReadLog(trim); // too much read since the last export: no log; migratable again after the next export
         }
     }
 
@@ -416,10 +376,10 @@ public final class ServerSession extends SessionCore implements Accepted {
 
     @Override
     protected void onLinkLost(Link l, IOException cause) {
-        if (l != link || outgoing != null || lifecycle() == Lifecycle.MOVED) {
+        if (l != link() || outgoing != null || lifecycle() == Lifecycle.MOVED) {
             return; // a frozen session learns its fate from the destination
         }
-        if (inFin) {
+        if (peerFinished()) {
             state(Lifecycle.PEER_DONE, "the client closed its connection after its FIN");
             return;
         }
@@ -429,8 +389,7 @@ public final class ServerSession extends SessionCore implements Accepted {
 
     @Override
     protected void released() {
-        server.recorder.duplicatesDropped(duplicateBytesDropped);
-        duplicateBytesDropped = 0;
+        server.recorder.duplicatesDropped(takeDroppedDuplicates());
         super.released();
         server.forget(this);
     }
@@ -445,13 +404,13 @@ public final class ServerSession extends SessionCore implements Accepted {
      */
     SessionState freezeAndPack(OutgoingTransfer transfer, long clientDownReceived, long seq, byte[] proof)
             throws MigrationException {
-        lock.lock();
+        lock().lock();
         try {
             if (outgoing != null) {
                 throw new MigrationException(describe() + " is already migrating", Reason.INVALID_STATE, true, null);
             }
             Lifecycle now = lifecycle();
-            if (now != Lifecycle.OPEN || link == null) {
+            if (now != Lifecycle.OPEN || link() == null) {
                 throw new MigrationException(describe() + " cannot migrate in state " + now,
                         Reason.INVALID_STATE, now == Lifecycle.PEER_DONE, null);
             }
@@ -463,15 +422,15 @@ public final class ServerSession extends SessionCore implements Accepted {
                 throw new MigrationException("migration request for " + describe() + " replays sequence " + seq
                         + " (last " + migrationSeq + ")", Reason.NOT_AUTHORIZED, true, null);
             }
-            if (logOverflowed) {
+            if (ledger.logOverflowed()) {
                 throw new MigrationException(describe() + " read more than " + Settings.READ_LOG_LIMIT
                         + " bytes since its last export: the read log overflowed; it can migrate after the next export",
                         Reason.LOG_OVERFLOW, true, null);
             }
-            long sentLimit = out.tail() + (outFinSent ? 1 : 0);
-            if (clientDownReceived > sentLimit) {
+            ResumeLedger.Pack pack = pack(ledger, clientDownReceived);
+            if (pack == null) {
                 throw new MigrationException("client claims " + clientDownReceived + " bytes of " + describe()
-                        + ", more than were sent (" + sentLimit + ")", Reason.PROTOCOL_ERROR, true, null);
+                        + ", more than were sent", Reason.PROTOCOL_ERROR, true, null);
             }
             migrationSeq = seq;
             SessionState st = new SessionState();
@@ -480,31 +439,25 @@ public final class ServerSession extends SessionCore implements Accepted {
             st.migrationSeq = seq;
             st.migrations = migrations;
             st.appState = appState;
-            st.upSnap = upSnap;
-            st.upBytes = new byte[(int) (in.end() - upSnap)];
-            in.copyTo(upSnap, in.end(), st.upBytes, 0);
-            st.upFin = inFin;
-            st.upResume = heldValue();
-            long downSeen = Math.max(clientDownReceived, out.head());
-            st.downSnap = downSnap;
-            st.downSeen = downSeen;
-            if (downSeen < downSnap) {
-                st.downBytes = new byte[(int) (downSnap - downSeen)];
-                out.copyTo(downSeen, downSnap, st.downBytes, 0);
-            }
-            st.downFinAtSnap = downFinAtSnap;
+            st.upSnap = pack.upFrom();
+            st.upFin = pack.upFin();
+            st.upResume = pack.upResume();
+            st.downSnap = ledger.downSnap();
+            st.downSeen = pack.downSeen();
+            st.downFinAtSnap = ledger.downFinAtSnap();
+            copyPacked(pack, st);
             outgoing = transfer;
             log.debug("{}: frozen, state requested by {}", describe(), transfer.destination());
             wake();
             return st;
         } finally {
-            lock.unlock();
+            lock().unlock();
         }
     }
 
     /** The session committed to another server ({@link OutgoingTransfer#commit}, or MOVED): this copy is done. */
     void moved(InetSocketAddress destination) {
-        lock.lock();
+        lock().lock();
         try {
             if (lifecycle() == Lifecycle.MOVED || lifecycle() == Lifecycle.CLOSED) {
                 return;
@@ -516,13 +469,13 @@ public final class ServerSession extends SessionCore implements Accepted {
             closeLinkNow(false);
             released();
         } finally {
-            lock.unlock();
+            lock().unlock();
         }
     }
 
     /** The destination gave up, or the transfer's deadline passed ({@link OutgoingTransfer#abort}): serve on. */
     void unfreeze(OutgoingTransfer transfer, String why) {
-        lock.lock();
+        lock().lock();
         try {
             if (outgoing != transfer) {
                 return;
@@ -530,7 +483,7 @@ public final class ServerSession extends SessionCore implements Accepted {
             outgoing = null;
             log.debug("{}: unfrozen: {}", describe(), why);
             wake();
-            if (link == null || isLinkDead()) {
+            if (linkDead()) {
                 fail(new SocketException("connection from client " + remote + " was lost while " + describe() + " was migrating"));
             } else {
                 try {
@@ -541,41 +494,38 @@ public final class ServerSession extends SessionCore implements Accepted {
                 needAttention();
             }
         } finally {
-            lock.unlock();
+            lock().unlock();
         }
     }
 
-    private boolean isLinkDead() {
-        return link.isDead();
-    }
 
     /** @return bytes this session dropped as duplicates so far */
     long duplicatesDropped() {
-        lock.lock();
+        lock().lock();
         try {
-            return duplicateBytesDropped;
+            return droppedDuplicates();
         } finally {
-            lock.unlock();
+            lock().unlock();
         }
     }
 
     /** @return whether the application closed the session or it ended */
     boolean isClosed() {
-        lock.lock();
+        lock().lock();
         try {
             return isClosing() || lifecycle() == Lifecycle.MOVED;
         } finally {
-            lock.unlock();
+            lock().unlock();
         }
     }
 
     /** @return whether the session can be asked to migrate now (for drains) */
     boolean migratable() {
-        lock.lock();
+        lock().lock();
         try {
             return lifecycle() == Lifecycle.OPEN && outgoing == null;
         } finally {
-            lock.unlock();
+            lock().unlock();
         }
     }
 }

@@ -22,7 +22,7 @@ import java.util.List;
 public final class Link implements FrameReader.Handler, IoHandler {
     private static final int CONTROL_OUT_SIZE = 2048;
 
-    final SessionCore session;
+    final LinkEngine session;
     final SocketChannel channel;
     final String name;
     final FrameReader reader;
@@ -47,7 +47,7 @@ public final class Link implements FrameReader.Handler, IoHandler {
     /** Application threads' waiters that have this channel registered. */
     final List<ChannelWaiter> waiters = new ArrayList<>(1);
 
-    Link(SessionCore session, SocketChannel channel, long inOffset, String name) {
+    Link(LinkEngine session, SocketChannel channel, long inOffset, String name) {
         this.session = session;
         this.channel = channel;
         this.inOffset = inOffset;

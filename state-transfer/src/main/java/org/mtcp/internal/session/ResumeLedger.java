@@ -1,5 +1,7 @@
 package org.mtcp.internal.session;
 
+import org.mtcp.internal.wire.SessionState;
+
 /**
  * The resume arithmetic of thesis 3.3.3 and 4.2.3 (figures 3.8-3.10, 4.9-4.12), with stream offsets
  * instead of sequence numbers: where a server's snapshot sits in both streams, what an origin packs

@@ -42,7 +42,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * channel operation (all of them non-blocking). It is never held while waiting: pumps wait outside
  * it, other threads wait on {@link #changed}. Subclasses follow the same rule.
  */
-public abstract class SessionCore implements EventLoop.Attention {
+public abstract class SessionCore extends LinkEngine implements EventLoop.Attention {
     /**
      * A session's life, the same at both ends. A migration under way is not a lifecycle state: it is
      * an object of its own at each end (the client's migration, the origin's outgoing transfer), and
@@ -64,10 +64,6 @@ public abstract class SessionCore implements EventLoop.Attention {
     }
 
     private static final Logger log = LoggerFactory.getLogger(SessionCore.class);
-    /** Max bytes read from the network in one call. */
-    private static final int MAX_READ = 64 * 1024;
-    /** Delay before a lone acknowledgement is sent (data going the other way carries it sooner). */
-    private static final long ACK_DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(Long.getLong("mtcp.ackDelayMillis", 10));
     /** How long after an application thread stops pumping the loop takes over. */
     private static final long LOOP_TAKEOVER_NANOS = TimeUnit.MILLISECONDS.toNanos(Long.getLong("mtcp.takeoverMillis", 5));
     /** A pump waits at most this long in one go, then looks at the session again. */
@@ -77,46 +73,6 @@ public abstract class SessionCore implements EventLoop.Attention {
     /** A closed session waits at most this long for the peer to acknowledge everything. */
     private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(Long.getLong("mtcp.lingerSeconds", 30));
 
-    /** Guards the whole session. */
-    protected final ReentrantLock lock = new ReentrantLock();
-    /** Signalled on any change a waiting thread may care about. */
-    protected final Condition changed = lock.newCondition();
-    /** The loop that pumps this session when no application thread does. */
-    protected final EventLoop loop;
-    /** Outgoing bytes, acknowledged below its head; guarded by {@link #lock}. */
-    protected final SendBuffer out;
-    /** Incoming bytes; guarded by {@link #lock}. */
-    protected final ReceiveBuffer in;
-    /** Most unacknowledged outgoing bytes; writers block beyond it. */
-    protected final int sendWindow;
-    /** Most unread incoming bytes; the network is not read beyond it. */
-    protected final int receiveWindow;
-
-    // ---- all guarded by lock ----
-    /** The current connection, or {@code null}. */
-    protected Link link;
-    /** Next outgoing offset to transmit on the current link. */
-    protected long outNext;
-    /** The application ended its stream (shutdownOutput or close): a FIN follows the last byte. */
-    protected boolean outFinQueued;
-    /** The FIN went out on the current link. */
-    protected boolean outFinSent;
-    /** The peer acknowledged the FIN. */
-    protected boolean outFinAcked;
-    /** The peer's FIN arrived: the incoming stream ends at {@code in.end()}. */
-    protected boolean inFin;
-    /** The application will not read any more. */
-    protected boolean inShutdown;
-    /** Last acknowledgement sent (offset), or -1 to force one. */
-    protected long ackSent = -1;
-    /** Last credit sent: the peer may send incoming bytes below this offset. */
-    protected long creditSent;
-    /** The peer's credit: outgoing bytes below this offset may be sent. */
-    protected long peerCredit;
-    /** The highest acknowledgement received on the current link: the peer holds every byte below it. */
-    protected long peerHas;
-    /** When the oldest unacknowledged incoming byte arrived, 0 for none. */
-    private long ackDueSince;
     /** Application thread doing this session's network I/O, or {@code null}. */
     private Thread pumpThread;
     private ChannelWaiter pumpWaiter;
@@ -124,8 +80,6 @@ public abstract class SessionCore implements EventLoop.Attention {
     private long lastPumpEnd;
     /** When the current pump started. */
     private long pumpStart;
-    /** The last network read filled what it was offered: more is probably waiting. */
-    private boolean readAhead = true;
     /** Whether the loop is ticking this session. */
     private boolean attended;
     /** The loop found the session busy and stopped watching its link until the next tick. */
@@ -136,12 +90,6 @@ public abstract class SessionCore implements EventLoop.Attention {
     private IOException failure;
     /** When the application closed it, for the linger deadline. */
     private long closedAt;
-    /** The last flush left bytes the kernel would not take: wait for writability (or an ACK) to try again. */
-    private boolean kernelFull;
-    /** Reused array for gathering writes. */
-    private final ByteBuffer[] iov = new ByteBuffer[24];
-    /** Bytes received that were duplicates of bytes already held (after migrations). */
-    protected long duplicateBytesDropped;
 
     /**
      * @param loop          the session's I/O loop
@@ -151,16 +99,8 @@ public abstract class SessionCore implements EventLoop.Attention {
      * @param receiveWindow most unread incoming bytes
      */
     protected SessionCore(EventLoop loop, long outStart, long inStart, int sendWindow, int receiveWindow) {
-        this.loop = loop;
-        this.out = new SendBuffer(ChunkPool.shared(), outStart);
-        this.in = new ReceiveBuffer(ChunkPool.shared(), inStart);
-        this.outNext = outStart;
-        this.sendWindow = sendWindow;
-        this.receiveWindow = receiveWindow;
+        super(loop, outStart, inStart, sendWindow, receiveWindow);
     }
-
-    /** @return a short description for messages: which session, which connection */
-    public abstract String describe();
 
     /** @return the stream offsets and I/O state, for diagnostics */
     public String debugState() {
@@ -186,27 +126,6 @@ public abstract class SessionCore implements EventLoop.Attention {
     }
 
     // ================================================================== hooks for the two ends
-
-    /** @return whether DATA may be sent now (false while a migration is being prepared) */
-    protected abstract boolean canSendData();
-
-    /** @return whether the link may be read now (false while the session is frozen for a transfer) */
-    protected abstract boolean canReadLink();
-
-    /** A TRIGGER arrived (only a client accepts one); session lock held. */
-    protected void onTrigger(Link l, Message.Trigger m) throws IOException {
-        throw new ProtocolException("unexpected TRIGGER frame on " + l);
-    }
-
-    /** A MOVED arrived; session lock held. */
-    protected abstract void onMoved(Link l) throws IOException;
-
-    /** The link's peer closed or reset the connection; session lock held. */
-    protected abstract void onLinkLost(Link l, IOException cause);
-
-    /** New bytes arrived from the network; session lock held. */
-    protected void onDataArrived(int bytes, long nowNanos) {
-    }
 
     /** The application read {@code n} bytes; session lock held. */
     protected void afterApplicationRead(int n) {
@@ -449,6 +368,7 @@ public abstract class SessionCore implements EventLoop.Attention {
     }
 
     /** @return whether the application closed the session (lingering or released); session lock held */
+    @Override
     protected final boolean isClosing() {
         return lifecycle == Lifecycle.CLOSING || lifecycle == Lifecycle.CLOSED;
     }
@@ -572,130 +492,10 @@ public abstract class SessionCore implements EventLoop.Attention {
     // ================================================================== network side
 
     /**
-     * Reads what the link has (non-blocking) and processes the frames; session lock held.
-     *
-     * @return bytes read, 0 when none, -1 when the link ended
-     */
-    protected final int readLink(Link l) throws IOException {
-        if (l.dead || !canReadLink()) {
-            return 0;
-        }
-        long room = networkRoom();
-        if (room <= 0) {
-            return 0;
-        }
-        ByteBuffer[] bufs = in.prepareRead((int) Math.min(room, MAX_READ));
-        long n;
-        long offered = 0;
-        for (ByteBuffer b : bufs) {
-            offered += b.remaining();
-        }
-        try {
-            n = l.channel.read(bufs);
-            readAhead = n == offered;
-        } catch (IOException e) {
-            in.afterRead(0, l.reader, l);
-            linkLost(l, e);
-            return -1;
-        }
-        if (n < 0) {
-            in.afterRead(0, l.reader, l);
-            linkLost(l, null);
-            return -1;
-        }
-        long before = in.end();
-        try {
-            in.afterRead(n, l.reader, l);
-        } catch (ProtocolException e) {
-            protocolError(l, e);
-            return -1;
-        }
-        if (inShutdown || isClosing()) {
-            in.trimTo(in.readOffset());
-            in.releaseAll();
-        }
-        int arrived = (int) (in.end() - before);
-        if (n > 0) {
-            afterNetworkRead(arrived);
-        }
-        return (int) n;
-    }
-
-    private void afterNetworkRead(int arrived) throws IOException {
-        long now = System.nanoTime();
-        if (arrived > 0) {
-            changed.signalAll();
-            onDataArrived(arrived, now);
-        }
-        long unacked = heldValue() - Math.max(ackSent, 0);
-        if (unacked >= receiveWindow / 4) {
-            ackDueSince = 0;
-            queueAck(link);
-            flushLocked();
-        } else if (unacked > 0 && ackDueSince == 0) {
-            ackDueSince = now;
-            needAttention();
-        }
-        if (hasPendingOutput()) {
-            flushLocked(); // an acknowledgement or credit may have opened the way
-        }
-    }
-
-    /** @return every incoming byte held, plus one for a FIN: what acknowledgements and migrations carry */
-    protected final long heldValue() {
-        return in.end() + (inFin ? 1 : 0);
-    }
-
-    /**
-     * @return the credit to give the peer: it may send incoming bytes up to a window past what the
-     * application has read. Credit, not acknowledgement, is the flow control: acknowledged bytes
-     * free the peer's memory at once, and the network can always be read, so acknowledgements in
-     * the incoming stream never wait behind data.
-     */
-    protected final long creditValue() {
-        return in.readOffset() + receiveWindow;
-    }
-
-    /** @return how many more incoming bytes may be read from the network now */
-    private long networkRoom() {
-        if (inShutdown || isClosing()) {
-            return MAX_READ;
-        }
-        // a peer that keeps to its credit never reaches the limit: reading stops only for one that does not
-        return Math.max(creditSent, heldValue()) + 2L * MAX_READ - in.end();
-    }
-
-    private void linkLost(Link l, IOException cause) {
-        l.close(false, loop);
-        changed.signalAll();
-        onLinkLost(l, cause);
-    }
-
-    /** A peer broke the protocol: tell it, drop the link, fail the session. */
-    protected void protocolError(Link l, ProtocolException e) {
-        sendError(l, e.getMessage());
-        l.close(true, loop);
-        fail(e);
-    }
-
-    /** Sends an ERROR frame, best effort; session lock held. */
-    protected final void sendError(Link l, String message) {
-        Message.Error error = new Message.Error(message);
-        if (l.dead || l.inFrame || l.controlOut.remaining() < Wire.HEADER_SIZE + error.payloadSize()) {
-            return;
-        }
-        error.writeTo(l.controlOut);
-        try {
-            flushLocked();
-        } catch (IOException ignored) {
-            // the link is going away anyway
-        }
-    }
-
-    /**
      * Fails the session: every application call from now on throws {@code e}; a session its
      * application closed already is released. Session lock held.
      */
+    @Override
     protected final void fail(IOException e) {
         if (failure == null) {
             failure = e;
@@ -710,268 +510,10 @@ public abstract class SessionCore implements EventLoop.Attention {
         }
     }
 
-    /**
-     * Tells the peer of the current link that the session committed elsewhere (a MOVED frame, best
-     * effort, only at a frame boundary) and closes the link; session lock held.
-     */
-    protected final void closeLinkMoved() {
-        Link l = link;
-        if (l != null && !l.dead && !l.inFrame && l.controlOut.position() == 0) {
-            try {
-                l.channel.write(Message.Moved.frame());
-            } catch (IOException ignored) {
-                // the origin is gone already: it learns from the destination
-            }
-        }
-        closeLinkNow(false);
-    }
-
-    /** Closes the current link at once; session lock held. */
-    protected final void closeLinkNow(boolean graceful) {
-        if (link != null) {
-            link.close(graceful, loop);
-        }
-    }
-
-    void onData(Link l, ByteBuffer buf, int pos, int len) throws IOException {
-        long at = l.inOffset;
-        l.inOffset += len;
-        long expected = in.end();
-        if (inFin && at + len > expected) {
-            throw new ProtocolException("DATA after FIN on " + l.name);
-        }
-        if (at + len <= expected) {
-            duplicateBytesDropped += len;
-            return;
-        }
-        if (at > expected) {
-            throw new ProtocolException("DATA at offset " + at + " on " + l.name + " leaves a gap after " + expected);
-        }
-        int skip = (int) (expected - at);
-        duplicateBytesDropped += skip;
-        in.keep(buf, pos + skip, len - skip);
-    }
-
-    void onAck(Link l, long ack, long credit) throws ProtocolException {
-        acknowledged(l, ack);
-        if (credit > peerCredit) {
-            peerCredit = credit;
-            changed.signalAll();
-        }
-    }
-
-    void onFin(Link l, long at) throws ProtocolException {
-        if (inFin || at < in.end()) {
-            return; // a FIN we already have, sent again after a migration
-        }
-        if (at > in.end()) {
-            throw new ProtocolException("FIN at " + at + " on " + l.name + " but the stream has " + in.end() + " bytes");
-        }
-        inFin = true;
-        changed.signalAll();
-        queueAck(l);
-    }
-
-    void onPeerError(Message.Error m) {
-        fail(new ProtocolException("the peer reported an error on " + describe() + ": " + m.message()));
-    }
-
-    private void acknowledged(Link l, long ack) throws ProtocolException {
-        long sent = outNext + (outFinSent ? 1 : 0);
-        if (ack > sent && !ackBeyondSent(ack)) {
-            throw new ProtocolException("ACK of offset " + ack + " on " + l.name + " beyond what was sent (" + sent + ")");
-        }
-        if (ack > peerHas) {
-            peerHas = ack;
-        }
-        trimAcknowledged();
-    }
-
-    /**
-     * Forgets outgoing bytes the peer has: up to its acknowledgement, but never past {@link #outNext}
-     * (the rest of a DATA frame being written is still needed; after a migration the peer may
-     * acknowledge bytes this end has yet to send again, and they are trimmed as they go out).
-     */
-    private void trimAcknowledged() {
-        long upTo = Math.min(Math.min(peerHas, outNext), out.tail());
-        if (upTo > out.head()) {
-            out.trimTo(upTo);
-            changed.signalAll();
-        }
-        if (outFinSent && !outFinAcked && peerHas > out.tail()) {
-            outFinAcked = true;
-            changed.signalAll();
-        }
-    }
-
-    /**
-     * The peer acknowledged bytes this end has not sent; session lock held. A migrated server gets
-     * this when the client received more from the previous server than it said in its request (the
-     * thesis's beta): the application will write those bytes again.
-     *
-     * @return whether that is acceptable (else a protocol error)
-     */
-    protected boolean ackBeyondSent(long ack) {
-        return false;
-    }
-
-    /** Puts an ACK of everything held, with the current credit, into the link's control output; session lock held. */
-    protected final void queueAck(Link l) {
-        if (l == null || l.dead) {
-            return;
-        }
-        long value = heldValue();
-        long credit = Math.max(creditValue(), creditSent);
-        if ((value == ackSent && credit == creditSent) || l.controlOut.remaining() < Message.Ack.FRAME_SIZE) {
-            return;
-        }
-        Message.Ack.write(l.controlOut, value, credit);
-        ackSent = value;
-        creditSent = credit;
-        ackDueSince = 0;
-    }
-
-    /**
-     * Queues a control frame on the current link; session lock held.
-     *
-     * @return {@code false} when there is no room (the peer is not reading)
-     */
-    protected final boolean queueControl(Link l, ByteBuffer frame) {
-        if (l == null || l.dead || l.controlOut.remaining() < frame.remaining()) {
-            return false;
-        }
-        l.controlOut.put(frame);
-        return true;
-    }
-
-    /** Sends small frames at once from now on (end of stream, triggers): they must not wait for Nagle. */
-    protected final void noDelay(Link l) {
-        try {
-            l.channel.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
-        } catch (IOException | UnsupportedOperationException ignored) {
-            // not a TCP channel, or closing: nothing to hold back
-        }
-    }
-
-    /** @return whether output is waiting for the network */
-    protected final boolean hasPendingOutput() {
-        Link l = link;
-        if (l == null || l.dead) {
-            return false;
-        }
-        if (l.inFrame || l.controlOut.position() > 0) {
-            return true;
-        }
-        if (canSendData() && ((outNext < out.tail() && outNext < peerCredit)
-                || (outFinQueued && !outFinSent && outNext == out.tail()))) {
-            return true;
-        }
-        return false;
-    }
-
-    /**
-     * Writes what can be written now without blocking: pending control frames, then DATA frames for
-     * unsent bytes, then a FIN. One gathering write per round, header and payload together.
-     *
-     * @return {@code true} when nothing is left pending
-     */
-    protected final boolean flushLocked() throws IOException {
-        Link l = link;
-        if (l == null || l.dead) {
-            return false;
-        }
-        while (true) {
-            int n = 0;
-            boolean controlFlipped = false;
-            long frameEnd = -1;
-            int controlBefore = 0;
-            if (l.inFrame) {
-                if (l.dataHeader.hasRemaining()) {
-                    iov[n++] = l.dataHeader;
-                }
-                n = out.gather(outNext, l.frameEnd, iov, n);
-            } else {
-                long sendable = Math.min(out.tail(), peerCredit) - outNext;
-                boolean data = canSendData() && sendable > 0;
-                if (data || (ackDueSince != 0 && heldValue() != ackSent)) {
-                    queueAck(l); // piggyback the acknowledgement on the data
-                }
-                if (canSendData() && outFinQueued && !outFinSent && outNext == out.tail()
-                        && l.controlOut.remaining() >= Message.Fin.FRAME_SIZE) {
-                    noDelay(l); // a plain TCP FIN is never held back by Nagle's algorithm; neither is ours
-                    Message.Fin.write(l.controlOut, out.tail());
-                    outFinSent = true;
-                }
-                if (l.controlOut.position() > 0) {
-                    l.controlOut.flip();
-                    controlFlipped = true;
-                    controlBefore = l.controlOut.remaining();
-                    iov[n++] = l.controlOut;
-                }
-                if (data) {
-                    int len = (int) Math.min(sendable, Wire.MAX_DATA_PAYLOAD);
-                    l.dataHeader.clear();
-                    Frames.dataHeader(l.dataHeader, len);
-                    l.dataHeader.flip();
-                    iov[n++] = l.dataHeader;
-                    frameEnd = outNext + len;
-                    n = out.gather(outNext, frameEnd, iov, n);
-                }
-            }
-            if (n == 0) {
-                kernelFull = false;
-                return true;
-            }
-            long total = 0;
-            for (int i = 0; i < n; i++) {
-                total += iov[i].remaining();
-            }
-            int headerBefore = l.dataHeader.remaining();
-            long written;
-            try {
-                written = l.channel.write(iov, 0, n);
-            } catch (IOException e) {
-                if (controlFlipped) {
-                    l.controlOut.clear();
-                }
-                for (int i = 0; i < n; i++) {
-                    iov[i] = null;
-                }
-                linkLost(l, e);
-                return false;
-            }
-            for (int i = 0; i < n; i++) {
-                iov[i] = null;
-            }
-            long payload = written;
-            if (controlFlipped) {
-                payload -= controlBefore - l.controlOut.remaining();
-                l.controlOut.compact();
-            }
-            payload -= headerBefore - l.dataHeader.remaining();
-            if (frameEnd >= 0 && headerBefore != l.dataHeader.remaining()) {
-                l.inFrame = true;
-                l.frameEnd = frameEnd;
-            } else if (frameEnd >= 0) {
-                l.dataHeader.clear().flip(); // the frame never started: the control bytes did not all go
-            }
-            outNext += payload;
-            if (l.inFrame && outNext == l.frameEnd && !l.dataHeader.hasRemaining()) {
-                l.inFrame = false;
-            }
-            if (peerHas > out.head() && payload > 0) {
-                trimAcknowledged();
-            }
-            if (written < total) {
-                kernelFull = true;
-                return false;
-            }
-        }
-    }
-
     // ================================================================== the loop's side
 
     /** Asks the loop to tick this session; session lock held. */
+    @Override
     protected final void needAttention() {
         if (!attended) {
             attended = true;
@@ -1051,6 +593,7 @@ public abstract class SessionCore implements EventLoop.Attention {
     }
 
     /** The loop saw the link ready. */
+    @Override
     final void loopReady(Link l, SelectionKey k) {
         if (!lock.tryLock()) {
             // an application thread is in the session (writing, most likely): waiting for it would
@@ -1141,8 +684,4 @@ public abstract class SessionCore implements EventLoop.Attention {
         arm(l);
     }
 
-    /** Creates a link over a connected non-blocking channel. */
-    protected final Link newLink(SocketChannel ch, long inOffset, String name) {
-        return new Link(this, ch, inOffset, name);
-    }
 }

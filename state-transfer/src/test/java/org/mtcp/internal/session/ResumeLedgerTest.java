@@ -7,6 +7,8 @@ import org.mtcp.internal.session.ResumeLedger.ClientResume;
 import org.mtcp.internal.session.ResumeLedger.Install;
 import org.mtcp.internal.session.ResumeLedger.Pack;
 import org.mtcp.internal.wire.ProtocolException;
+import org.mtcp.internal.wire.SessionState;
+import org.mtcp.internal.wire.StateCodec;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;

@@ -1,0 +1,662 @@
+package org.mtcp.internal.session;
+
+import org.mtcp.internal.buffer.ChunkPool;
+import org.mtcp.internal.buffer.ReceiveBuffer;
+import org.mtcp.internal.buffer.SendBuffer;
+import org.mtcp.internal.io.EventLoop;
+import org.mtcp.internal.wire.Frames;
+import org.mtcp.internal.wire.Message;
+import org.mtcp.internal.wire.ProtocolException;
+import org.mtcp.internal.wire.SessionState;
+import org.mtcp.internal.wire.Wire;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The I/O engine under a session: two byte streams addressed by offsets that survive migrations,
+ * carried as frames over the current {@link Link}. It reads the link and hands DATA to the receive
+ * buffer in place, answers with acknowledgements and credit, and writes pending control frames, DATA
+ * and the FIN in one gathering write; the outgoing bytes are kept until acknowledged, the incoming
+ * ones until read (and, on a server, until the next snapshot). {@link SessionCore} adds the
+ * application's side, the pump and the loop's side; the two ends add their protocol.
+ *
+ * <p><b>Locking.</b> One lock guards every field here and in {@link Link}, and every channel
+ * operation (all non-blocking). The fields are package-private for {@link SessionCore}; the two ends
+ * reach the streams only through the protected methods, each of which wants the lock held.
+ */
+public abstract class LinkEngine {
+    /** Max bytes read from the network in one call. */
+    static final int MAX_READ = 64 * 1024;
+    /** Delay before a lone acknowledgement is sent (data going the other way carries it sooner). */
+    static final long ACK_DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(Long.getLong("mtcp.ackDelayMillis", 10));
+
+    /** Guards the whole session: every field below, the link's, and the channel operations. */
+    final ReentrantLock lock = new ReentrantLock();
+    /** Signalled, under {@link #lock}, on any change a waiting thread may care about. */
+    final Condition changed = lock.newCondition();
+    /** The loop that pumps this session when no application thread does; immutable. */
+    final EventLoop loop;
+    /** Outgoing bytes, acknowledged below its head; guarded by {@link #lock}. */
+    final SendBuffer out;
+    /** Incoming bytes; guarded by {@link #lock}. */
+    final ReceiveBuffer in;
+    /** Most unacknowledged outgoing bytes; writers block beyond it; immutable. */
+    final int sendWindow;
+    /** Most unread incoming bytes; the network is not read beyond it; immutable. */
+    final int receiveWindow;
+
+    // ---- every field below is guarded by lock ----
+    /** The current connection, or {@code null}. */
+    Link link;
+    /** Next outgoing offset to transmit on the current link. */
+    long outNext;
+    /** The application ended its stream (shutdownOutput or close): a FIN follows the last byte. */
+    boolean outFinQueued;
+    /** The FIN went out on the current link. */
+    boolean outFinSent;
+    /** The peer acknowledged the FIN. */
+    boolean outFinAcked;
+    /** The peer's FIN arrived: the incoming stream ends at {@code in.end()}. */
+    boolean inFin;
+    /** The application will not read any more. */
+    boolean inShutdown;
+    /** Last acknowledgement sent (offset), or -1 to force one. */
+    long ackSent = -1;
+    /** Last credit sent: the peer may send incoming bytes below this offset. */
+    long creditSent;
+    /** The peer's credit: outgoing bytes below this offset may be sent. */
+    long peerCredit;
+    /** The highest acknowledgement received on the current link: the peer holds every byte below it. */
+    long peerHas;
+    /** When the oldest unacknowledged incoming byte arrived, 0 for none. */
+    long ackDueSince;
+    /** The last network read filled what it was offered: more is probably waiting. */
+    boolean readAhead = true;
+    /** The last flush left bytes the kernel would not take: wait for writability (or an ACK) to try again. */
+    boolean kernelFull;
+    /** Reused array for gathering writes. */
+    private final ByteBuffer[] iov = new ByteBuffer[24];
+    /** Bytes received that were duplicates of bytes already held (after migrations). */
+    private long duplicateBytesDropped;
+
+    LinkEngine(EventLoop loop, long outStart, long inStart, int sendWindow, int receiveWindow) {
+        this.loop = loop;
+        this.out = new SendBuffer(ChunkPool.shared(), outStart);
+        this.in = new ReceiveBuffer(ChunkPool.shared(), inStart);
+        this.outNext = outStart;
+        this.sendWindow = sendWindow;
+        this.receiveWindow = receiveWindow;
+    }
+
+    /** @return a short description for messages: which session, which connection */
+    public abstract String describe();
+
+    /** Fails the session ({@link SessionCore#fail}); session lock held. */
+    protected abstract void fail(IOException e);
+
+    /** Asks the loop to tick this session ({@link SessionCore#needAttention}); session lock held. */
+    protected abstract void needAttention();
+
+    /** @return whether the application closed the session; session lock held */
+    protected abstract boolean isClosing();
+
+    /** The loop saw the link ready. */
+    abstract void loopReady(Link l, SelectionKey k);
+
+    // ================================================================== hooks for the two ends
+
+    /** @return whether DATA may be sent now (false while a migration is being prepared) */
+    protected abstract boolean canSendData();
+
+    /** @return whether the link may be read now (false while the session is frozen for a transfer) */
+    protected abstract boolean canReadLink();
+
+    /** A TRIGGER arrived (only a client accepts one); session lock held. */
+    protected void onTrigger(Link l, Message.Trigger m) throws IOException {
+        throw new ProtocolException("unexpected TRIGGER frame on " + l);
+    }
+
+    /** A MOVED arrived; session lock held. */
+    protected abstract void onMoved(Link l) throws IOException;
+
+    /** The link's peer closed or reset the connection; session lock held. */
+    protected abstract void onLinkLost(Link l, IOException cause);
+
+    /** New bytes arrived from the network; session lock held. */
+    protected void onDataArrived(int bytes, long nowNanos) {
+    }
+
+
+    // ================================================================== the streams, for the two ends (session lock held)
+
+    /** @return the session's lock: guards every field of the session and its link */
+    protected final ReentrantLock lock() {
+        return lock;
+    }
+
+    /** @return the session's I/O loop */
+    protected final EventLoop loop() {
+        return loop;
+    }
+
+    /** @return the current link, or {@code null} */
+    protected final Link link() {
+        return link;
+    }
+
+    /** @return the current link's channel, or {@code null} */
+    protected final SocketChannel linkChannel() {
+        Link l = link;
+        return l == null ? null : l.channel;
+    }
+
+    /** @return whether there is no link that can carry the session */
+    protected final boolean linkDead() {
+        return link == null || link.dead;
+    }
+
+    /** @return whether the peer's FIN has arrived */
+    protected final boolean peerFinished() {
+        return inFin;
+    }
+
+    /** @return the application's read offset in the incoming stream */
+    protected final long readOffset() {
+        return in.readOffset();
+    }
+
+    /** @return the first incoming byte still held: the read log's start on a server */
+    protected final long logStart() {
+        return in.start();
+    }
+
+    /** Forgets the incoming bytes below {@code offset}, which the application has read. */
+    protected final void trimReadLog(long offset) {
+        in.trimTo(offset);
+    }
+
+    /** @return whether the application ended its outgoing stream */
+    protected final boolean finQueued() {
+        return outFinQueued;
+    }
+
+    /** @return the first outgoing byte still held: nothing below it needs sending again */
+    protected final long sendHead() {
+        return out.head();
+    }
+
+    /** @return the credit last given to the peer */
+    protected final long creditSent() {
+        return creditSent;
+    }
+
+    /** Starts flow control on a new session: the peer's credit, and this end's from its receive window. */
+    protected final void startFlow(long peerCredit) {
+        this.peerCredit = peerCredit;
+        this.creditSent = creditValue();
+    }
+
+    /** Counts bytes dropped because the peer already has them. */
+    protected final void countDuplicates(long n) {
+        duplicateBytesDropped += n;
+    }
+
+    /** @return bytes dropped as duplicates so far */
+    protected final long droppedDuplicates() {
+        return duplicateBytesDropped;
+    }
+
+    /** @return bytes dropped as duplicates since the last call */
+    protected final long takeDroppedDuplicates() {
+        long n = duplicateBytesDropped;
+        duplicateBytesDropped = 0;
+        return n;
+    }
+
+    /** The application ended a stream whose FIN the client had before a migration: counted as sent and acknowledged, never sent. */
+    protected final void finDeliveredBefore() {
+        outFinQueued = true;
+        outFinSent = true;
+        outFinAcked = true;
+    }
+
+    /** Origin: @return what to pack for a destination ({@link ResumeLedger#pack}), or {@code null} for a client claiming too much */
+    protected final ResumeLedger.Pack pack(ResumeLedger ledger, long clientDownReceived) {
+        return ledger.pack(in.end(), inFin, out.head(), out.tail(), outFinSent, clientDownReceived);
+    }
+
+    /** Origin: copies the packed stream bytes into the record. */
+    protected final void copyPacked(ResumeLedger.Pack p, SessionState st) {
+        st.upBytes = new byte[(int) p.upLength()];
+        in.copyTo(p.upFrom(), p.upTo(), st.upBytes, 0);
+        st.downBytes = new byte[(int) p.downLength()];
+        if (st.downBytes.length > 0) {
+            out.copyTo(p.downFrom(), p.downTo(), st.downBytes, 0);
+        }
+    }
+
+    /** Destination: installs the streams of a record as {@link ResumeLedger#install} says. */
+    protected final void install(ResumeLedger.Install i, SessionState st) {
+        in.install(st.upSnap, st.upBytes);
+        inFin = st.upFin;
+        out.restartAt(i.outRestartAt());
+        if (i.appendDownBytes()) {
+            out.append(st.downBytes, 0, st.downBytes.length); // scenario 1: send again what the client may not have
+        }
+        outFinQueued = i.finQueued();
+        outFinSent = i.finSent();
+        outFinAcked = i.finAcked();
+        outNext = out.head();
+        ackSent = -1;
+    }
+
+    /** Client: @return what to drop and send again after MIGRATE_ACK ({@link ResumeLedger#clientResume}), or {@code null} */
+    protected final ResumeLedger.ClientResume clientResume(long upResume, long downResume) {
+        return ResumeLedger.clientResume(upResume, downResume, out.head(), out.tail(), outFinQueued, outFinSent, heldValue());
+    }
+
+    /** Client: drops what the destination holds and sends again from there, with the new credits. */
+    protected final void resendFrom(ResumeLedger.ClientResume r, long peerCredit, long creditSent) {
+        out.trimTo(r.trimTo());
+        peerHas = r.peerHas();
+        outFinAcked = r.finAcked();
+        outFinSent = r.finSent();
+        outNext = r.sendFrom();
+        ackSent = -1; // tell the new server at once what this client already has
+        this.peerCredit = peerCredit;
+        this.creditSent = creditSent;
+    }
+
+    // ================================================================== the link
+
+    /**
+     * Reads what the link has (non-blocking) and processes the frames; session lock held.
+     *
+     * @return bytes read, 0 when none, -1 when the link ended
+     */
+    protected final int readLink(Link l) throws IOException {
+        if (l.dead || !canReadLink()) {
+            return 0;
+        }
+        long room = networkRoom();
+        if (room <= 0) {
+            return 0;
+        }
+        ByteBuffer[] bufs = in.prepareRead((int) Math.min(room, MAX_READ));
+        long n;
+        long offered = 0;
+        for (ByteBuffer b : bufs) {
+            offered += b.remaining();
+        }
+        try {
+            n = l.channel.read(bufs);
+            readAhead = n == offered;
+        } catch (IOException e) {
+            in.afterRead(0, l.reader, l);
+            linkLost(l, e);
+            return -1;
+        }
+        if (n < 0) {
+            in.afterRead(0, l.reader, l);
+            linkLost(l, null);
+            return -1;
+        }
+        long before = in.end();
+        try {
+            in.afterRead(n, l.reader, l);
+        } catch (ProtocolException e) {
+            protocolError(l, e);
+            return -1;
+        }
+        if (inShutdown || isClosing()) {
+            in.trimTo(in.readOffset());
+            in.releaseAll();
+        }
+        int arrived = (int) (in.end() - before);
+        if (n > 0) {
+            afterNetworkRead(arrived);
+        }
+        return (int) n;
+    }
+
+    private void afterNetworkRead(int arrived) throws IOException {
+        long now = System.nanoTime();
+        if (arrived > 0) {
+            changed.signalAll();
+            onDataArrived(arrived, now);
+        }
+        long unacked = heldValue() - Math.max(ackSent, 0);
+        if (unacked >= receiveWindow / 4) {
+            ackDueSince = 0;
+            queueAck(link);
+            flushLocked();
+        } else if (unacked > 0 && ackDueSince == 0) {
+            ackDueSince = now;
+            needAttention();
+        }
+        if (hasPendingOutput()) {
+            flushLocked(); // an acknowledgement or credit may have opened the way
+        }
+    }
+
+    /** @return every incoming byte held, plus one for a FIN: what acknowledgements and migrations carry */
+    protected final long heldValue() {
+        return in.end() + (inFin ? 1 : 0);
+    }
+
+    /**
+     * @return the credit to give the peer: it may send incoming bytes up to a window past what the
+     * application has read. Credit, not acknowledgement, is the flow control: acknowledged bytes
+     * free the peer's memory at once, and the network can always be read, so acknowledgements in
+     * the incoming stream never wait behind data.
+     */
+    protected final long creditValue() {
+        return in.readOffset() + receiveWindow;
+    }
+
+    /** @return how many more incoming bytes may be read from the network now */
+    long networkRoom() {
+        if (inShutdown || isClosing()) {
+            return MAX_READ;
+        }
+        // a peer that keeps to its credit never reaches the limit: reading stops only for one that does not
+        return Math.max(creditSent, heldValue()) + 2L * MAX_READ - in.end();
+    }
+
+    private void linkLost(Link l, IOException cause) {
+        l.close(false, loop);
+        changed.signalAll();
+        onLinkLost(l, cause);
+    }
+
+    /** A peer broke the protocol: tell it, drop the link, fail the session. */
+    protected void protocolError(Link l, ProtocolException e) {
+        sendError(l, e.getMessage());
+        l.close(true, loop);
+        fail(e);
+    }
+
+    /** Sends an ERROR frame, best effort; session lock held. */
+    protected final void sendError(Link l, String message) {
+        Message.Error error = new Message.Error(message);
+        if (l.dead || l.inFrame || l.controlOut.remaining() < Wire.HEADER_SIZE + error.payloadSize()) {
+            return;
+        }
+        error.writeTo(l.controlOut);
+        try {
+            flushLocked();
+        } catch (IOException ignored) {
+            // the link is going away anyway
+        }
+    }
+
+    /**
+     * Tells the peer of the current link that the session committed elsewhere (a MOVED frame, best
+     * effort, only at a frame boundary) and closes the link; session lock held.
+     */
+    protected final void closeLinkMoved() {
+        Link l = link;
+        if (l != null && !l.dead && !l.inFrame && l.controlOut.position() == 0) {
+            try {
+                l.channel.write(Message.Moved.frame());
+            } catch (IOException ignored) {
+                // the origin is gone already: it learns from the destination
+            }
+        }
+        closeLinkNow(false);
+    }
+
+    /** Closes the current link at once; session lock held. */
+    protected final void closeLinkNow(boolean graceful) {
+        if (link != null) {
+            link.close(graceful, loop);
+        }
+    }
+
+    void onData(Link l, ByteBuffer buf, int pos, int len) throws IOException {
+        long at = l.inOffset;
+        l.inOffset += len;
+        long expected = in.end();
+        if (inFin && at + len > expected) {
+            throw new ProtocolException("DATA after FIN on " + l.name);
+        }
+        if (at + len <= expected) {
+            duplicateBytesDropped += len;
+            return;
+        }
+        if (at > expected) {
+            throw new ProtocolException("DATA at offset " + at + " on " + l.name + " leaves a gap after " + expected);
+        }
+        int skip = (int) (expected - at);
+        duplicateBytesDropped += skip;
+        in.keep(buf, pos + skip, len - skip);
+    }
+
+    void onAck(Link l, long ack, long credit) throws ProtocolException {
+        acknowledged(l, ack);
+        if (credit > peerCredit) {
+            peerCredit = credit;
+            changed.signalAll();
+        }
+    }
+
+    void onFin(Link l, long at) throws ProtocolException {
+        if (inFin || at < in.end()) {
+            return; // a FIN we already have, sent again after a migration
+        }
+        if (at > in.end()) {
+            throw new ProtocolException("FIN at " + at + " on " + l.name + " but the stream has " + in.end() + " bytes");
+        }
+        inFin = true;
+        changed.signalAll();
+        queueAck(l);
+    }
+
+    void onPeerError(Message.Error m) {
+        fail(new ProtocolException("the peer reported an error on " + describe() + ": " + m.message()));
+    }
+
+    private void acknowledged(Link l, long ack) throws ProtocolException {
+        long sent = outNext + (outFinSent ? 1 : 0);
+        if (ack > sent && !ackBeyondSent(ack)) {
+            throw new ProtocolException("ACK of offset " + ack + " on " + l.name + " beyond what was sent (" + sent + ")");
+        }
+        if (ack > peerHas) {
+            peerHas = ack;
+        }
+        trimAcknowledged();
+    }
+
+    /**
+     * Forgets outgoing bytes the peer has: up to its acknowledgement, but never past {@link #outNext}
+     * (the rest of a DATA frame being written is still needed; after a migration the peer may
+     * acknowledge bytes this end has yet to send again, and they are trimmed as they go out).
+     */
+    private void trimAcknowledged() {
+        long upTo = Math.min(Math.min(peerHas, outNext), out.tail());
+        if (upTo > out.head()) {
+            out.trimTo(upTo);
+            changed.signalAll();
+        }
+        if (outFinSent && !outFinAcked && peerHas > out.tail()) {
+            outFinAcked = true;
+            changed.signalAll();
+        }
+    }
+
+    /**
+     * The peer acknowledged bytes this end has not sent; session lock held. A migrated server gets
+     * this when the client received more from the previous server than it said in its request (the
+     * thesis's beta): the application will write those bytes again.
+     *
+     * @return whether that is acceptable (else a protocol error)
+     */
+    protected boolean ackBeyondSent(long ack) {
+        return false;
+    }
+
+    /** Puts an ACK of everything held, with the current credit, into the link's control output; session lock held. */
+    protected final void queueAck(Link l) {
+        if (l == null || l.dead) {
+            return;
+        }
+        long value = heldValue();
+        long credit = Math.max(creditValue(), creditSent);
+        if ((value == ackSent && credit == creditSent) || l.controlOut.remaining() < Message.Ack.FRAME_SIZE) {
+            return;
+        }
+        Message.Ack.write(l.controlOut, value, credit);
+        ackSent = value;
+        creditSent = credit;
+        ackDueSince = 0;
+    }
+
+    /**
+     * Queues a control frame on the current link; session lock held.
+     *
+     * @return {@code false} when there is no room (the peer is not reading)
+     */
+    protected final boolean queueControl(Link l, ByteBuffer frame) {
+        if (l == null || l.dead || l.controlOut.remaining() < frame.remaining()) {
+            return false;
+        }
+        l.controlOut.put(frame);
+        return true;
+    }
+
+    /** Sends small frames at once from now on (end of stream, triggers): they must not wait for Nagle. */
+    protected final void noDelay(Link l) {
+        try {
+            l.channel.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
+        } catch (IOException | UnsupportedOperationException ignored) {
+            // not a TCP channel, or closing: nothing to hold back
+        }
+    }
+
+    /** @return whether output is waiting for the network */
+    protected final boolean hasPendingOutput() {
+        Link l = link;
+        if (l == null || l.dead) {
+            return false;
+        }
+        if (l.inFrame || l.controlOut.position() > 0) {
+            return true;
+        }
+        if (canSendData() && ((outNext < out.tail() && outNext < peerCredit)
+                || (outFinQueued && !outFinSent && outNext == out.tail()))) {
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * Writes what can be written now without blocking: pending control frames, then DATA frames for
+     * unsent bytes, then a FIN. One gathering write per round, header and payload together.
+     *
+     * @return {@code true} when nothing is left pending
+     */
+    protected final boolean flushLocked() throws IOException {
+        Link l = link;
+        if (l == null || l.dead) {
+            return false;
+        }
+        while (true) {
+            int n = 0;
+            boolean controlFlipped = false;
+            long frameEnd = -1;
+            int controlBefore = 0;
+            if (l.inFrame) {
+                if (l.dataHeader.hasRemaining()) {
+                    iov[n++] = l.dataHeader;
+                }
+                n = out.gather(outNext, l.frameEnd, iov, n);
+            } else {
+                long sendable = Math.min(out.tail(), peerCredit) - outNext;
+                boolean data = canSendData() && sendable > 0;
+                if (data || (ackDueSince != 0 && heldValue() != ackSent)) {
+                    queueAck(l); // piggyback the acknowledgement on the data
+                }
+                if (canSendData() && outFinQueued && !outFinSent && outNext == out.tail()
+                        && l.controlOut.remaining() >= Message.Fin.FRAME_SIZE) {
+                    noDelay(l); // a plain TCP FIN is never held back by Nagle's algorithm; neither is ours
+                    Message.Fin.write(l.controlOut, out.tail());
+                    outFinSent = true;
+                }
+                if (l.controlOut.position() > 0) {
+                    l.controlOut.flip();
+                    controlFlipped = true;
+                    controlBefore = l.controlOut.remaining();
+                    iov[n++] = l.controlOut;
+                }
+                if (data) {
+                    int len = (int) Math.min(sendable, Wire.MAX_DATA_PAYLOAD);
+                    l.dataHeader.clear();
+                    Frames.dataHeader(l.dataHeader, len);
+                    l.dataHeader.flip();
+                    iov[n++] = l.dataHeader;
+                    frameEnd = outNext + len;
+                    n = out.gather(outNext, frameEnd, iov, n);
+                }
+            }
+            if (n == 0) {
+                kernelFull = false;
+                return true;
+            }
+            long total = 0;
+            for (int i = 0; i < n; i++) {
+                total += iov[i].remaining();
+            }
+            int headerBefore = l.dataHeader.remaining();
+            long written;
+            try {
+                written = l.channel.write(iov, 0, n);
+            } catch (IOException e) {
+                if (controlFlipped) {
+                    l.controlOut.clear();
+                }
+                for (int i = 0; i < n; i++) {
+                    iov[i] = null;
+                }
+                linkLost(l, e);
+                return false;
+            }
+            for (int i = 0; i < n; i++) {
+                iov[i] = null;
+            }
+            long payload = written;
+            if (controlFlipped) {
+                payload -= controlBefore - l.controlOut.remaining();
+                l.controlOut.compact();
+            }
+            payload -= headerBefore - l.dataHeader.remaining();
+            if (frameEnd >= 0 && headerBefore != l.dataHeader.remaining()) {
+                l.inFrame = true;
+                l.frameEnd = frameEnd;
+            } else if (frameEnd >= 0) {
+                l.dataHeader.clear().flip(); // the frame never started: the control bytes did not all go
+            }
+            outNext += payload;
+            if (l.inFrame && outNext == l.frameEnd && !l.dataHeader.hasRemaining()) {
+                l.inFrame = false;
+            }
+            if (peerHas > out.head() && payload > 0) {
+                trimAcknowledged();
+            }
+            if (written < total) {
+                kernelFull = true;
+                return false;
+            }
+        }
+    }
+
+    /** Creates a link over a connected non-blocking channel. */
+    protected final Link newLink(SocketChannel ch, long inOffset, String name) {
+        return new Link(this, ch, inOffset, name);
+    }
+}
