@@ -7,6 +7,7 @@ import org.mtcp.client.MigrationPolicy;
 import org.mtcp.internal.io.EventLoop;
 import org.mtcp.internal.observe.MigrationRecorder;
 import org.mtcp.internal.session.BlockingIo;
+import org.mtcp.internal.session.Lifecycle;
 import org.mtcp.internal.session.Link;
 import org.mtcp.internal.session.Proofs;
 import org.mtcp.internal.session.ResumeLedger;

@@ -4,6 +4,7 @@ import org.mtcp.api.ConnectionMigratedException;
 import org.mtcp.api.MigrationException;
 import org.mtcp.api.MigrationException.Reason;
 import org.mtcp.internal.io.EventLoop;
+import org.mtcp.internal.session.Lifecycle;
 import org.mtcp.internal.session.Link;
 import org.mtcp.internal.session.Proofs;
 import org.mtcp.internal.session.ResumeLedger;

@@ -132,69 +132,7 @@ public abstract class LinkEngine {
     protected void onDataArrived(int bytes, long nowNanos) {
     }
 
-
-    // ================================================================== the streams, for the two ends (session lock held)
-
-    /** @return the session's lock: guards every field of the session and its link */
-    protected final ReentrantLock lock() {
-        return lock;
-    }
-
-    /** @return the session's I/O loop */
-    protected final EventLoop loop() {
-        return loop;
-    }
-
-    /** @return the current link, or {@code null} */
-    protected final Link link() {
-        return link;
-    }
-
-    /** @return the current link's channel, or {@code null} */
-    protected final SocketChannel linkChannel() {
-        Link l = link;
-        return l == null ? null : l.channel;
-    }
-
-    /** @return whether there is no link that can carry the session */
-    protected final boolean linkDead() {
-        return link == null || link.dead;
-    }
-
-    /** @return whether the peer's FIN has arrived */
-    protected final boolean peerFinished() {
-        return inFin;
-    }
-
-    /** @return the application's read offset in the incoming stream */
-    protected final long readOffset() {
-        return in.readOffset();
-    }
-
-    /** @return the first incoming byte still held: the read log's start on a server */
-    protected final long logStart() {
-        return in.start();
-    }
-
-    /** Forgets the incoming bytes below {@code offset}, which the application has read. */
-    protected final void trimReadLog(long offset) {
-        in.trimTo(offset);
-    }
-
-    /** @return whether the application ended its outgoing stream */
-    protected final boolean finQueued() {
-        return outFinQueued;
-    }
-
-    /** @return the first outgoing byte still held: nothing below it needs sending again */
-    protected final long sendHead() {
-        return out.head();
-    }
-
-    /** @return the credit last given to the peer */
-    protected final long creditSent() {
-        return creditSent;
-    }
+    // ================================================================== resuming, for the two ends (session lock held)
 
     /** Starts flow control on a new session: the peer's credit, and this end's from its receive window. */
     protected final void startFlow(long peerCredit) {

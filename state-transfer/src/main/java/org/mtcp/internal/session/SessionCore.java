@@ -43,47 +43,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * it, other threads wait on {@link #changed}. Subclasses follow the same rule.
  */
 public abstract class SessionCore extends LinkEngine implements EventLoop.Attention {
-    /**
-     * A session's life, the same at both ends. A migration under way is not a lifecycle state: it is
-     * an object of its own at each end (the client's migration, the origin's outgoing transfer), and
-     * a session may be closed by its application while one runs.
-     */
-    public enum Lifecycle {
-        /** Streams flowing both ways. */
-        OPEN,
-        /** The peer ended its stream and closed its connection: what arrived is read to the end, writes fail. */
-        PEER_DONE,
-        /** The application closed the socket; the connection stays until the peer has everything (bounded by the linger time). */
-        CLOSING,
-        /** The session committed to another server (server end only): this copy is done. */
-        MOVED,
-        /** A fatal error: every call of the application throws it. */
-        FAILED,
-        /** Released: buffers returned, nothing more happens. */
-        CLOSED
-    }
-
     private static final Logger log = LoggerFactory.getLogger(SessionCore.class);
-    /** How long after an application thread stops pumping the loop takes over. */
-    private static final long LOOP_TAKEOVER_NANOS = TimeUnit.MILLISECONDS.toNanos(Long.getLong("mtcp.takeoverMillis", 5));
-    /** A pump waits at most this long in one go, then looks at the session again. */
-    private static final long MAX_WAIT_SLICE_NANOS = TimeUnit.SECONDS.toNanos(1);
-    /** How long the loop keeps ticking a session whose application thread is blocked pumping. */
-    private static final long PUMP_ATTENTION_NANOS = TimeUnit.SECONDS.toNanos(1);
     /** A closed session waits at most this long for the peer to acknowledge everything. */
     private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(Long.getLong("mtcp.lingerSeconds", 30));
 
-    /** Application thread doing this session's network I/O, or {@code null}. */
-    private Thread pumpThread;
-    private ChannelWaiter pumpWaiter;
-    /** When an application thread last stopped pumping. */
-    private long lastPumpEnd;
-    /** When the current pump started. */
-    private long pumpStart;
-    /** Whether the loop is ticking this session. */
-    private boolean attended;
-    /** The loop found the session busy and stopped watching its link until the next tick. */
-    private final java.util.concurrent.atomic.AtomicBoolean backedOff = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Who does the network I/O: an application thread or the loop; guarded by the session lock. */
+    private final Pump pump = new Pump(this);
     /** Where the session is in its life; every change goes through {@link #state}. */
     private Lifecycle lifecycle = Lifecycle.OPEN;
     /** Why the session FAILED: every later call of the application fails with it. */
@@ -112,8 +77,7 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
                     + "; in [" + in.start() + ", " + in.readOffset() + ", " + in.end() + ")" + (inFin ? " fin" : "")
                     + " ackSent " + ackSent + "; link " + (l == null ? "none" : l.name + (l.dead ? " dead" : "")
                     + " inOffset " + l.inOffset + " interest " + l.interest + (l.inFrame ? " in-frame to " + l.frameEnd : "")
-                    + " ctrl " + l.controlOut.position()) + "; pump " + (pumpThread == null ? "none" : pumpThread.getName())
-                    + (attended ? " attended" : "") + " " + lifecycle + (failure != null ? " (" + failure + ")" : "")
+                    + " ctrl " + l.controlOut.position()) + "; pump " + pump.describe() + " " + lifecycle + (failure != null ? " (" + failure + ")" : "")
                     + extraDebugState();
         } finally {
             lock.unlock();
@@ -182,7 +146,7 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
                         queueAck(link); // the window opened: tell the peer (a window update)
                         flushLocked();
                     }
-                    if (wasFull && pumpThread == null) {
+                    if (wasFull && !pump.active()) {
                         needAttention(); // the network was left unread for lack of room
                     }
                     return n;
@@ -243,7 +207,7 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
                 flushLocked(); // while the kernel's buffer is full, writes only append: no syscall that takes nothing
             }
         }
-        if (pumpThread == null && (out.size() > 0 || hasPendingOutput())) {
+        if (!pump.active() && (out.size() > 0 || hasPendingOutput())) {
             needAttention(); // bytes wait for acknowledgement or credit: someone must read the link
         }
     }
@@ -334,31 +298,16 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
 
     /**
      * The one place the lifecycle changes: logs why, wakes every waiting thread and the pump. A
-     * change {@link #allowed} does not permit is ignored (a late event about a session that already
+     * change {@link Lifecycle#allowed} does not permit is ignored (a late event about a session that already
      * ended). Session lock held.
      */
     protected final void state(Lifecycle next, String reason) {
-        if (!allowed(lifecycle, next)) {
+        if (!Lifecycle.allowed(lifecycle, next)) {
             return;
         }
         log.debug("{}: {} -> {} ({})", describe(), lifecycle, next, reason);
         lifecycle = next;
         wake();
-    }
-
-    /** @return whether a session may go from {@code from} to {@code to}: forward only, MOVED and CLOSED final */
-    static boolean allowed(Lifecycle from, Lifecycle to) {
-        switch (from) {
-            case OPEN:
-                return to != Lifecycle.OPEN;
-            case PEER_DONE:
-                return to != Lifecycle.OPEN && to != Lifecycle.PEER_DONE;
-            case CLOSING:
-            case FAILED:
-                return to == Lifecycle.MOVED || to == Lifecycle.CLOSED;
-            default:
-                return false; // MOVED, CLOSED
-        }
     }
 
     /** Wakes every thread waiting on the session and the pump: something they wait for changed; session lock held. */
@@ -398,8 +347,8 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
 
     /** Waits on {@link #changed} until signalled or the deadline; session lock held. */
     protected final void awaitChange(long deadlineNanos) throws IOException {
-        long slice = Math.min(MAX_WAIT_SLICE_NANOS,
-                deadlineNanos == Long.MAX_VALUE ? MAX_WAIT_SLICE_NANOS : deadlineNanos - System.nanoTime());
+        long slice = Math.min(Pump.MAX_WAIT_SLICE_NANOS,
+                deadlineNanos == Long.MAX_VALUE ? Pump.MAX_WAIT_SLICE_NANOS : deadlineNanos - System.nanoTime());
         if (slice <= 0) {
             return;
         }
@@ -408,84 +357,6 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while waiting on " + describe());
-        }
-    }
-
-    /**
-     * Makes progress on the network for a blocked application thread: reads or flushes what can be
-     * done now, else waits for the channel (as the pump) or for the pump (as another thread). Returns
-     * after some progress, a wake-up or a time slice; the caller re-checks its condition. Session lock
-     * held on entry and on return.
-     */
-    protected final void pump(int ops, long deadlineNanos) throws IOException {
-        Link l = link;
-        Thread me = Thread.currentThread();
-        if (l == null || l.dead || !canReadLink() || (pumpThread != null && pumpThread != me)) {
-            awaitChange(deadlineNanos);
-            return;
-        }
-        if (hasPendingOutput()) {
-            flushLocked();
-        }
-        // a read before waiting saves the wait when data streams in, and costs a syscall when it
-        // does not (request/response): try it only while recent reads found more than they took
-        if ((ops & SelectionKey.OP_READ) != 0 && readAhead && readLink(l) != 0) {
-            return;
-        }
-        if (link != l || l.dead) {
-            return;
-        }
-        int waitOps = ops;
-        if (hasPendingOutput()) {
-            waitOps |= SelectionKey.OP_WRITE;
-        }
-        if (networkRoom() <= 0) {
-            waitOps &= ~SelectionKey.OP_READ;
-        }
-        if (waitOps == 0) {
-            awaitChange(deadlineNanos);
-            return;
-        }
-        ChannelWaiter waiter = ChannelWaiter.current();
-        if (!l.waiters.contains(waiter)) {
-            l.waiters.add(waiter);
-        }
-        pumpThread = me;
-        pumpWaiter = waiter;
-        l.setInterest(0, loop);
-        long now = System.nanoTime();
-        pumpStart = now;
-        long until = deadlineNanos == Long.MAX_VALUE || deadlineNanos - now > MAX_WAIT_SLICE_NANOS
-                ? now + MAX_WAIT_SLICE_NANOS : deadlineNanos;
-        int ready = 0;
-        lock.unlock();
-        try {
-            ready = waiter.await(l.channel, waitOps, until);
-        } catch (ClosedChannelException | CancelledKeyException e) {
-            ready = 0; // the link was closed or replaced meanwhile: the caller looks at the session again
-        } finally {
-            lock.lock();
-            pumpThread = null;
-            pumpWaiter = null;
-            lastPumpEnd = System.nanoTime();
-            changed.signalAll();
-            needAttention(); // the loop takes over if this thread does not pump again soon
-        }
-        if (link != l || l.dead) {
-            return;
-        }
-        if ((ready & SelectionKey.OP_WRITE) != 0) {
-            flushLocked();
-        }
-        if ((ready & SelectionKey.OP_READ) != 0) {
-            readLink(l);
-        }
-    }
-
-    /** Wakes the pump so it looks at the session again (link replaced, frozen, closed). */
-    protected final void wakePump() {
-        if (pumpWaiter != null) {
-            pumpWaiter.wakeup();
         }
     }
 
@@ -512,176 +383,112 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
 
     // ================================================================== the loop's side
 
+    /** @return whether a closed session has lingered enough: the peer has everything, or the linger time passed */
+    boolean lingerDone(long now) {
+        return (outFinAcked && !hasPendingOutput()) || now - closedAt > LINGER_NANOS;
+    }
+
+    // ================================================================== the streams, for the two ends (session lock held)
+
+    /** @return the session's lock: guards every field of the session and its link */
+    protected final ReentrantLock lock() {
+        return lock;
+    }
+
+    /** @return the session's I/O loop */
+    protected final EventLoop loop() {
+        return loop;
+    }
+
+    /** @return the current link, or {@code null} */
+    protected final Link link() {
+        return link;
+    }
+
+    /** @return the current link's channel, or {@code null} */
+    protected final SocketChannel linkChannel() {
+        Link l = link;
+        return l == null ? null : l.channel;
+    }
+
+    /** @return whether there is no link that can carry the session */
+    protected final boolean linkDead() {
+        return link == null || link.dead;
+    }
+
+    /** @return whether the peer's FIN has arrived */
+    protected final boolean peerFinished() {
+        return inFin;
+    }
+
+    /** @return the application's read offset in the incoming stream */
+    protected final long readOffset() {
+        return in.readOffset();
+    }
+
+    /** @return the first incoming byte still held: the read log's start on a server */
+    protected final long logStart() {
+        return in.start();
+    }
+
+    /** Forgets the incoming bytes below {@code offset}, which the application has read. */
+    protected final void trimReadLog(long offset) {
+        in.trimTo(offset);
+    }
+
+    /** @return whether the application ended its outgoing stream */
+    protected final boolean finQueued() {
+        return outFinQueued;
+    }
+
+    /** @return the first outgoing byte still held: nothing below it needs sending again */
+    protected final long sendHead() {
+        return out.head();
+    }
+
+    /** @return the credit last given to the peer */
+    protected final long creditSent() {
+        return creditSent;
+    }
+
+    // ================================================================== the pump and the loop (Pump)
+
+    /**
+     * Makes progress on the network for a blocked application thread ({@link Pump#run}); session lock
+     * held on entry and on return.
+     */
+    protected final void pump(int ops, long deadlineNanos) throws IOException {
+        pump.run(ops, deadlineNanos);
+    }
+
+    /** Wakes the pump so it looks at the session again (link replaced, frozen, closed). */
+    protected final void wakePump() {
+        pump.wake();
+    }
+
     /** Asks the loop to tick this session; session lock held. */
     @Override
     protected final void needAttention() {
-        if (!attended) {
-            attended = true;
-            loop.attention(this);
-        }
+        pump.needAttention();
     }
 
     @Override
     public final boolean tick(long now) {
-        if (!lock.tryLock()) {
-            return true; // an application thread is in the session: look again on the next tick
-        }
-        try {
-            backedOff.set(false);
-            boolean again = onTick(now);
-            Link l = link;
-            if (l != null && !l.dead) {
-                if (ackDueSince != 0) {
-                    if (now - ackDueSince >= ACK_DELAY_NANOS || isClosing()) {
-                        queueAck(l);
-                        flushLocked();
-                    } else {
-                        again = true;
-                    }
-                }
-                if (lifecycle == Lifecycle.CLOSING) {
-                    if (lingerDone(now)) {
-                        closeLinkNow(true);
-                        released();
-                        attended = false;
-                        return false;
-                    }
-                    arm(l);
-                    again = true;
-                } else if (pumpThread == null) {
-                    if (now - lastPumpEnd >= LOOP_TAKEOVER_NANOS) {
-                        arm(l);
-                        out.releaseSpare(); // the application went quiet: give the spare chunks back
-                        in.releaseSpare();
-                    } else {
-                        again = true;
-                    }
-                } else if (now - pumpStart < PUMP_ATTENTION_NANOS) {
-                    // an application thread pumps; keep ticking a while so that its next stop costs
-                    // no wake-up of an idle loop (request/response traffic stops and starts constantly)
-                    again = true;
-                }
-            }
-            attended = again;
-            return again;
-        } catch (IOException e) {
-            fail(e);
-            attended = false;
-            return false;
-        } finally {
-            lock.unlock();
-        }
+        return pump.tick(now);
     }
 
-    private boolean lingerDone(long now) {
-        return (outFinAcked && !hasPendingOutput()) || now - closedAt > LINGER_NANOS;
-    }
-
-    /** Gives the loop the interest this session needs now; session lock held. */
-    protected final void arm(Link l) {
-        if (l.key == null) {
-            return; // the registration sets it
-        }
-        int ops = 0;
-        if (canReadLink() && networkRoom() > 0) {
-            ops |= SelectionKey.OP_READ;
-        }
-        if (hasPendingOutput()) {
-            ops |= SelectionKey.OP_WRITE;
-        }
-        l.setInterest(ops, loop);
-    }
-
-    /** The loop saw the link ready. */
     @Override
     final void loopReady(Link l, SelectionKey k) {
-        if (!lock.tryLock()) {
-            // an application thread is in the session (writing, most likely): waiting for it would
-            // park the loop and wake it on every acknowledgement; stop watching the link instead, and
-            // let the tick give it back shortly (the application reads it itself if it must wait)
-            try {
-                k.interestOps(0);
-            } catch (CancelledKeyException ignored) {
-                return;
-            }
-            l.interestStale = true;
-            if (backedOff.compareAndSet(false, true)) {
-                loop.attention(this);
-            }
-            return;
-        }
-        try {
-            if (link != l || l.dead) {
-                k.cancel();
-                return;
-            }
-            if (pumpThread != null) {
-                l.setInterest(0, loop);
-                return;
-            }
-            if (k.isWritable()) {
-                flushLocked();
-            }
-            if (k.isReadable()) {
-                for (int i = 0; i < 4 && link == l && !l.dead; i++) {
-                    if (readLink(l) <= 0) {
-                        break;
-                    }
-                }
-            }
-            if (lifecycle == Lifecycle.CLOSING && link == l && lingerDone(System.nanoTime())) {
-                closeLinkNow(true);
-                released();
-                return;
-            }
-            if (link == l && !l.dead) {
-                arm(l);
-            }
-            // no application thread is at work here: whatever emptied gives its spare chunk back
-            out.releaseSpare();
-            in.releaseSpare();
-        } catch (IOException e) {
-            fail(e);
-        } finally {
-            lock.unlock();
-        }
+        pump.loopReady(l, k);
     }
 
-    /**
-     * Makes {@code l} the session's link and registers it with the loop (armed when no application
-     * thread pumps); session lock held.
-     */
+    /** Makes {@code l} the session's link and registers it with the loop; session lock held. */
     protected final void attach(Link l) {
-        link = l;
-        loop.execute(() -> {
-            lock.lock();
-            try {
-                if (l.dead) {
-                    return;
-                }
-                l.key = loop.register(l.channel, 0, l);
-                l.interest = 0;
-                if (pumpThread == null) {
-                    arm(l);
-                }
-            } catch (IOException e) {
-                fail(e);
-            } finally {
-                lock.unlock();
-            }
-        });
+        pump.attach(l);
     }
 
-    /**
-     * Makes {@code l} the session's link, taking over a key its channel already has with this
-     * session's loop; loop thread, session lock held.
-     */
+    /** Makes {@code l} the session's link, taking over its channel's key with this loop; loop thread, session lock held. */
     protected final void attachRegistered(Link l, SelectionKey key) {
-        link = l;
-        key.attach(l);
-        l.key = key;
-        l.interest = key.interestOps();
-        arm(l);
+        pump.attachRegistered(l, key);
     }
-
 }
