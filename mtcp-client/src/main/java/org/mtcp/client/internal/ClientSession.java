@@ -50,20 +50,31 @@ public final class ClientSession extends SessionCore {
     /** Background migrations (server triggers, policy) run here: a few threads at most, idle ones end. */
     private static final ExecutorService MIGRATIONS = newMigrationExecutor();
 
+    // ---- immutable ----
+    /** The session's identifier, given by the first server. */
     private final byte[] sessionId;
     private final String sessionHex;
+    /** The session's secret: proves this client's migration requests. */
     private final byte[] secret;
-    /** Where the session came from, for local binding of new connections; immutable. */
+    /** Where the session came from, for local binding of new connections. */
     private final SocketAddress localBind;
+    /** Applies the socket's options to every connection the session opens. */
     private final Consumer<SocketChannel> channelSetup;
+    /** Tells the socket of each switch, for its addresses. */
     private final SwitchListener switchListener;
+    /** Where migration outcomes go (owned by the socket; thread-safe). */
     private final MigrationRecorder recorder;
 
-    // guarded by lock
+    // ---- every field below is guarded by the session lock ----
+    /** The current server's service address (its identity). */
     private InetSocketAddress server;
+    /** The address actually dialled for the current connection. */
     private InetSocketAddress connectedTo;
+    /** Alternates the current server advertised. */
     private List<InetSocketAddress> alternates;
+    /** Sequence number of the last migration request; each request uses a higher one. */
     private long migrationSeq;
+    /** Decides by itself when to migrate, or {@code null}. */
     private MigrationPolicy policy;
     /** The migration under way, or {@code null}. */
     private ClientMigration migration;

@@ -3,9 +3,7 @@ package org.mtcp.server.internal;
 import org.mtcp.internal.io.EventLoop;
 import org.mtcp.internal.io.IoHandler;
 import org.mtcp.internal.wire.FrameReader;
-import org.mtcp.internal.wire.Frames;
 import org.mtcp.internal.wire.Message;
-import org.mtcp.internal.wire.ProtocolException;
 import org.mtcp.internal.wire.Wire;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,6 +27,7 @@ final class Classifier implements IoHandler {
     private static final Logger log = LoggerFactory.getLogger(Classifier.class);
     private static final int MAX_FIRST_FRAME = 256;
 
+    // loop thread only: no field needs a lock
     private final Server server;
     private final SocketChannel channel;
     private final InetSocketAddress remote;
@@ -91,21 +90,14 @@ final class Classifier implements IoHandler {
                 plain();
                 return;
             }
-            if (have < Wire.MAGIC.length + Wire.HEADER_SIZE) {
+            if (have < Wire.MAGIC.length) {
                 return;
             }
-            int word = buf.getInt(Wire.MAGIC.length);
-            String what = "the first frame from " + remote;
-            int length = FrameReader.payloadLength(word, MAX_FIRST_FRAME, what);
-            int total = Wire.MAGIC.length + Wire.HEADER_SIZE + length;
-            if (have < total) {
+            Message first = FrameReader.decodeOne(ByteBuffer.wrap(buf.array(), Wire.MAGIC.length, have - Wire.MAGIC.length),
+                    MAX_FIRST_FRAME, "client " + remote);
+            if (first == null) {
                 return;
             }
-            if (have > total) {
-                throw new ProtocolException("client " + remote + " sent " + (have - total) + " bytes before the handshake answer");
-            }
-            ByteBuffer payload = ByteBuffer.wrap(buf.array(), Wire.MAGIC.length + Wire.HEADER_SIZE, length).slice();
-            Message first = Message.decode(Frames.headerType(word), payload, what);
             finish();
             key.interestOps(0);
             first.dispatch(opening);

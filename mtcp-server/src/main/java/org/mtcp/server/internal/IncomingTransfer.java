@@ -42,7 +42,9 @@ final class IncomingTransfer {
         REJECTED
     }
 
+    // loop thread only: no field needs a lock
     private final Server server;
+    /** The client's connection, registered with the loop but not read until the answer is written. */
     private final SocketChannel client;
     private final SelectionKey clientKey;
     private final InetSocketAddress remote;
@@ -53,6 +55,7 @@ final class IncomingTransfer {
     private final InetSocketAddress self;
     private final long startNanos;
     private State state = State.REQUESTED;
+    /** The pair's control connection the request went on, and its key there. */
     private ControlConnection connection;
     private long key;
     private long sentNanos;

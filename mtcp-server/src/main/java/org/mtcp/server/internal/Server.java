@@ -41,28 +41,34 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class Server {
     private static final Logger log = LoggerFactory.getLogger(Server.class);
 
+    /** Runs everything network-side of this server: accepting, classifying, its sessions, its control endpoint. */
     private final EventLoop loop = EventLoop.next();
     private final ServerSocketChannel channel;
+    /** Live sessions by id; concurrent: read by any thread, changed by the loop and by sessions as they end. */
     private final Map<SessionKey, ServerSession> sessions = new ConcurrentHashMap<>();
     /** Listeners and counters of this server's migrations. */
     public final MigrationRecorder recorder = new MigrationRecorder(new CopyOnWriteArrayList<>());
     /** The drain in progress, or {@code null}. */
     private volatile Drain drain;
+    /** Guards the accept queue and its counters; never held while taking a session lock. */
     private final ReentrantLock queueLock = new ReentrantLock();
     private final Condition notEmpty = queueLock.newCondition();
     /** Accepted connections waiting for the application; guarded by queueLock. */
     private final ArrayDeque<Accepted> queue = new ArrayDeque<>();
     /** Connections being classified or migrated in; guarded by queueLock. */
     private int inflight;
+    /** The backlog: most connections queued or on their way; set before listening. */
     private int capacity = 50;
     /** The loop stopped accepting because the queue is full; guarded by queueLock. */
     private boolean acceptPaused;
+    // ---- volatile: set by the application's thread, read by the loop ----
     private volatile boolean closed;
     private volatile InetSocketAddress bound;
     private volatile List<InetSocketAddress> alternates = List.of();
     private volatile Map<InetSocketAddress, SocketAddress> mappings = Map.of();
     private volatile ControlEndpoint control;
     private volatile long detectMillis = Settings.DETECT_MILLIS;
+    /** The listening channel's key; loop thread only. */
     private SelectionKey acceptKey;
 
     /** @throws IOException when the listening channel cannot be opened */

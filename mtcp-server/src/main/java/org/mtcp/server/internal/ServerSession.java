@@ -41,25 +41,34 @@ import java.nio.channels.SocketChannel;
 public final class ServerSession extends SessionCore implements Accepted {
     private static final Logger log = LoggerFactory.getLogger(ServerSession.class);
 
+    // ---- immutable ----
     private final Server server;
+    /** The session's identifier, and its hex form for messages. */
     private final byte[] sessionId;
     private final String hex;
+    /** The session's secret: checks the client's migration proofs; travels with the state. */
     private final byte[] secret;
+    /** The session arrived by migration (MIGRATED). */
     private final boolean arrivedByMigration;
     private final InetSocketAddress remote;
     private final InetSocketAddress local;
     private final SessionInputStream input;
     private final SessionOutputStream output;
+    /** SO_TIMEOUT for reads; volatile: set by the socket without the session lock. */
     private volatile int readTimeout;
 
-    // guarded by lock
+    // ---- every field below is guarded by the session lock ----
+    /** Highest migration sequence accepted: a request must carry a higher one (no replay). */
     private long migrationSeq;
+    /** Migrations of this session so far. */
     private int migrations;
+    /** The last exported application state (export_state). */
     private byte[] appState = new byte[0];
     /** The snapshot's place in both streams, and the application bytes to drop after a migration. */
     private final ResumeLedger ledger = new ResumeLedger();
-    /** The migration that froze the session, while FROZEN. */
+    /** The migration that froze the session (its state is with a destination), or {@code null}. */
     private OutgoingTransfer outgoing;
+    /** Where the session went, once MOVED. */
     private InetSocketAddress movedTo;
 
     private ServerSession(Server server, byte[] sessionId, byte[] secret, boolean migrated, long outStart, long inStart,

@@ -49,6 +49,7 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
 
     /** Who does the network I/O: an application thread or the loop; guarded by the session lock. */
     private final Pump pump = new Pump(this);
+    // ---- every field below is guarded by the session lock ----
     /** Where the session is in its life; every change goes through {@link #state}. */
     private Lifecycle lifecycle = Lifecycle.OPEN;
     /** Why the session FAILED: every later call of the application fails with it. */

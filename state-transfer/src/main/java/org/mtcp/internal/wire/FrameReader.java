@@ -285,4 +285,31 @@ public final class FrameReader {
         checkLength(Frames.headerType(header), length, false, maxPayload, where);
         return length;
     }
+
+    /**
+     * Decodes a buffer that holds one whole frame other than DATA and nothing else (the first frame
+     * of a connection, read before anything else may be sent).
+     *
+     * @param b          the bytes read so far, position to limit
+     * @param maxPayload the largest payload accepted
+     * @param where      the connection, for error messages
+     * @return the message, or {@code null} when more bytes are needed
+     * @throws ProtocolException when the frame breaks the limit, is malformed, or bytes follow it
+     */
+    public static Message decodeOne(ByteBuffer b, int maxPayload, Object where) throws ProtocolException {
+        if (b.remaining() < Wire.HEADER_SIZE) {
+            return null;
+        }
+        int header = b.getInt(b.position());
+        int length = payloadLength(header, maxPayload, where);
+        int extra = b.remaining() - Wire.HEADER_SIZE - length;
+        if (extra < 0) {
+            return null;
+        }
+        if (extra > 0) {
+            throw new ProtocolException(extra + " bytes after the first frame from " + where + ", before its answer");
+        }
+        ByteBuffer payload = b.slice(b.position() + Wire.HEADER_SIZE, length);
+        return Message.decode(Frames.headerType(header), payload, where);
+    }
 }
