@@ -255,15 +255,15 @@ public final class Server {
     void enqueue(Accepted a) {
         queueLock.lock();
         try {
-            if (closed) {
-                closeQuietly(a);
+            if (!closed) {
+                queue.add(a);
+                notEmpty.signal();
                 return;
             }
-            queue.add(a);
-            notEmpty.signal();
         } finally {
             queueLock.unlock();
         }
+        closeQuietly(a); // the server socket closed meanwhile; outside the queue lock, which never nests with a session lock
     }
 
     /**
