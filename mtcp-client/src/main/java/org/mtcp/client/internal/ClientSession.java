@@ -208,26 +208,6 @@ public final class ClientSession extends SessionCore {
         }
     }
 
-    /** @return the channel of the current connection, or {@code null} */
-    public SocketChannel channel() {
-        lock().lock();
-        try {
-            return linkChannel();
-        } finally {
-            lock().unlock();
-        }
-    }
-
-    /** @return bytes received twice (after migrations) and dropped */
-    public long duplicatesDropped() {
-        lock().lock();
-        try {
-            return droppedDuplicates();
-        } finally {
-            lock().unlock();
-        }
-    }
-
     @Override
     protected String extraDebugState() {
         return "; on " + server + (migration != null ? ", migrating" : "");

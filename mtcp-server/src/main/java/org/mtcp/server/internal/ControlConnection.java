@@ -284,30 +284,27 @@ final class ControlConnection implements IoHandler, FrameReader.Handler {
 
     @Override
     public void onStateReply(Message.StateReply m) throws ProtocolException {
-        checkOpen(m);
-        IncomingTransfer t = requested.remove(m.key());
+        IncomingTransfer t = answered(m, m.key());
         if (t == null) {
             send(new Message.StateAbort(m.key())); // we gave up on it already: let the origin resume
-            return;
+        } else {
+            t.onReply(m.state());
         }
-        t.onReply(m.state());
         maybeRetire();
     }
 
     @Override
     public void onStateReject(Message.StateReject m) throws ProtocolException {
-        checkOpen(m);
-        IncomingTransfer t = requested.remove(m.key());
+        IncomingTransfer t = answered(m, m.key());
         if (t != null) {
             t.onReject(m.reason(), m.message());
-            maybeRetire();
         }
+        maybeRetire();
     }
 
     @Override
     public void onStateAck(Message.StateAck m) throws ProtocolException {
-        checkOpen(m);
-        OutgoingTransfer t = served.remove(m.key());
+        OutgoingTransfer t = decided(m, m.key());
         if (t != null) {
             t.commit("STATE_ACK from " + peer);
         }
@@ -316,12 +313,23 @@ final class ControlConnection implements IoHandler, FrameReader.Handler {
 
     @Override
     public void onStateAbort(Message.StateAbort m) throws ProtocolException {
-        checkOpen(m);
-        OutgoingTransfer t = served.remove(m.key());
+        OutgoingTransfer t = decided(m, m.key());
         if (t != null) {
             t.abort("the destination " + peer + " gave up");
         }
         maybeRetire();
+    }
+
+    /** @return this server's request that {@code m} answers, or {@code null} (given up on already) */
+    private IncomingTransfer answered(Message m, long k) throws ProtocolException {
+        checkOpen(m);
+        return requested.remove(k);
+    }
+
+    /** @return the transfer this server served that {@code m} decides, or {@code null} (ended already) */
+    private OutgoingTransfer decided(Message m, long k) throws ProtocolException {
+        checkOpen(m);
+        return served.remove(k);
     }
 
     private void flush() {

@@ -2,7 +2,6 @@ package org.mtcp.server.internal;
 
 import org.mtcp.api.MigrationEvent;
 import org.mtcp.api.MigrationException;
-import org.mtcp.api.MigrationException.Reason;
 import org.mtcp.api.MigrationStatistics;
 import org.mtcp.internal.io.EventLoop;
 import org.mtcp.internal.io.IoHandler;

@@ -3,7 +3,6 @@ package org.mtcp.server.internal;
 import org.mtcp.api.ConnectionMigratedException;
 import org.mtcp.api.MigrationException;
 import org.mtcp.api.MigrationException.Reason;
-import org.mtcp.internal.io.EventLoop;
 import org.mtcp.internal.session.Lifecycle;
 import org.mtcp.internal.session.Link;
 import org.mtcp.internal.session.Proofs;
@@ -14,7 +13,6 @@ import org.mtcp.internal.session.SessionOutputStream;
 import org.mtcp.internal.session.Settings;
 import org.mtcp.internal.wire.Message;
 import org.mtcp.internal.wire.SessionState;
-import org.mtcp.internal.wire.ProtocolException;
 import org.mtcp.internal.wire.Wire;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -160,12 +158,8 @@ public final class ServerSession extends SessionCore implements Accepted {
     void sendFirst(Message m) throws IOException {
         lock().lock();
         try {
-            if (!queueControl(link(), m.encode())) {
+            if (!sendControl(m)) {
                 throw new IOException("no room for the handshake answer on " + describe());
-            }
-            flushLocked();
-            if (hasPendingOutput()) {
-                needAttention();
             }
         } finally {
             lock().unlock();
@@ -209,16 +203,6 @@ public final class ServerSession extends SessionCore implements Accepted {
     @Override
     public boolean migrated() {
         return arrivedByMigration;
-    }
-
-    @Override
-    public SocketChannel channel() {
-        lock().lock();
-        try {
-            return linkChannel();
-        } finally {
-            lock().unlock();
-        }
     }
 
     @Override
@@ -269,13 +253,9 @@ public final class ServerSession extends SessionCore implements Accepted {
                 return; // a migration of this session is under way
             }
             noDelay(link());
-            if (!queueControl(link(), new Message.Trigger(to).encode())) {
+            if (!sendControl(new Message.Trigger(to))) {
                 throw new MigrationException("cannot trigger a migration of " + describe() + ": the client is not reading",
                         Reason.OTHER, true, null);
-            }
-            flushLocked();
-            if (hasPendingOutput()) {
-                needAttention();
             }
         } finally {
             lock().unlock();
@@ -508,16 +488,6 @@ public final class ServerSession extends SessionCore implements Accepted {
         }
     }
 
-
-    /** @return bytes this session dropped as duplicates so far */
-    long duplicatesDropped() {
-        lock().lock();
-        try {
-            return droppedDuplicates();
-        } finally {
-            lock().unlock();
-        }
-    }
 
     /** @return whether the application closed the session or it ended */
     boolean isClosed() {

@@ -83,7 +83,7 @@ public abstract class LinkEngine {
     /** Reused array for gathering writes. */
     private final ByteBuffer[] iov = new ByteBuffer[24];
     /** Bytes received that were duplicates of bytes already held (after migrations). */
-    private long duplicateBytesDropped;
+    long duplicateBytesDropped;
 
     LinkEngine(EventLoop loop, long outStart, long inStart, int sendWindow, int receiveWindow) {
         this.loop = loop;
@@ -143,11 +143,6 @@ public abstract class LinkEngine {
     /** Counts bytes dropped because the peer already has them. */
     protected final void countDuplicates(long n) {
         duplicateBytesDropped += n;
-    }
-
-    /** @return bytes dropped as duplicates so far */
-    protected final long droppedDuplicates() {
-        return duplicateBytesDropped;
     }
 
     /** @return bytes dropped as duplicates since the last call */

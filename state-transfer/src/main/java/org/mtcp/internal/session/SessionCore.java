@@ -1,14 +1,8 @@
 package org.mtcp.internal.session;
 
-import org.mtcp.internal.buffer.ChunkPool;
-import org.mtcp.internal.buffer.ReceiveBuffer;
-import org.mtcp.internal.buffer.SendBuffer;
 import org.mtcp.internal.io.ChannelWaiter;
 import org.mtcp.internal.io.EventLoop;
-import org.mtcp.internal.wire.Frames;
 import org.mtcp.internal.wire.Message;
-import org.mtcp.internal.wire.ProtocolException;
-import org.mtcp.internal.wire.Wire;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,13 +11,9 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
-import java.nio.ByteBuffer;
-import java.nio.channels.CancelledKeyException;
-import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -450,6 +440,42 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
     /** @return the credit last given to the peer */
     protected final long creditSent() {
         return creditSent;
+    }
+
+    /** @return the current connection's channel, or {@code null}; takes the session lock */
+    public final SocketChannel channel() {
+        lock.lock();
+        try {
+            return linkChannel();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** @return bytes received twice (after migrations) and dropped so far; takes the session lock */
+    public final long duplicatesDropped() {
+        lock.lock();
+        try {
+            return duplicateBytesDropped;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Queues a small frame on the current link and sends what can go now; session lock held.
+     *
+     * @return {@code false} when there is no room for it (the peer is not reading)
+     */
+    protected final boolean sendControl(Message m) throws IOException {
+        if (!queueControl(link, m.encode())) {
+            return false;
+        }
+        flushLocked();
+        if (hasPendingOutput()) {
+            needAttention();
+        }
+        return true;
     }
 
     // ================================================================== the pump and the loop (Pump)
