@@ -2,12 +2,14 @@ package org.mtcp.server.it;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.mtcp.api.MigrationEvent;
 import org.mtcp.api.MigrationException;
 import org.mtcp.api.MtcpOptions;
 import org.mtcp.client.MtcpSocket;
 import org.mtcp.server.testkit.Apps;
 import org.mtcp.server.testkit.Cluster;
+import org.mtcp.server.testkit.Seeds;
 import org.mtcp.server.testkit.Waits;
 
 import java.io.InputStream;
@@ -27,23 +29,29 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Exactly once, in order, both ways, whatever the timing: several clients stream megabytes through a
  * deterministic transforming echo on three servers while the test migrates them at random, from the
  * client (MIGRATE) and from the server (TRIGGER), concurrently. Every byte is checked both ways and an
- * end-to-end hash compared.
+ * end-to-end hash compared. The seed of the streams and of the migrations is printed, and put in
+ * every failure; {@code -Dmtcp.test.seed=N} replays the choices (not the timing).
  */
 class ExactlyOnceRaceTest {
     private static final int CLIENTS = 4;
     private static final int BYTES = 12 * 1024 * 1024;
     private static final int MAX_CHAOS_ROUNDS = Integer.getInteger("mtcp.test.chaosRounds", 3000);
 
+    @RegisterExtension
+    final Seeds seeds = new Seeds();
+
     @Test
     @Timeout(value = 180, unit = TimeUnit.SECONDS)
     void everyByteOnceInOrderUnderRandomMigrations() throws Exception {
-        long seed = Long.getLong("mtcp.test.seed", System.nanoTime());
+        long seed = seeds.seed();
+        System.out.println("ExactlyOnceRaceTest: " + seeds.describe());
         Random random = new Random(seed);
         AtomicReference<Throwable> failure = new AtomicReference<>();
         try (Cluster cluster = new Cluster(3, i -> Apps.transformingEcho(64 + 512 * i, 1 + i))) {
@@ -142,7 +150,8 @@ class ExactlyOnceRaceTest {
                         migrateNanos.add(System.nanoTime() - m0);
                         clientMigrations.incrementAndGet();
                     } catch (MigrationException e) {
-                        assertTrue(e.sessionAlive(), "a failed migration must leave the session alive: " + e);
+                        assertTrue(e.sessionAlive(),
+                                "a failed migration must leave the session alive: " + e + " (seed " + seed + ")");
                         failedReasons.merge(e.reason() + (e.getMessage().contains("ended the session") ? " (ended)" : ""), 1, Integer::sum);
                     }
                 } else {
@@ -184,13 +193,17 @@ class ExactlyOnceRaceTest {
             long committed = cluster.events.stream().filter(e -> e.role() == MigrationEvent.Role.DESTINATION && e.committed()).count();
             assertTrue(clientMigrations.get() + triggers.get() > 10 && committed > 10,
                     "too few migrations to prove anything: " + clientMigrations + " client, " + triggers + " triggers, "
-                            + committed + " committed");
+                            + committed + " committed (seed " + seed + ")");
             System.out.println("ExactlyOnceRaceTest seed " + seed + ": " + clientMigrations + " client migrations, " + triggers
                     + " triggers, " + committed + " committed at destinations, failed " + failedReasons + ", "
                     + (System.nanoTime() - t0) / 1_000_000 + " ms, slowest client migrate() "
                     + migrateNanos.stream().mapToLong(n -> n / 1_000_000).max().orElse(0) + " ms");
             for (Thread t : threads) {
                 t.join(10_000);
+                assertFalse(t.isAlive(), t.getName() + " did not finish (seed " + seed + ")");
+            }
+            if (failure.get() != null) {
+                throw new AssertionError(failure.get().getMessage() + " (seed " + seed + ")", failure.get());
             }
         }
     }

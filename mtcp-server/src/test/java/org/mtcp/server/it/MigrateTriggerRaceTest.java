@@ -6,6 +6,7 @@ import org.mtcp.api.MigrationException;
 import org.mtcp.api.MtcpOptions;
 import org.mtcp.client.MtcpSocket;
 import org.mtcp.server.testkit.Apps;
+import org.mtcp.server.testkit.Background;
 import org.mtcp.server.testkit.Cluster;
 import org.mtcp.server.testkit.Waits;
 
@@ -41,17 +42,14 @@ class MigrateTriggerRaceTest {
                 int clientTo = (here + 1) % 3;
                 int triggerTo = (here + 2) % 3;
                 Socket serving = awaitServing(c, s);
-                Thread trigger = new Thread(() -> {
+                Background<Void> trigger = Background.run("trigger " + it, () -> {
+                    gate.await(10, TimeUnit.SECONDS);
                     try {
-                        gate.await(10, TimeUnit.SECONDS);
                         serving.setOption(MtcpOptions.TRIGGER, c.address(triggerTo));
                     } catch (IOException e) {
                         // the session moved before the trigger: fine
-                    } catch (Throwable t) {
-                        failure.compareAndSet(null, t);
                     }
                 });
-                trigger.start();
                 gate.await(10, TimeUnit.SECONDS);
                 try {
                     s.migrate(c.address(clientTo));
@@ -61,7 +59,7 @@ class MigrateTriggerRaceTest {
                         failure.compareAndSet(null, e);
                     }
                 }
-                trigger.join(10_000);
+                trigger.await(Duration.ofSeconds(10)); // fails if the trigger did not return, or threw
                 offset = echo(s, offset, 2000, "iteration " + it + " (on " + s.currentServer() + ")");
             }
             if (failure.get() != null) {

@@ -12,6 +12,7 @@ import org.mtcp.internal.wire.Message;
 import org.mtcp.internal.wire.Wire;
 import org.mtcp.server.MtcpServerSocket;
 import org.mtcp.server.testkit.Apps;
+import org.mtcp.server.testkit.Background;
 import org.mtcp.server.testkit.Cluster;
 import org.mtcp.server.testkit.Waits;
 import org.mtcp.server.testkit.WireTestKit;
@@ -115,16 +116,11 @@ class MigrationFailureTest {
         int big = 1200 * 1024; // more than the default read log limit (1 MiB) read after the snapshot
         Script script = new Script().export().read(big).export().write(10);
         try (Cluster c = new Cluster(2, i -> script.app()); MtcpSocket s = connect(c, 0)) {
-            Thread writer = new Thread(() -> {
-                try {
-                    s.getOutputStream().write(Script.pattern(Script.UP, 0, big));
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            });
-            writer.start();
+            // more than the credit the origin gives: the write returns once the server application has read it all
+            Background<Void> writer = Background.run("client writer",
+                    () -> s.getOutputStream().write(Script.pattern(Script.UP, 0, big)));
             script.runTo(2);
-            writer.join(10_000);
+            writer.await(Duration.ofSeconds(30)); // fails if the write did not return, or threw
             MigrationException e = assertThrows(MigrationException.class, () -> s.migrate(c.address(1)));
             assertEquals(Reason.LOG_OVERFLOW, e.reason(), e.getMessage());
             assertTrue(e.sessionAlive());
@@ -206,14 +202,15 @@ class MigrationFailureTest {
             s.addMigrationListener(events::add);
             echo(s, 0, 100);
             c.serving(s.getLocalPort()).setOption(MtcpOptions.TRIGGER, new InetSocketAddress(LO, closedPort));
-            Waits.until(() -> !events.isEmpty(), Duration.ofSeconds(10));
-            assertEquals(1, events.size(), "the client reported the triggered attempt");
+            assertTrue(Waits.until(() -> !events.isEmpty(), Duration.ofSeconds(10)), "the client reported the triggered attempt");
+            assertEquals(1, events.size(), "the client reported the triggered attempt once: " + events);
             MigrationEvent e = events.get(0);
             assertEquals(MigrationEvent.Initiation.SERVER_TRIGGER, e.initiation());
             assertEquals(Reason.PEER_UNREACHABLE, e.failure().reason());
             echo(s, 100, 100);
             c.serving(s.getLocalPort()).setOption(MtcpOptions.TRIGGER, null); // client's choice: the alternate
-            Waits.until(() -> events.size() >= 2, Duration.ofSeconds(10));
+            assertTrue(Waits.until(() -> events.size() >= 2, Duration.ofSeconds(10)),
+                    "the client reported the second trigger: " + events);
             assertTrue(events.get(1).committed(), events.get(1).toString());
             assertEquals(c.address(1), s.currentServer());
             echo(s, 200, 100);

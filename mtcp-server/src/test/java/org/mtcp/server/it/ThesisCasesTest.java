@@ -5,21 +5,23 @@ import org.junit.jupiter.api.Timeout;
 import org.mtcp.api.MigrationEvent;
 import org.mtcp.client.MtcpSocket;
 import org.mtcp.internal.session.Settings;
+import org.mtcp.internal.session.SessionInputStream;
+import org.mtcp.internal.session.SessionOutputStream;
+import org.mtcp.server.testkit.Background;
 import org.mtcp.server.testkit.Cluster;
 import org.mtcp.server.testkit.Waits;
 import org.mtcp.server.testkit.Script;
 
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -34,6 +36,17 @@ class ThesisCasesTest {
         MtcpSocket s = new MtcpSocket(a.getAddress(), a.getPort());
         s.setSoTimeout(30_000);
         return s;
+    }
+
+    /** How long a thread the test started may take to finish once it can. */
+    private static final Duration FINISH = Duration.ofSeconds(30);
+
+    private static int available(InputStream in) {
+        try {
+            return in.available();
+        } catch (java.io.IOException e) {
+            throw new AssertionError("available() failed", e);
+        }
     }
 
     /** @return the latest committed migration a destination reported (reports may trail the client's return) */
@@ -103,16 +116,9 @@ class ThesisCasesTest {
         int big = Settings.RECEIVE_WINDOW * 3 / 2; // more than the origin's credit: the rest waits at the client
         Script script = new Script().read(10).export().read(big).write(10);
         try (Cluster c = new Cluster(2, i -> script.app()); MtcpSocket s = connect(c, 0)) {
-            AtomicReference<Throwable> writerFailure = new AtomicReference<>();
-            Thread writer = new Thread(() -> {
-                try {
-                    OutputStream out = s.getOutputStream();
-                    out.write(Script.pattern(Script.UP, 0, 10 + big));
-                } catch (Throwable t) {
-                    writerFailure.set(t);
-                }
-            });
-            writer.start();
+            // blocks in write once the origin's credit is used up, until the session moves
+            Background<Void> writer = Background.run("client writer",
+                    () -> s.getOutputStream().write(Script.pattern(Script.UP, 0, 10 + big)));
             script.runTo(2);
             s.migrate(c.address(1));
             long carried = destinationEvent(c).replayedBytes();
@@ -121,12 +127,11 @@ class ThesisCasesTest {
                 script.runTo(4); // the destination's copy read all of them: the rest came from the client again
             } catch (AssertionError e) {
                 throw new AssertionError(e.getMessage() + "\nclient " + s.debugState() + "\nS1 " + c.server(0).debugState()
-                        + "S2 " + c.server(1).debugState() + "\nwriter: " + writerFailure.get(), writerFailure.get() != null
-                        ? writerFailure.get() : e);
+                        + "S2 " + c.server(1).debugState() + "\nwriter: " + writer.failure(), writer.failure() != null
+                        ? writer.failure() : e);
             }
             Script.expectDown(s.getInputStream(), 0, 10);
-            writer.join(10_000);
-            assertNull(writerFailure.get());
+            writer.await(FINISH); // fails if the write did not return, or threw
             c.assertNoAppFailure();
         }
     }
@@ -199,20 +204,13 @@ class ThesisCasesTest {
         Script script = new Script().export().write(10);
         try (Cluster c = new Cluster(2, i -> script.app()); MtcpSocket s = connect(c, 0)) {
             script.runTo(1);
-            AtomicReference<Throwable> readerFailure = new AtomicReference<>();
-            Thread reader = new Thread(() -> {
-                try {
-                    Script.expectDown(s.getInputStream(), 0, 10);
-                } catch (Throwable t) {
-                    readerFailure.set(t);
-                }
-            });
-            reader.start();
-            Thread.sleep(100); // let it block
+            // the server writes only when step 1 is allowed, after the migration: the read has nothing to return until then
+            Background<Void> reader = Background.run("client reader", () -> Script.expectDown(s.getInputStream(), 0, 10));
+            Waits.untilBlockedIn(reader.thread(), SessionInputStream.class.getName(), "read", FINISH);
             s.migrate(c.address(1));
             script.runTo(2, 1);
-            reader.join(10_000);
-            assertNull(readerFailure.get());
+            reader.await(FINISH); // fails if the read did not return the 10 bytes, or threw
+            assertEquals(c.address(1), s.currentServer());
             c.assertNoAppFailure();
         }
     }
@@ -220,14 +218,27 @@ class ThesisCasesTest {
     /** The server application is blocked in write (window full) on the origin while the session moves. */
     @Test
     void migrationWhileTheServerIsBlockedInWrite() throws Exception {
+        // more than the client's receive window and the origin's send window together: the write must block
         int big = 3 * 1024 * 1024;
+        assertTrue(big > Settings.RECEIVE_WINDOW + Settings.SEND_WINDOW, "the write outgrows both windows");
         Script script = new Script().export().write(big);
         try (Cluster c = new Cluster(2, i -> script.app()); MtcpSocket s = connect(c, 0)) {
+            assertTrue(Waits.until(() -> !c.live(0).isEmpty(), FINISH), "the origin accepted the session");
+            Socket origin = c.live(0).get(0);
+            Thread originApp = c.appThread(origin);
+            assertNotNull(originApp, "the origin's application thread");
             script.allow(2);
-            Thread.sleep(200); // the client does not read: the server fills its window and blocks
+            // the client does not read: once it holds a whole window, the server cannot send more and blocks in write
+            InputStream in = s.getInputStream();
+            assertTrue(Waits.until(() -> available(in) >= Settings.RECEIVE_WINDOW, FINISH),
+                    "the client received a whole window: " + s.debugState());
+            Waits.untilBlockedIn(originApp, SessionOutputStream.class.getName(), "write", FINISH);
             s.migrate(c.address(1));
-            Script.expectDown(s.getInputStream(), 0, big);
+            Script.expectDown(in, 0, big);
             script.runTo(2, 1);
+            // the origin's copy, blocked in write, learns that the session moved and ends
+            assertTrue(Waits.until(() -> !originApp.isAlive(), FINISH), "the origin's copy still runs after the migration: "
+                    + originApp.getState() + " at\n" + Waits.stack(originApp));
             c.assertNoAppFailure();
         }
     }

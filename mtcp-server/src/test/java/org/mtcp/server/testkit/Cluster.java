@@ -47,6 +47,8 @@ public final class Cluster implements AutoCloseable {
     public final AtomicReference<Throwable> appFailure = new AtomicReference<>();
     /** Accepted sockets currently serving, by server index. */
     private final Map<Integer, List<Socket>> live = new ConcurrentHashMap<>();
+    /** The application thread serving each accepted socket, while it serves. */
+    private final Map<Socket, Thread> appThreads = new ConcurrentHashMap<>();
     private final List<Thread> threads = new CopyOnWriteArrayList<>();
     private volatile boolean closing;
 
@@ -104,6 +106,7 @@ public final class Cluster implements AutoCloseable {
                 return;
             }
             Thread w = new Thread(() -> {
+                appThreads.put(c, Thread.currentThread());
                 live.get(index).add(c);
                 try (c) {
                     app.serve(c, index);
@@ -117,6 +120,7 @@ public final class Cluster implements AutoCloseable {
                     appFailure.compareAndSet(null, e);
                 } finally {
                     live.get(index).remove(c);
+                    appThreads.remove(c);
                 }
             }, "test-app-" + index);
             w.setDaemon(true);
@@ -148,6 +152,11 @@ public final class Cluster implements AutoCloseable {
     /** @return the accepted sockets now serving on server i */
     public List<Socket> live(int i) {
         return live.get(i);
+    }
+
+    /** @return the application thread serving accepted socket {@code s}, or null once its copy ended */
+    public Thread appThread(Socket s) {
+        return appThreads.get(s);
     }
 
     /**

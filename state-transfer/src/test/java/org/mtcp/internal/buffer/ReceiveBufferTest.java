@@ -2,6 +2,9 @@ package org.mtcp.internal.buffer;
 
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.mtcp.internal.testkit.Seeds;
 import org.mtcp.internal.wire.FrameReader;
 import org.mtcp.internal.wire.Frames;
 import org.mtcp.internal.wire.Message;
@@ -11,6 +14,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -19,15 +23,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The receive buffer against a model: random frames arrive in random pieces, the application reads
  * random amounts and trims the log at random points; every byte read and every logged range copied
- * out must match the stream.
+ * out must match the stream. Each repetition prints its seed on failure; {@code -Dmtcp.test.seed=N}
+ * replays one.
  */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ReceiveBufferTest {
+    @RegisterExtension
+    final Seeds seeds = new Seeds();
     private final ChunkPool pool = new ChunkPool(1024, 64);
 
     @RepeatedTest(30)
     void framesInRandomPiecesReadAndLoggedExactly() throws IOException {
-        long seed = System.nanoTime();
-        Random r = new Random(seed);
+        String seed = seeds.describe();
+        Random r = seeds.random();
         // the wire: DATA frames of random sizes with ACK frames between them
         ByteArrayOutputStream wire = new ByteArrayOutputStream();
         ByteArrayOutputStream stream = new ByteArrayOutputStream();
@@ -63,7 +71,13 @@ class ReceiveBufferTest {
         int wirePos = 0;
         long readTo = 1000;
         ByteArrayOutputStream got = new ByteArrayOutputStream();
+        int idle = 0; // steps in a row that moved nothing: bounded, so that a buffer that loses bytes fails
         while (readTo < 1000 + s.length) {
+            long progress = wirePos + readTo;
+            if (++idle > 1000) {
+                throw new AssertionError("no progress in 1000 steps: fed " + wirePos + " of " + w.length + " wire bytes, read to "
+                        + readTo + " of " + (1000 + s.length) + ", available " + rb.available() + ", " + seed);
+            }
             if (wirePos < w.length && (r.nextBoolean() || rb.available() == 0)) {
                 ByteBuffer[] bufs = rb.prepareRead(1 + r.nextInt(4000));
                 int room = 0;
@@ -84,23 +98,26 @@ class ReceiveBufferTest {
                 int n = rb.read(dst, 0, dst.length);
                 got.write(dst, 0, n);
                 readTo += n;
-                assertEquals(readTo, rb.readOffset());
+                assertEquals(readTo, rb.readOffset(), "read offset, " + seed);
                 if (r.nextInt(3) == 0) {
                     long logStart = rb.start();
                     byte[] log = new byte[(int) (rb.end() - logStart)];
                     rb.copyTo(logStart, rb.end(), log, 0);
                     assertArrayEquals(Arrays.copyOfRange(s, (int) (logStart - 1000), (int) (rb.end() - 1000)), log,
-                            "logged bytes, seed " + seed);
+                            "logged bytes, " + seed);
                     long trim = logStart + (readTo > logStart ? r.nextInt((int) (readTo - logStart) + 1) : 0);
                     rb.trimTo(trim);
-                    assertEquals(trim, rb.start());
+                    assertEquals(trim, rb.start(), "log start after a trim, " + seed);
                 }
             }
+            if (wirePos + readTo != progress) {
+                idle = 0;
+            }
         }
-        assertArrayEquals(s, got.toByteArray(), "bytes read, seed " + seed);
-        assertTrue(acks[0] > 0);
+        assertArrayEquals(s, got.toByteArray(), "bytes read, " + seed);
+        assertTrue(acks[0] > 0, "ACK frames between the DATA frames were handed over, " + seed);
         rb.trimTo(rb.readOffset());
-        assertEquals(0, rb.chunks(), "an empty buffer holds no chunk");
+        assertEquals(0, rb.chunks(), "an empty buffer holds no chunk, " + seed);
     }
 
     @Test

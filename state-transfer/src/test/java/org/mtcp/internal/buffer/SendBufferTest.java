@@ -1,23 +1,33 @@
 package org.mtcp.internal.buffer;
 
 import org.junit.jupiter.api.RepeatedTest;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.mtcp.internal.testkit.Seeds;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-/** The send buffer against a model: random appends, gathers, copies and trims. */
+/**
+ * The send buffer against a model: random appends, gathers, copies and trims. Each repetition prints
+ * its seed on failure; {@code -Dmtcp.test.seed=N} replays one.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
 class SendBufferTest {
+    @RegisterExtension
+    final Seeds seeds = new Seeds();
     private final ChunkPool pool = new ChunkPool(1000, 64);
 
     @RepeatedTest(30)
     void appendsGathersCopiesAndTrimsExactly() {
-        long seed = System.nanoTime();
-        Random r = new Random(seed);
+        String seed = seeds.describe();
+        Random r = seeds.random();
         ByteArrayOutputStream model = new ByteArrayOutputStream();
         long base = 5000;
         SendBuffer sb = new SendBuffer(pool, base);
@@ -43,21 +53,21 @@ class SendBufferTest {
                     g.write(part, 0, part.length);
                 }
                 assertArrayEquals(Arrays.copyOfRange(model.toByteArray(), (int) (from - base), (int) (to - base)), g.toByteArray(),
-                        "gather, seed " + seed);
+                        "gather at step " + step + ", " + seed);
             } else if (op == 2 && tail > head) {
                 long from = head + (long) (r.nextDouble() * (tail - head));
                 byte[] dst = new byte[(int) (tail - from)];
                 sb.copyTo(from, tail, dst, 0);
                 assertArrayEquals(Arrays.copyOfRange(model.toByteArray(), (int) (from - base), (int) (tail - base)), dst,
-                        "copy, seed " + seed);
+                        "copy at step " + step + ", " + seed);
             } else if (op == 3) {
                 head = head + (long) (r.nextDouble() * (tail - head));
                 sb.trimTo(head);
             }
-            assertEquals(head, sb.head());
-            assertEquals(base + model.size(), sb.tail());
+            assertEquals(head, sb.head(), "head after step " + step + ", " + seed);
+            assertEquals(base + model.size(), sb.tail(), "tail after step " + step + ", " + seed);
         }
         sb.trimTo(sb.tail());
-        assertEquals(0, sb.chunks(), "an empty buffer holds no chunk");
+        assertEquals(0, sb.chunks(), "an empty buffer holds no chunk, " + seed);
     }
 }

@@ -3,7 +3,9 @@ package org.mtcp.internal.wire;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.mtcp.api.MigrationException.Reason;
+import org.mtcp.internal.testkit.Seeds;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -30,11 +32,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class FrameReaderFuzzTest {
     private static final int MAX_CONTROL = 512;
-    private static final Long FIXED_SEED = Long.getLong("mtcp.test.seed");
 
-    private static long seed() {
-        return FIXED_SEED != null ? FIXED_SEED : System.nanoTime();
-    }
+    @RegisterExtension
+    final Seeds seeds = new Seeds();
 
     /** Collects every decoded message and the DATA bytes. */
     private static final class Collector implements FrameReader.Handler {
@@ -137,7 +137,7 @@ class FrameReaderFuzzTest {
 
     @RepeatedTest(20)
     void everyMessageRoundTripsWhateverThePieces() throws IOException {
-        long seed = seed();
+        long seed = seeds.seed();
         Random r = new Random(seed);
         ByteArrayOutputStream wire = new ByteArrayOutputStream();
         ByteArrayOutputStream data = new ByteArrayOutputStream();
@@ -201,7 +201,7 @@ class FrameReaderFuzzTest {
 
     @RepeatedTest(300)
     void randomAndMutatedInputDecodesAsItsHeadersSayOrFailsClearly() throws ProtocolException {
-        long seed = seed();
+        long seed = seeds.seed();
         Random r = new Random(seed);
         byte[] input;
         if (r.nextInt(3) == 0) {
@@ -243,7 +243,7 @@ class FrameReaderFuzzTest {
 
     @RepeatedTest(50)
     void everyDecoderRefusesGarbagePayloadsClearly() {
-        long seed = seed();
+        long seed = seeds.seed();
         Random r = new Random(seed);
         int[] types = {Wire.HELLO, Wire.HELLO_ACK, Wire.MIGRATE_REQ, Wire.MIGRATE_ACK, Wire.MIGRATE_REJECT, Wire.ACK, Wire.FIN,
             Wire.TRIGGER, Wire.ERROR, Wire.MOVED, Wire.CTRL_HELLO, Wire.STATE_REQUEST, Wire.STATE_REPLY, Wire.STATE_REJECT,
