@@ -17,11 +17,13 @@ import java.util.concurrent.TimeUnit;
  * per JVM, so a scenario that needs a short one cannot run in the test's JVM. The child prints what
  * it does and exits 0 only when every assertion held.
  */
-final class ChildJvm {
+public final class ChildJvm {
     /** How the child ended. */
-    static final class Result {
-        final int exitCode;
-        final String output;
+    public static final class Result {
+        /** The exit code, -1 when the child was killed. */
+        public final int exitCode;
+        /** Its standard output and error. */
+        public final String output;
 
         Result(int exitCode, String output) {
             this.exitCode = exitCode;
@@ -37,7 +39,7 @@ final class ChildJvm {
      * @param properties system properties of the child
      * @param atMost     the child is killed after this long
      */
-    static Result run(Class<?> main, Map<String, String> properties, Duration atMost) throws IOException, InterruptedException {
+    public static Result run(Class<?> main, Map<String, String> properties, Duration atMost) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-Xmx256m");
