@@ -66,7 +66,8 @@ class ControlConnectionStateTest {
 
     @Test
     void acceptedConnectionOpensOnItsCtrlHello() throws Exception {
-        try (Cluster c = new Cluster(2, i -> Apps.transformingEcho(16, 1)); Socket raw = new Socket()) {
+        Socket raw = new Socket();
+        try (Cluster c = new Cluster(2, i -> Apps.transformingEcho(16, 1))) {
             Server s1 = server(c, 0);
             ControlConnection conn = acceptedBy(s1, c.mappings().get(c.address(0)), raw);
             write(raw, Frames.opening(Wire.CONTROL_MAGIC, new Message.ControlHello(c.address(1))));
@@ -79,6 +80,8 @@ class ControlConnectionStateTest {
             assertEquals(Reason.UNKNOWN_SESSION, reject.reason(), reject.message());
             raw.close();
             LoopProbe.awaitState(s1, conn, CLOSED, Duration.ofSeconds(10));
+        } finally {
+            raw.close();
         }
     }
 

@@ -94,7 +94,8 @@ class FreezeTimeoutTest {
 
             // the destination, by hand: S2 as far as S1 can tell
             byte[] id = ClientInternals.id(client);
-            try (Socket control = HandPlayed.openControl(c.mappings().get(c.address(0)), c.address(1))) {
+            Socket control = HandPlayed.openControl(c.mappings().get(c.address(0)), c.address(1));
+            try {
                 HandPlayed.send(control, new Message.StateRequest(7, id, 1000, 1, ClientInternals.proof(client, 1), c.address(1)));
                 Message.StateReply reply = HandPlayed.expect(control, Message.StateReply.class, "the answer to STATE_REQUEST");
                 assertEquals(7, reply.key(), "the reply names the request");
@@ -152,6 +153,8 @@ class FreezeTimeoutTest {
                 assertEquals(1, c.events.size(), "no further outcome: " + c.events.stream().map(Object::toString)
                         .collect(Collectors.joining("; ")));
                 assertEquals(c.address(0), client.server(), "the client is still on S1");
+            } finally {
+                control.close();
             }
             client.close();
             c.assertNoAppFailure();
