@@ -54,8 +54,8 @@ final class ClientMigration {
     private final long sequence;
     /** Guarded by the session's lock: the old connection ended while this migration was under way. */
     private boolean originLost;
-    // the migrating thread's own
-    private State state = State.CONNECTING;
+    // the migrating thread's own; volatile only so that a test on another thread reads it through state()
+    private volatile State state = State.CONNECTING;
     private long preparedNanos;
     private long answeredNanos;
 

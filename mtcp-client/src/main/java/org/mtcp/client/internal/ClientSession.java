@@ -351,6 +351,16 @@ public final class ClientSession extends SessionCore {
         m.run();
     }
 
+    /** @return the migration under way, or {@code null} (for tests in this package) */
+    ClientMigration migration() {
+        lock().lock();
+        try {
+            return migration;
+        } finally {
+            lock().unlock();
+        }
+    }
+
     /** @return where new connections bind locally, or {@code null} */
     SocketAddress localBind() {
         return localBind;

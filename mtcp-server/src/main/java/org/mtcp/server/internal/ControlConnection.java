@@ -151,6 +151,16 @@ final class ControlConnection implements IoHandler, FrameReader.Handler {
         send(m.encode());
     }
 
+    /** @return this server's requests waiting for their answer on this connection; loop thread (for tests) */
+    List<IncomingTransfer> pendingRequests() {
+        return new ArrayList<>(requested.values());
+    }
+
+    /** @return the peer's requests answered with a state and not yet committed or aborted; loop thread (for tests) */
+    List<OutgoingTransfer> servedTransfers() {
+        return new ArrayList<>(served.values());
+    }
+
     /** The request gave up (deadline): the answer, if any comes, is refused. */
     void forgetRequest(long k) {
         requested.remove(k);

@@ -99,6 +99,17 @@ public final class ControlEndpoint {
         }
     }
 
+    /** @return the connections not closed yet, a snapshot taken on the loop (blocks briefly); for tests in this package */
+    List<ControlConnection> connections() {
+        java.util.concurrent.CompletableFuture<List<ControlConnection>> f = new java.util.concurrent.CompletableFuture<>();
+        loop.execute(() -> f.complete(new ArrayList<>(all)));
+        try {
+            return f.get(5, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("the I/O loop did not answer", e);
+        }
+    }
+
     /** Breaks every control connection now (for operations and tests); the next request reopens one. */
     public void closeConnections() {
         loop.execute(() -> {

@@ -1,0 +1,97 @@
+package org.mtcp.client.internal;
+
+import org.mtcp.api.MigrationEvent;
+import org.mtcp.api.MigrationListener;
+import org.mtcp.internal.observe.MigrationRecorder;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+
+/**
+ * For tests that play a destination by hand: a real client session (the engine behind
+ * {@code MtcpSocket}, without the socket wrapper) and what only the client knows: its session id and
+ * the migration proof of a sequence number. Also the client's migration under way, to observe its
+ * state.
+ */
+public final class ClientInternals {
+    private ClientInternals() {
+    }
+
+    /** @return a client session connected to the MTCP server {@code to}, its migration events told to {@code listener} */
+    public static ClientSession connect(InetSocketAddress to, MigrationListener listener) throws IOException {
+        MigrationRecorder recorder = ClientSession.newRecorder();
+        if (listener != null) {
+            recorder.listeners().add(listener);
+        }
+        return ClientSession.connect(to, null, 10_000, ch -> { }, (server, remote, port) -> { }, recorder, null);
+    }
+
+    /** @return the session id, raw */
+    public static byte[] id(ClientSession s) {
+        return s.id().clone();
+    }
+
+    /** @return the proof the session's client gives for migration sequence {@code seq} */
+    public static byte[] proof(ClientSession s, long seq) {
+        return s.proof(seq);
+    }
+
+    /** A migration of a session, held by a test to read its state after it ended. */
+    public static final class Held {
+        private final ClientMigration m;
+
+        Held(ClientMigration m) {
+            this.m = m;
+        }
+
+        /** @return its state now */
+        public String state() {
+            return m.state().name();
+        }
+    }
+
+    /** @return the migration under way, or {@code null} */
+    public static Held migration(ClientSession s) {
+        ClientMigration m = s.migration();
+        return m == null ? null : new Held(m);
+    }
+
+    /** @return the session's input, reads waiting at most {@code timeoutMillis} (0: no limit) */
+    public static InputStream input(ClientSession s, int timeoutMillis) {
+        return new InputStream() {
+            @Override
+            public int read() throws IOException {
+                byte[] b = new byte[1];
+                int n = read(b, 0, 1);
+                return n < 0 ? -1 : b[0] & 0xff;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                return s.read(b, off, len, timeoutMillis);
+            }
+        };
+    }
+
+    /** @return the session's output */
+    public static OutputStream output(ClientSession s) {
+        return new OutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+                write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                s.write(b, off, len);
+            }
+        };
+    }
+
+    /** Migrates as the application would ({@code MtcpOptions.MIGRATE}). */
+    public static void migrate(ClientSession s, InetSocketAddress to) throws IOException {
+        s.migrate(to, MigrationEvent.Initiation.CLIENT, 20_000);
+    }
+}
