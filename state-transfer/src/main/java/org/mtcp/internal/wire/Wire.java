@@ -72,7 +72,7 @@ public final class Wire {
     public static final int TRIGGER = 0x13;
     /** Either way: fatal error; message (u16 length, UTF-8). The connection closes after it. */
     public static final int ERROR = 0x14;
-    /** S1 to C on the old connection: the session committed to another server; nothing follows. */
+    /** C to S1 on the old connection: the session switched to another server; nothing follows. */
     public static final int MOVED = 0x15;
 
     // ---- control connection frames ----
