@@ -74,7 +74,7 @@ final class ClientMigration {
     }
 
     private void state(State next, String reason) {
-        log.debug("migration of {} to {}: {} -> {} ({})", session.describe(), destination, state, next, reason);
+        log.debug("migration of {} to {}: {} -> {} ({})", session, destination, state, next, reason);
         state = next;
     }
 
@@ -111,7 +111,7 @@ final class ClientMigration {
                 Message.MigrateAck ack = (Message.MigrateAck) answer;
                 session.switchTo(ch, destination, ack, credit);
                 ch = null;
-                state(State.SWITCHED, "attached to " + ack.server());
+                state(State.SWITCHED, "MIGRATE_ACK");
                 report(ack.server(), null, System.nanoTime());
                 return;
             }

@@ -295,7 +295,7 @@ public final class ClientSession extends SessionCore {
                 try {
                     migrate(to, initiation, Settings.MIGRATE_TIMEOUT_MILLIS * 2);
                 } catch (IOException e) {
-                    log.debug("{}-started migration of {} failed: {}", initiation, describe(), e.getMessage());
+                    log.debug("{}-started migration of {} failed: {}", initiation, this, e.getMessage());
                 }
             });
         } catch (RejectedExecutionException e) {
@@ -343,7 +343,7 @@ public final class ClientSession extends SessionCore {
             m = new ClientMigration(this, to, server, initiation, start, deadline, heldValue(),
                     Math.max(creditValue(), creditSent()), ++migrationSeq);
             migration = m;
-            log.debug("{}: migrating to {}", describe(), to);
+            log.debug("{}: migrating to {}", this, to);
             wake();
         } finally {
             lock().unlock();
@@ -410,7 +410,7 @@ public final class ClientSession extends SessionCore {
                 fail(new SocketException(lost.getMessage()));
                 return lost;
             }
-            log.debug("{}: migration failed, back on {}", describe(), origin);
+            log.debug("{}: migration failed, back on {}", this, origin);
             wake();
             try {
                 flushLocked();
@@ -448,7 +448,7 @@ public final class ClientSession extends SessionCore {
             connectedTo = dialed;
             alternates = newAlternates;
             attach(newLink(ch, downResume, linkName(dialed)));
-            log.debug("{}: switched to {}", describe(), newServer);
+            log.debug("{}: switched to {}", this, newServer);
             wake();
             queueAck(link());
             flushLocked();

@@ -316,7 +316,7 @@ final class ControlConnection implements IoHandler, FrameReader.Handler {
     public void onStateAck(Message.StateAck m) throws ProtocolException {
         OutgoingTransfer t = decided(m, m.key());
         if (t != null) {
-            t.commit("STATE_ACK from " + peer);
+            t.commit("STATE_ACK");
         }
         maybeRetire();
     }

@@ -147,10 +147,10 @@ final class IncomingTransfer {
         try {
             s.sendFirst(s.migrateAck(self, server.alternates()));
         } catch (IOException e) {
-            log.debug("could not answer the client of {}: {}", s.describe(), e.toString());
+            log.debug("could not answer the client of {}: {}", s, e.toString());
         }
         server.enqueue(s);
-        state(State.COMMITTED, "installed " + st);
+        state(State.COMMITTED, "installed");
         Map<MigrationEvent.Phase, Long> phases = new EnumMap<>(MigrationEvent.Phase.class);
         phases.put(MigrationEvent.Phase.DESTINATION_PREPARE_REQUEST, sentNanos - startNanos);
         phases.put(MigrationEvent.Phase.DESTINATION_WAIT_REPLY, replied - sentNanos);

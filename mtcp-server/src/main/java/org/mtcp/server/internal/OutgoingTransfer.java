@@ -100,7 +100,7 @@ final class OutgoingTransfer {
             return;
         }
         t.packNanos = System.nanoTime() - t.startNanos;
-        if (t.state(State.PACKING, State.SENT, "state of " + st.appState.length + " B sent to " + m.destination())) {
+        if (t.state(State.PACKING, State.SENT, "STATE_REPLY")) {
             c.served(t);
             c.send(reply);
         }
@@ -115,7 +115,7 @@ final class OutgoingTransfer {
         if (!state.compareAndSet(expected, next)) {
             return false;
         }
-        log.debug("outgoing transfer of {} to {}: {} -> {} ({})", session.describe(), destination, expected, next, reason);
+        log.debug("outgoing transfer of {} to {}: {} -> {} ({})", session, destination, expected, next, reason);
         if (next != State.SENT) {
             deadline.cancel();
         }

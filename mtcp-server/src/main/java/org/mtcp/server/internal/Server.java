@@ -396,7 +396,7 @@ public final class Server {
                         s.trigger(target);
                         triggeredAt.put(s, now);
                     } catch (IOException e) {
-                        log.debug("drain of {}: cannot trigger {}: {}", identity(), s.describe(), e.getMessage());
+                        log.debug("drain of {}: cannot trigger {}: {}", identity(), s, e.getMessage());
                     }
                 }
             }

@@ -437,7 +437,7 @@ public final class ServerSession extends SessionCore implements Accepted {
             st.downFinAtSnap = ledger.downFinAtSnap();
             copyPacked(pack, st);
             outgoing = transfer;
-            log.debug("{}: frozen, state requested by {}", describe(), transfer.destination());
+            log.debug("{}: frozen, state requested by {}", this, transfer.destination());
             wake();
             return st;
         } finally {
@@ -454,7 +454,7 @@ public final class ServerSession extends SessionCore implements Accepted {
             }
             movedTo = destination != null ? destination : outgoing != null ? outgoing.destination() : null;
             outgoing = null;
-            state(Lifecycle.MOVED, "committed to " + movedTo);
+            state(Lifecycle.MOVED, "committed elsewhere");
             server.movedOut(this);
             closeLinkNow(false);
             released();
@@ -471,7 +471,7 @@ public final class ServerSession extends SessionCore implements Accepted {
                 return;
             }
             outgoing = null;
-            log.debug("{}: unfrozen: {}", describe(), why);
+            log.debug("{}: unfrozen: {}", this, why);
             wake();
             if (linkDead()) {
                 fail(new SocketException("connection from client " + remote + " was lost while " + describe() + " was migrating"));

@@ -58,6 +58,12 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
         super(loop, outStart, inStart, sendWindow, receiveWindow);
     }
 
+    /** @return {@link #describe()}: log messages name the session lazily */
+    @Override
+    public final String toString() {
+        return describe();
+    }
+
     /** @return the stream offsets and I/O state, for diagnostics */
     public String debugState() {
         lock.lock();
@@ -296,7 +302,7 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
         if (!Lifecycle.allowed(lifecycle, next)) {
             return;
         }
-        log.debug("{}: {} -> {} ({})", describe(), lifecycle, next, reason);
+        log.debug("{}: {} -> {} ({})", this, lifecycle, next, reason);
         lifecycle = next;
         wake();
     }
