@@ -65,7 +65,9 @@ public final class MtcpOptions {
      * Write-only, on an accepted server socket: ask the client to migrate to the given server, or to
      * one of its choice with {@code null}. Returns at once; the outcome reaches
      * {@link MigrationListener}s. Throws {@link MigrationException} when the connection cannot migrate
-     * (a plain TCP client) and {@link ConnectionMigratedException} when the session has already moved.
+     * (a plain TCP client), {@link ConnectionMigratedException} when the session has already moved, and
+     * {@link IllegalArgumentException} for a server that is not in {@link #ADDITIONAL_SERVERS}: a client
+     * follows a trigger only to a server it was told of.
      */
     public static final SocketOption<InetSocketAddress> TRIGGER = new Option<>("MTCP_TRIGGER", InetSocketAddress.class);
 

@@ -27,6 +27,7 @@ import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.channels.SocketChannel;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -235,8 +236,20 @@ public final class ClientSession extends SessionCore {
 
     @Override
     protected void onTrigger(Link l, Message.Trigger m) {
+        InetSocketAddress to = m.destination();
+        if (to != null && !alternates.contains(to) && !to.equals(server) && !to.equals(connectedTo)) { // here: a no-op
+            // a server sends its clients only where it said they may go: anything else was not sent by it
+            MigrationException refused = new MigrationException("ignored a TRIGGER of " + describe() + " to " + to + ", which "
+                    + server + " did not advertise (alternates " + alternates + "); the session stays on " + server,
+                    Reason.NOT_AUTHORIZED, true, null);
+            log.warn("{}", refused.getMessage());
+            MigrationEvent event = new MigrationEvent(MigrationEvent.Role.CLIENT, MigrationEvent.Initiation.SERVER_TRIGGER,
+                    sessionHex, server, to, refused, 0, 0, 0, Map.of());
+            loop().execute(() -> recorder.record(event)); // listeners run with no session lock held
+            return;
+        }
         if (l == link() && migration == null) {
-            startBackground(m.destination(), MigrationEvent.Initiation.SERVER_TRIGGER);
+            startBackground(to, MigrationEvent.Initiation.SERVER_TRIGGER);
         }
     }
 

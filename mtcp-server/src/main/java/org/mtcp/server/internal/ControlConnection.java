@@ -394,7 +394,7 @@ final class ControlConnection implements IoHandler, FrameReader.Handler {
         List<OutgoingTransfer> frozen = new ArrayList<>(served.values());
         served.clear();
         for (OutgoingTransfer t : frozen) {
-            t.abort("control connection to the destination lost: " + why);
+            t.connectionLost("control connection to the destination lost: " + why);
         }
     }
 

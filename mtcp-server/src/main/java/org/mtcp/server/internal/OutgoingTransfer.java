@@ -52,6 +52,8 @@ final class OutgoingTransfer {
     private final InetSocketAddress destination;
     private final EventLoop.Timer deadline;
     private final AtomicReference<State> state = new AtomicReference<>(State.PACKING);
+    /** Aborted because the control connection broke after the reply went out: the destination may have committed. */
+    private volatile boolean mayHaveCommitted;
     private final long startNanos = System.nanoTime();
     // written by the loop before SENT, read after COMMITTED/ABORTED (the compare-and-set orders them)
     private long packNanos;
@@ -130,6 +132,9 @@ final class OutgoingTransfer {
     /** The destination installed the session (STATE_ACK), or the client says it moved (MOVED); any thread. */
     void commit(String reason) {
         if (!end(State.COMMITTED, reason)) {
+            if (mayHaveCommitted()) {
+                session.moved(destination); // the client's MOVED after an abort that a commit may have crossed
+            }
             return;
         }
         session.moved(destination);
@@ -142,6 +147,21 @@ final class OutgoingTransfer {
 
     /** The session goes on here; any thread. */
     void abort(String reason) {
+        abort(reason, false);
+    }
+
+    /**
+     * The control connection broke with the transfer open: the session goes on here, but a STATE_ACK
+     * may have been on its way, so the client's MOVED still counts ({@link #mayHaveCommitted}).
+     */
+    void connectionLost(String reason) {
+        abort(reason, state.get() == State.SENT);
+    }
+
+    private void abort(String reason, boolean unclear) {
+        if (unclear) {
+            mayHaveCommitted = true; // before the change, so that a MOVED racing this abort sees it
+        }
         if (!end(State.ABORTED, reason)) {
             return;
         }
@@ -153,6 +173,11 @@ final class OutgoingTransfer {
                             + reason + "; the session goes on here", Reason.OTHER, true, null),
                     stateBytes, upBytes, downBytes, Map.of());
         });
+    }
+
+    /** @return whether it ended in an abort that a commit the origin never heard of may have crossed */
+    boolean mayHaveCommitted() {
+        return mayHaveCommitted && state.get() == State.ABORTED;
     }
 
     /** @return where the state went */

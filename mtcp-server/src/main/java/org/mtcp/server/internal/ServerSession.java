@@ -66,6 +66,8 @@ public final class ServerSession extends SessionCore implements Accepted {
     private final ResumeLedger ledger = new ResumeLedger();
     /** The migration that froze the session (its state is with a destination), or {@code null}. */
     private OutgoingTransfer outgoing;
+    /** The last migration that froze it, kept when it ends: a MOVED may still follow an unclear abort. */
+    private OutgoingTransfer lastTransfer;
     /** Where the session went, once MOVED. */
     private InetSocketAddress movedTo;
 
@@ -245,6 +247,10 @@ public final class ServerSession extends SessionCore implements Accepted {
 
     @Override
     public void trigger(InetSocketAddress to) throws IOException {
+        if (to != null && !server.alternates().contains(to) && !to.equals(server.identityFor(local))) { // itself: a no-op
+            throw new IllegalArgumentException("cannot trigger a migration of " + describe() + " to " + to
+                    + ": its client follows a trigger only to an advertised server (ADDITIONAL_SERVERS " + server.alternates() + ")");
+        }
         lock().lock();
         try {
             checkMoved();
@@ -355,12 +361,15 @@ public final class ServerSession extends SessionCore implements Accepted {
 
     @Override
     protected void onMoved(Link l) {
-        // the client switched to another server: commit, whatever the control connection says
+        // the client switched to another server. That counts only where a commit is possible: while a
+        // destination holds the state, or after a transfer whose outcome a broken control connection hid
         OutgoingTransfer t = outgoing;
         if (t != null) {
             t.commit("the client says it moved");
+        } else if (lastTransfer != null && lastTransfer.mayHaveCommitted()) {
+            moved(lastTransfer.destination());
         } else {
-            moved(null);
+            log.warn("{}: ignored a MOVED: no migration of this session could have committed", this);
         }
     }
 
@@ -437,6 +446,7 @@ public final class ServerSession extends SessionCore implements Accepted {
             st.downFinAtSnap = ledger.downFinAtSnap();
             copyPacked(pack, st);
             outgoing = transfer;
+            lastTransfer = transfer;
             log.debug("{}: frozen, state requested by {}", this, transfer.destination());
             wake();
             return st;

@@ -197,24 +197,33 @@ class MigrationFailureTest {
         try (ServerSocket ss = new ServerSocket(0, 1, LO)) {
             closedPort = ss.getLocalPort();
         }
-        try (Cluster c = new Cluster(2, i -> Apps.transformingEcho(16, 1)); MtcpSocket s = connect(c, 0)) {
-            List<MigrationEvent> events = new CopyOnWriteArrayList<>();
-            s.addMigrationListener(events::add);
-            echo(s, 0, 100);
-            c.serving(s.getLocalPort()).setOption(MtcpOptions.TRIGGER, new InetSocketAddress(LO, closedPort));
-            assertTrue(Waits.until(() -> !events.isEmpty(), Duration.ofSeconds(10)), "the client reported the triggered attempt");
-            assertEquals(1, events.size(), "the client reported the triggered attempt once: " + events);
-            MigrationEvent e = events.get(0);
-            assertEquals(MigrationEvent.Initiation.SERVER_TRIGGER, e.initiation());
-            assertEquals(Reason.PEER_UNREACHABLE, e.failure().reason());
-            echo(s, 100, 100);
-            c.serving(s.getLocalPort()).setOption(MtcpOptions.TRIGGER, null); // client's choice: the alternate
-            assertTrue(Waits.until(() -> events.size() >= 2, Duration.ofSeconds(10)),
-                    "the client reported the second trigger: " + events);
-            assertTrue(events.get(1).committed(), events.get(1).toString());
-            assertEquals(c.address(1), s.currentServer());
-            echo(s, 200, 100);
-            c.assertNoAppFailure();
+        InetSocketAddress closed = new InetSocketAddress(LO, closedPort);
+        try (Cluster c = new Cluster(2, i -> Apps.transformingEcho(16, 1))) {
+            // a client follows a trigger only to an advertised server: advertise one that is gone
+            c.server(0).setOption(MtcpOptions.ADDITIONAL_SERVERS, List.of(c.address(1), closed));
+            try (MtcpSocket s = connect(c, 0)) {
+                triggeredToAServerThatIsGone(c, s, closed);
+            }
         }
+    }
+
+    private static void triggeredToAServerThatIsGone(Cluster c, MtcpSocket s, InetSocketAddress closed) throws Exception {
+        List<MigrationEvent> events = new CopyOnWriteArrayList<>();
+        s.addMigrationListener(events::add);
+        echo(s, 0, 100);
+        c.serving(s.getLocalPort()).setOption(MtcpOptions.TRIGGER, closed);
+        assertTrue(Waits.until(() -> !events.isEmpty(), Duration.ofSeconds(10)), "the client reported the triggered attempt");
+        assertEquals(1, events.size(), "the client reported the triggered attempt once: " + events);
+        MigrationEvent e = events.get(0);
+        assertEquals(MigrationEvent.Initiation.SERVER_TRIGGER, e.initiation());
+        assertEquals(Reason.PEER_UNREACHABLE, e.failure().reason());
+        echo(s, 100, 100);
+        c.serving(s.getLocalPort()).setOption(MtcpOptions.TRIGGER, null); // client's choice: the alternate
+        assertTrue(Waits.until(() -> events.size() >= 2, Duration.ofSeconds(10)),
+                "the client reported the second trigger: " + events);
+        assertTrue(events.get(1).committed(), events.get(1).toString());
+        assertEquals(c.address(1), s.currentServer());
+        echo(s, 200, 100);
+        c.assertNoAppFailure();
     }
 }
