@@ -23,6 +23,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -35,6 +36,8 @@ import java.util.concurrent.TimeUnit;
 final class ControlConnection implements IoHandler, FrameReader.Handler {
     private static final Logger log = LoggerFactory.getLogger(ControlConnection.class);
     private static final long MAX_QUEUED_BYTES = 64L * 1024 * 1024;
+    /** Largest frame accepted before the peer's CTRL_HELLO (which is an address): nothing big before it says who it is. */
+    static final int MAX_PAYLOAD_BEFORE_HELLO = 256;
 
     /** A control connection's states; every change goes through {@link #state}. */
     enum State {
@@ -71,7 +74,6 @@ final class ControlConnection implements IoHandler, FrameReader.Handler {
     private SelectionKey key;
     private int magicSeen;
     private long queuedBytes;
-    private long nextKey;
     /** Closes the connection if it is not OPEN in time (connect or CTRL_HELLO). */
     private EventLoop.Timer openDeadline;
 
@@ -83,7 +85,7 @@ final class ControlConnection implements IoHandler, FrameReader.Handler {
         this.initiator = initiator;
         this.state = initiator ? State.CONNECTING : State.AWAITING_HELLO;
         this.reader = new FrameReader("control connection " + (peer != null ? "to " + peer : "from a peer"), false,
-                Wire.MAX_CONTROL_CONNECTION_PAYLOAD);
+                initiator ? Wire.MAX_CONTROL_CONNECTION_PAYLOAD : MAX_PAYLOAD_BEFORE_HELLO);
     }
 
     InetSocketAddress peer() {
@@ -140,9 +142,13 @@ final class ControlConnection implements IoHandler, FrameReader.Handler {
         flush();
     }
 
-    /** @return a fresh key for a request of this server on this connection */
+    /** @return a fresh key for a request of this server on this connection: random, unlike any in flight */
     long newKey() {
-        return ++nextKey;
+        long k;
+        do {
+            k = ThreadLocalRandom.current().nextLong();
+        } while (requested.containsKey(k));
+        return k;
     }
 
     /** Sends a request of this server and remembers whom to tell of the answer. */
@@ -279,6 +285,7 @@ final class ControlConnection implements IoHandler, FrameReader.Handler {
         }
         openDeadline.cancel();
         peer = m.server();
+        reader.limitPayload(Wire.MAX_CONTROL_CONNECTION_PAYLOAD);
         state(State.OPEN, "the peer introduced itself as " + peer);
         endpoint.adopt(this);
     }

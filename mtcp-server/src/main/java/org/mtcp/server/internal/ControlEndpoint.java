@@ -34,6 +34,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class ControlEndpoint {
     private static final Logger log = LoggerFactory.getLogger(ControlEndpoint.class);
 
+    /** Most accepted control connections that have not yet said who they are (each holds a deadline's worth of memory). */
+    static final int MAX_UNINTRODUCED = 64;
+
     private final Server server;
     private final EventLoop loop;
     private final SocketAddress listenAddress;
@@ -76,6 +79,17 @@ public final class ControlEndpoint {
         ControlEndpoint c = new ControlEndpoint(server, ssc.getLocalAddress(), ssc);
         server.loop().registerLater(ssc, SelectionKey.OP_ACCEPT, (IoHandler) k -> c.acceptReady());
         return c;
+    }
+
+    /** @return accepted connections still waiting for their CTRL_HELLO; loop thread */
+    private int unintroduced() {
+        int n = 0;
+        for (ControlConnection c : all) {
+            if (c.state() == ControlConnection.State.AWAITING_HELLO) {
+                n++;
+            }
+        }
+        return n;
     }
 
     /** @return where this endpoint listens */
@@ -143,6 +157,12 @@ public final class ControlEndpoint {
                 ch.configureBlocking(false);
                 if (ch.getRemoteAddress() instanceof InetSocketAddress) {
                     ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                }
+                if (unintroduced() >= MAX_UNINTRODUCED) {
+                    log.warn("control listener {}: {} connections have not said who they are; refusing {}", listenAddress,
+                            MAX_UNINTRODUCED, ch.getRemoteAddress());
+                    ch.close();
+                    continue;
                 }
                 ControlConnection c = new ControlConnection(this, ch, null, false);
                 all.add(c);

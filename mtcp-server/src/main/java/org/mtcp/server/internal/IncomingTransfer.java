@@ -136,6 +136,10 @@ final class IncomingTransfer {
             if (!java.util.Arrays.equals(st.sessionId, request.sessionId())) {
                 throw new IOException("the origin replied with the state of another session");
             }
+            if (st.appState.length > Settings.MAX_STATE_BYTES) {
+                throw new IOException("the origin's reply holds " + st.appState.length + " bytes of application state, above "
+                        + "this server's limit of " + Settings.MAX_STATE_BYTES + " (mtcp.maxStateBytes)");
+            }
             s = ServerSession.fromState(server, st, client, clientKey, remote, local, request.credit());
         } catch (IOException | RuntimeException e) {
             connection.send(new Message.StateAbort(key));

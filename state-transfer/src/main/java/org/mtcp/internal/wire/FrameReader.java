@@ -126,7 +126,8 @@ public final class FrameReader {
 
     private final String connection;
     private final boolean dataAllowed;
-    private final int maxFramePayload;
+    /** The largest non-DATA payload accepted now; raised once a control peer has introduced itself. */
+    private int maxFramePayload;
 
     /** Header bytes collected so far (a header may arrive split). */
     private final byte[] header = new byte[Wire.HEADER_SIZE];
@@ -148,6 +149,14 @@ public final class FrameReader {
     public FrameReader(String connection, boolean dataAllowed, int maxFramePayload) {
         this.connection = connection;
         this.dataAllowed = dataAllowed;
+        this.maxFramePayload = maxFramePayload;
+    }
+
+    /**
+     * Sets the largest non-DATA payload accepted from the next header on (a control connection
+     * accepts only small frames until its peer has said who it is).
+     */
+    public void limitPayload(int maxFramePayload) {
         this.maxFramePayload = maxFramePayload;
     }
 
