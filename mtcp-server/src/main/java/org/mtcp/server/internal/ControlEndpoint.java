@@ -15,6 +15,7 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
+import java.nio.file.attribute.UserPrincipal;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -41,6 +42,8 @@ public final class ControlEndpoint {
     private final EventLoop loop;
     private final SocketAddress listenAddress;
     private final ServerSocketChannel listener;
+    /** For a Unix-domain listener, the user its peers must run as; {@code null} over TCP. */
+    private final UserPrincipal owner;
     /** The pair's connection for each peer; loop thread only. */
     private final Map<InetSocketAddress, ControlConnection> byPeer = new HashMap<>();
     /** Every open connection, duplicates and unintroduced ones included; loop thread only. */
@@ -50,7 +53,8 @@ public final class ControlEndpoint {
     /** Written by {@link #close} (any thread), read by the loop. */
     private volatile boolean closed;
 
-    private ControlEndpoint(Server server, SocketAddress listenAddress, ServerSocketChannel listener) {
+    private ControlEndpoint(Server server, SocketAddress listenAddress, ServerSocketChannel listener, UserPrincipal owner) {
+        this.owner = owner;
         this.server = server;
         this.loop = server.loop();
         this.listenAddress = listenAddress;
@@ -61,8 +65,8 @@ public final class ControlEndpoint {
     static ControlEndpoint start(Server server, SocketAddress at) throws IOException {
         ServerSocketChannel ssc;
         if (at instanceof UnixDomainSocketAddress) {
+            UnixControlSockets.prepare(((UnixDomainSocketAddress) at).getPath());
             ssc = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-            Files.deleteIfExists(((UnixDomainSocketAddress) at).getPath());
         } else if (at instanceof InetSocketAddress) {
             ssc = ServerSocketChannel.open();
             ssc.setOption(StandardSocketOptions.SO_REUSEADDR, true);
@@ -76,7 +80,11 @@ public final class ControlEndpoint {
             ssc.close();
             throw new IOException("cannot listen for control connections at " + at + ": " + e.getMessage(), e);
         }
-        ControlEndpoint c = new ControlEndpoint(server, ssc.getLocalAddress(), ssc);
+        UserPrincipal owner = null;
+        if (at instanceof UnixDomainSocketAddress) {
+            owner = UnixControlSockets.owner(((UnixDomainSocketAddress) at).getPath());
+        }
+        ControlEndpoint c = new ControlEndpoint(server, ssc.getLocalAddress(), ssc, owner);
         server.loop().registerLater(ssc, SelectionKey.OP_ACCEPT, (IoHandler) k -> c.acceptReady());
         return c;
     }
@@ -157,6 +165,8 @@ public final class ControlEndpoint {
                 ch.configureBlocking(false);
                 if (ch.getRemoteAddress() instanceof InetSocketAddress) {
                     ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                } else if (owner != null) {
+                    UnixControlSockets.checkPeer(ch, owner);
                 }
                 if (unintroduced() >= MAX_UNINTRODUCED) {
                     log.warn("control listener {}: {} connections have not said who they are; refusing {}", listenAddress,
@@ -169,6 +179,7 @@ public final class ControlEndpoint {
                 opened.incrementAndGet();
                 c.register();
             } catch (IOException e) {
+                log.warn("control listener {}: {}", listenAddress, e.getMessage());
                 try {
                     ch.close();
                 } catch (IOException ignored) {
