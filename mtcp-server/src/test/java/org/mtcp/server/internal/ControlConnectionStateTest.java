@@ -163,8 +163,7 @@ class ControlConnectionStateTest {
         ChildJvm.Result r = ChildJvm.run(ConnectingThenOpen.class, Map.of("mtcp.controlConnectTimeoutMillis", "30000"),
                 Duration.ofSeconds(80));
         System.out.println("ControlConnectionStateTest child JVM:\n" + r.output);
-        assertEquals(0, r.exitCode, "the child's scenario failed:\n" + r.output);
-        assertTrue(r.output.contains(ConnectingThenOpen.OK), r.output);
+        ChildJvm.assertPassed(r, ConnectingThenOpen.OK);
     }
 
     /** CONNECTING -> OPEN, with a long connect deadline. */
@@ -172,15 +171,10 @@ class ControlConnectionStateTest {
         static final String OK = "CONNECTING-THEN-OPEN-OK";
 
         public static void main(String[] args) {
-            try {
+            ChildJvm.exitWith(OK, () -> {
                 assertEquals(30_000, Settings.CONTROL_CONNECT_TIMEOUT_MILLIS, "the child's connect deadline");
                 run();
-                System.out.println(OK);
-                System.exit(0);
-            } catch (Throwable t) {
-                t.printStackTrace(System.out);
-                System.exit(1);
-            }
+            });
         }
 
         private static void run() throws Exception {

@@ -74,4 +74,32 @@ public final class ChildJvm {
         reader.join(5000);
         return new Result(p.exitValue(), out.toString(StandardCharsets.UTF_8));
     }
+
+    /** A child's scenario. */
+    public interface Scenario {
+        /** @throws Exception when an assertion failed */
+        void run() throws Exception;
+    }
+
+    /**
+     * The child's side: runs the scenario, prints {@code ok} and exits 0 when it passes, prints the
+     * failure and exits 1 when it does not.
+     */
+    public static void exitWith(String ok, Scenario scenario) {
+        try {
+            scenario.run();
+            System.out.println(ok);
+            System.exit(0);
+        } catch (Throwable t) {
+            t.printStackTrace(System.out);
+            System.exit(1);
+        }
+    }
+
+    /** The test's side: the child ran its scenario to the end ({@code ok} printed) and exited 0. */
+    public static void assertPassed(Result r, String ok) {
+        if (r.exitCode != 0 || !r.output.contains(ok)) {
+            throw new AssertionError("the child's scenario failed (exit code " + r.exitCode + "):\n" + r.output);
+        }
+    }
 }

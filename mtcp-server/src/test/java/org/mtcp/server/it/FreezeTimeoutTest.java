@@ -49,8 +49,7 @@ class FreezeTimeoutTest {
         ChildJvm.Result r = ChildJvm.run(Child.class, Map.of("mtcp.freezeTimeoutMillis", String.valueOf(CHILD_FREEZE_MILLIS)),
                 Duration.ofSeconds(90));
         System.out.println("FreezeTimeoutTest child JVM:\n" + r.output);
-        assertEquals(0, r.exitCode, "the child's scenario failed:\n" + r.output);
-        assertTrue(r.output.contains(Child.OK), "the child ran the scenario to the end:\n" + r.output);
+        ChildJvm.assertPassed(r, Child.OK);
     }
 
     @Test
@@ -63,15 +62,10 @@ class FreezeTimeoutTest {
         static final String OK = "FREEZE-TIMEOUT-SCENARIO-OK";
 
         public static void main(String[] args) {
-            try {
+            ChildJvm.exitWith(OK, () -> {
                 assertEquals(CHILD_FREEZE_MILLIS, Settings.FREEZE_TIMEOUT_MILLIS, "the child JVM's freeze deadline");
                 scenario(false);
-                System.out.println(OK);
-                System.exit(0);
-            } catch (Throwable t) {
-                t.printStackTrace(System.out);
-                System.exit(1);
-            }
+            });
         }
     }
 

@@ -48,17 +48,6 @@ class MigrationFailureTest {
         return s;
     }
 
-    /** A transforming echo round trip of {@code n} bytes from offset {@code from}, checked. */
-    private static void echo(MtcpSocket s, long from, int n) throws Exception {
-        byte[] b = Script.pattern(Script.UP, from, n);
-        s.getOutputStream().write(b);
-        byte[] got = new byte[n];
-        Apps.readFully(s.getInputStream(), got);
-        for (int k = 0; k < n; k++) {
-            assertEquals(Apps.transform(b[k], from + k), got[k], "echo byte " + (from + k));
-        }
-    }
-
     /** Sends a hand-made MIGRATE_REQ and returns the destination's answer: reason code and message. */
     private static String rawMigrateRequest(InetSocketAddress destination, byte[] sessionId, InetSocketAddress origin,
                                             byte[] proof) throws Exception {
@@ -84,13 +73,13 @@ class MigrationFailureTest {
     @Test
     void forgedProofIsRejectedAndTheSessionGoesOn() throws Exception {
         try (Cluster c = new Cluster(2, i -> Apps.transformingEcho(16, 1)); MtcpSocket s = connect(c, 0)) {
-            echo(s, 0, 1000);
+            Apps.echoRoundTrip(s, 0, 1000);
             byte[] id = HexFormat.of().parseHex(s.sessionId());
             String answer = rawMigrateRequest(c.address(1), id, c.address(0), new byte[32]);
             assertTrue(answer.startsWith("NOT_AUTHORIZED"), answer);
-            echo(s, 1000, 1000);
+            Apps.echoRoundTrip(s, 1000, 1000);
             s.migrate(c.address(1)); // the real owner still can
-            echo(s, 2000, 1000);
+            Apps.echoRoundTrip(s, 2000, 1000);
             c.assertNoAppFailure();
         }
     }
@@ -139,12 +128,12 @@ class MigrationFailureTest {
             closedPort = ss.getLocalPort();
         }
         try (Cluster c = new Cluster(2, i -> Apps.transformingEcho(16, 1)); MtcpSocket s = connect(c, 0)) {
-            echo(s, 0, 500);
+            Apps.echoRoundTrip(s, 0, 500);
             MigrationException e = assertThrows(MigrationException.class, () -> s.migrate(new InetSocketAddress(LO, closedPort)));
             assertEquals(Reason.PEER_UNREACHABLE, e.reason(), e.getMessage());
             assertTrue(e.sessionAlive());
             assertTrue(e.getMessage().contains(s.sessionId().substring(0, 8)), "the message names the session: " + e.getMessage());
-            echo(s, 500, 500);
+            Apps.echoRoundTrip(s, 500, 500);
             c.assertNoAppFailure();
         }
     }
@@ -153,14 +142,14 @@ class MigrationFailureTest {
     void destinationThatNeverAnswersTimesOut() throws Exception {
         try (Cluster c = new Cluster(2, i -> Apps.transformingEcho(16, 1)); MtcpSocket s = connect(c, 0);
              ServerSocket silent = new ServerSocket(0, 5, LO)) {
-            echo(s, 0, 500);
+            Apps.echoRoundTrip(s, 0, 500);
             s.setSoTimeout(1000);
             MigrationException e = assertThrows(MigrationException.class,
                     () -> s.migrate(new InetSocketAddress(LO, silent.getLocalPort())));
             assertEquals(Reason.TIMEOUT, e.reason(), e.getMessage());
             assertTrue(e.sessionAlive());
             s.setSoTimeout(20_000);
-            echo(s, 500, 500);
+            Apps.echoRoundTrip(s, 500, 500);
             c.assertNoAppFailure();
         }
     }
@@ -169,12 +158,12 @@ class MigrationFailureTest {
     void serverWithoutControlMappingsDoesNotCooperate() throws Exception {
         try (Cluster c = new Cluster(1, i -> Apps.transformingEcho(16, 1)); MtcpSocket s = connect(c, 0);
              MtcpServerSocket loner = new MtcpServerSocket(0, 5, LO)) {
-            echo(s, 0, 100);
+            Apps.echoRoundTrip(s, 0, 100);
             MigrationException e = assertThrows(MigrationException.class,
                     () -> s.migrate(new InetSocketAddress(LO, loner.getLocalPort())));
             assertEquals(Reason.NOT_COOPERATING, e.reason(), e.getMessage());
             assertTrue(e.sessionAlive());
-            echo(s, 100, 100);
+            Apps.echoRoundTrip(s, 100, 100);
         }
     }
 
@@ -183,9 +172,9 @@ class MigrationFailureTest {
         try (Cluster c = new Cluster(2, i -> Apps.transformingEcho(16, 1)); MtcpSocket s = connect(c, 0)) {
             List<MigrationEvent> events = new CopyOnWriteArrayList<>();
             s.addMigrationListener(events::add);
-            echo(s, 0, 100);
+            Apps.echoRoundTrip(s, 0, 100);
             s.setOption(MtcpOptions.MIGRATE, c.address(0));
-            echo(s, 100, 100);
+            Apps.echoRoundTrip(s, 100, 100);
             assertTrue(events.isEmpty(), "no migration happened: " + events);
             assertTrue(c.events.isEmpty());
         }
@@ -210,20 +199,20 @@ class MigrationFailureTest {
     private static void triggeredToAServerThatIsGone(Cluster c, MtcpSocket s, InetSocketAddress closed) throws Exception {
         List<MigrationEvent> events = new CopyOnWriteArrayList<>();
         s.addMigrationListener(events::add);
-        echo(s, 0, 100);
+        Apps.echoRoundTrip(s, 0, 100);
         c.serving(s.getLocalPort()).setOption(MtcpOptions.TRIGGER, closed);
         assertTrue(Waits.until(() -> !events.isEmpty(), Duration.ofSeconds(10)), "the client reported the triggered attempt");
         assertEquals(1, events.size(), "the client reported the triggered attempt once: " + events);
         MigrationEvent e = events.get(0);
         assertEquals(MigrationEvent.Initiation.SERVER_TRIGGER, e.initiation());
         assertEquals(Reason.PEER_UNREACHABLE, e.failure().reason());
-        echo(s, 100, 100);
+        Apps.echoRoundTrip(s, 100, 100);
         c.serving(s.getLocalPort()).setOption(MtcpOptions.TRIGGER, null); // client's choice: the alternate
         assertTrue(Waits.until(() -> events.size() >= 2, Duration.ofSeconds(10)),
                 "the client reported the second trigger: " + events);
         assertTrue(events.get(1).committed(), events.get(1).toString());
         assertEquals(c.address(1), s.currentServer());
-        echo(s, 200, 100);
+        Apps.echoRoundTrip(s, 200, 100);
         c.assertNoAppFailure();
     }
 }

@@ -36,8 +36,7 @@ class OversizedStateTest {
         // a freeze deadline far beyond the client's read timeout: only a session that was never left frozen answers in time
         ChildJvm.Result r = ChildJvm.run(Child.class, Map.of("mtcp.maxStateBytes", String.valueOf(2 * STATE_BYTES),
                 "mtcp.freezeTimeoutMillis", "600000"), Duration.ofSeconds(100));
-        assertEquals(0, r.exitCode, r.output);
-        assertTrue(r.output.contains(Child.OK), r.output);
+        ChildJvm.assertPassed(r, Child.OK);
     }
 
     /** The scenario, in a JVM whose state limit is above the frame limit. */
@@ -45,15 +44,10 @@ class OversizedStateTest {
         static final String OK = "OVERSIZED-STATE-SCENARIO-OK";
 
         public static void main(String[] args) {
-            try {
+            ChildJvm.exitWith(OK, () -> {
                 assertTrue(Settings.MAX_STATE_BYTES > STATE_BYTES, "the child JVM's state limit: " + Settings.MAX_STATE_BYTES);
                 scenario();
-                System.out.println(OK);
-                System.exit(0);
-            } catch (Throwable t) {
-                t.printStackTrace(System.out);
-                System.exit(1);
-            }
+            });
         }
 
         /** The server exports a state of more than 16 MiB, then echoes each byte plus one. */

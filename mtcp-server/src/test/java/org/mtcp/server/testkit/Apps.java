@@ -82,4 +82,21 @@ public final class Apps {
             off += r;
         }
     }
+
+    /**
+     * A round trip through {@link #transformingEcho}: writes {@code n} bytes of the up pattern from
+     * offset {@code from} and checks the {@code n} transformed bytes that come back.
+     */
+    public static void echoRoundTrip(Socket s, long from, int n) throws IOException {
+        byte[] b = Script.pattern(Script.UP, from, n);
+        s.getOutputStream().write(b);
+        byte[] got = new byte[n];
+        readFully(s.getInputStream(), got);
+        for (int k = 0; k < n; k++) {
+            if (got[k] != transform(b[k], from + k)) {
+                throw new AssertionError("echo byte " + (from + k) + ": sent " + b[k] + ", expected " + transform(b[k], from + k)
+                        + ", received " + got[k]);
+            }
+        }
+    }
 }
