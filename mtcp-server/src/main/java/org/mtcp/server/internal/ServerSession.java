@@ -295,14 +295,32 @@ public final class ServerSession extends SessionCore implements Accepted {
         lock().lock();
         try {
             checkMoved();
-            if (!finQueued() && ledger.finAlreadyDelivered()) {
-                finDeliveredBefore(); // the client had this FIN before the migration
+            if (endsWithAFinTheClientHas()) {
                 return;
             }
         } finally {
             lock().unlock();
         }
         super.shutdownOutput();
+    }
+
+    /**
+     * The application ends a stream whose FIN the client had before the migration: it counts as sent
+     * and acknowledged, and nothing is sent (a FIN sent again would sit past the stream's real end).
+     *
+     * @return whether that was so; session lock held
+     */
+    private boolean endsWithAFinTheClientHas() {
+        if (!finQueued() && ledger.finAlreadyDelivered()) {
+            finDeliveredBefore();
+            return true;
+        }
+        return false;
+    }
+
+    @Override
+    protected void beforeCloseEndsOutput() {
+        endsWithAFinTheClientHas();
     }
 
     // ================================================================== SessionCore hooks

@@ -260,6 +260,7 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
                 return;
             }
             state(Lifecycle.CLOSING, "closed by the application");
+            beforeCloseEndsOutput();
             outFinQueued = true;
             in.releaseAll();
             flushLocked();
@@ -275,6 +276,10 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
         } finally {
             lock.unlock();
         }
+    }
+
+    /** {@link #close} is about to end the outgoing stream (queue the FIN); session lock held. */
+    protected void beforeCloseEndsOutput() {
     }
 
     /** The session is gone for good; session lock held. Subclasses unregister it. */
