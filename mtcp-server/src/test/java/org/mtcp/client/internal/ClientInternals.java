@@ -3,6 +3,8 @@ package org.mtcp.client.internal;
 import org.mtcp.api.MigrationEvent;
 import org.mtcp.api.MigrationListener;
 import org.mtcp.internal.observe.MigrationRecorder;
+import org.mtcp.internal.session.SessionInputStream;
+import org.mtcp.internal.session.SessionOutputStream;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -58,36 +60,14 @@ public final class ClientInternals {
         return m == null ? null : new Held(m);
     }
 
-    /** @return the session's input, reads waiting at most {@code timeoutMillis} (0: no limit) */
+    /** @return the session's input, reads waiting at most {@code timeoutMillis} (0: no limit); closing it closes the session */
     public static InputStream input(ClientSession s, int timeoutMillis) {
-        return new InputStream() {
-            @Override
-            public int read() throws IOException {
-                byte[] b = new byte[1];
-                int n = read(b, 0, 1);
-                return n < 0 ? -1 : b[0] & 0xff;
-            }
-
-            @Override
-            public int read(byte[] b, int off, int len) throws IOException {
-                return s.read(b, off, len, timeoutMillis);
-            }
-        };
+        return new SessionInputStream(s, () -> timeoutMillis);
     }
 
-    /** @return the session's output */
+    /** @return the session's output; closing it closes the session */
     public static OutputStream output(ClientSession s) {
-        return new OutputStream() {
-            @Override
-            public void write(int b) throws IOException {
-                write(new byte[] {(byte) b}, 0, 1);
-            }
-
-            @Override
-            public void write(byte[] b, int off, int len) throws IOException {
-                s.write(b, off, len);
-            }
-        };
+        return new SessionOutputStream(s);
     }
 
     /** Migrates as the application would ({@code MtcpOptions.MIGRATE}). */

@@ -9,7 +9,7 @@ import org.mtcp.api.MtcpOptions;
 import org.mtcp.client.MtcpSocket;
 import org.mtcp.server.testkit.Apps;
 import org.mtcp.server.testkit.Cluster;
-import org.mtcp.server.testkit.Seeds;
+import org.mtcp.internal.testkit.Seeds;
 import org.mtcp.server.testkit.Waits;
 
 import java.io.InputStream;
