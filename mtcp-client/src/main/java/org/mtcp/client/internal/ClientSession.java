@@ -245,7 +245,7 @@ public final class ClientSession extends SessionCore {
             log.warn("{}", refused.getMessage());
             MigrationEvent event = new MigrationEvent(MigrationEvent.Role.CLIENT, MigrationEvent.Initiation.SERVER_TRIGGER,
                     sessionHex, server, to, refused, 0, 0, 0, Map.of());
-            loop().execute(() -> recorder.record(event)); // listeners run with no session lock held
+            loop().execute(() -> report(event)); // the policy and the listeners run with no session lock held
             return;
         }
         if (l == link() && migration == null) {

@@ -129,13 +129,20 @@ final class OutgoingTransfer {
         return state(State.SENT, next, reason) || state(State.PACKING, next, reason);
     }
 
-    /** The destination installed the session (STATE_ACK), or the client says it moved (MOVED); any thread. */
-    void commit(String reason) {
+    /**
+     * The destination installed the session (STATE_ACK), or the client says it moved (MOVED); any
+     * thread. After an abort that a commit may have crossed ({@link #mayHaveCommitted}) it still
+     * counts: the session did move.
+     *
+     * @return whether the session is committed now (false: the transfer ended in a clear abort)
+     */
+    boolean commit(String reason) {
         if (!end(State.COMMITTED, reason)) {
             if (mayHaveCommitted()) {
-                session.moved(destination); // the client's MOVED after an abort that a commit may have crossed
+                session.moved(destination);
+                return true;
             }
-            return;
+            return state.get() == State.COMMITTED;
         }
         session.moved(destination);
         server.loop().execute(() -> {
@@ -143,6 +150,7 @@ final class OutgoingTransfer {
             server.report(MigrationEvent.Role.ORIGIN, session.hexId(), server.identity(), destination, null, stateBytes, upBytes,
                     downBytes, Map.of(MigrationEvent.Phase.ORIGIN_PREPARE_REPLY, packNanos));
         });
+        return true;
     }
 
     /** The session goes on here; any thread. */
@@ -176,7 +184,7 @@ final class OutgoingTransfer {
     }
 
     /** @return whether it ended in an abort that a commit the origin never heard of may have crossed */
-    boolean mayHaveCommitted() {
+    private boolean mayHaveCommitted() {
         return mayHaveCommitted && state.get() == State.ABORTED;
     }
 

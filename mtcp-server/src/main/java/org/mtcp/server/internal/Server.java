@@ -311,12 +311,12 @@ public final class Server {
     void newSession(SocketChannel ch, SelectionKey key, InetSocketAddress remote, InetSocketAddress local, long clientCredit)
             throws IOException {
         ServerSession s = ServerSession.create(this, ch, key, remote, local, clientCredit);
-        sessions.put(new SessionKey(s.sessionId()), s);
+        register(s);
         s.sendFirst(s.helloAck(identityFor(local), alternates));
         enqueue(s);
     }
 
-    /** Registers a session that arrived by migration. */
+    /** Registers a live session (new, or arrived by migration). */
     void register(ServerSession s) {
         sessions.put(new SessionKey(s.sessionId()), s);
     }

@@ -357,7 +357,7 @@ public final class ServerSession extends SessionCore implements Accepted {
 
     private void checkMoved() throws ConnectionMigratedException {
         if (lifecycle() == Lifecycle.MOVED) {
-            throw new ConnectionMigratedException(describe() + " migrated" + (movedTo != null ? " to " + movedTo : "")
+            throw new ConnectionMigratedException(describe() + " migrated to " + movedTo
                     + "; this copy of the application should stop serving it");
         }
     }
@@ -381,12 +381,8 @@ public final class ServerSession extends SessionCore implements Accepted {
     protected void onMoved(Link l) {
         // the client switched to another server. That counts only where a commit is possible: while a
         // destination holds the state, or after a transfer whose outcome a broken control connection hid
-        OutgoingTransfer t = outgoing;
-        if (t != null) {
-            t.commit("the client says it moved");
-        } else if (lastTransfer != null && lastTransfer.mayHaveCommitted()) {
-            moved(lastTransfer.destination());
-        } else {
+        OutgoingTransfer t = outgoing != null ? outgoing : lastTransfer;
+        if (t == null || !t.commit("the client says it moved")) {
             log.warn("{}: ignored a MOVED: no migration of this session could have committed", this);
         }
     }
@@ -480,7 +476,7 @@ public final class ServerSession extends SessionCore implements Accepted {
             if (lifecycle() == Lifecycle.MOVED || lifecycle() == Lifecycle.CLOSED) {
                 return;
             }
-            movedTo = destination != null ? destination : outgoing != null ? outgoing.destination() : null;
+            movedTo = destination;
             outgoing = null;
             state(Lifecycle.MOVED, "committed elsewhere");
             server.movedOut(this);
