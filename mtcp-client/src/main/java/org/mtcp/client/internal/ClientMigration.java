@@ -3,7 +3,10 @@ package org.mtcp.client.internal;
 import org.mtcp.api.MigrationEvent;
 import org.mtcp.api.MigrationException;
 import org.mtcp.api.MigrationException.Reason;
+import org.mtcp.internal.crypto.KeySchedule;
+import org.mtcp.internal.crypto.X25519;
 import org.mtcp.internal.session.BlockingIo;
+import org.mtcp.internal.session.Proofs;
 import org.mtcp.internal.session.Settings;
 import org.mtcp.internal.wire.Frames;
 import org.mtcp.internal.wire.Message;
@@ -95,8 +98,12 @@ final class ClientMigration {
         try {
             ch = BlockingIo.connect(destination, session.localBind(), deadlineNanos);
             session.setUp(ch);
-            Message.MigrateRequest request = new Message.MigrateRequest(session.id(), origin, downReceived, credit, sequence,
-                    session.proof(sequence));
+            X25519.Ephemeral ephemeral = X25519.ephemeral();
+            byte[] clientPublic = ephemeral.publicKey();
+            byte[] oldKey = session.key();
+            Message.MigrateRequest request = new Message.MigrateRequest(session.id(), origin, destination, downReceived, credit,
+                    sequence, clientPublic, Proofs.migrationProof(oldKey, session.id(), sequence, origin, destination,
+                    downReceived, credit, clientPublic));
             BlockingIo.writeFully(ch, Frames.opening(Wire.MAGIC, request), deadlineNanos, "the migration request to " + destination);
             preparedNanos = System.nanoTime();
             state(State.REQUESTED, "MIGRATE_REQ sent");
@@ -109,7 +116,12 @@ final class ClientMigration {
             answeredNanos = System.nanoTime();
             if (answer instanceof Message.MigrateAck) {
                 Message.MigrateAck ack = (Message.MigrateAck) answer;
-                session.switchTo(ch, destination, ack, credit);
+                byte[] newKey = KeySchedule.rotatedKey(oldKey, ephemeral.agree(ack.serverPublic()), Message.payload(request));
+                if (!Proofs.verifyAck(newKey, request, ack)) {
+                    throw new ProtocolException("destination " + destination + " answered with a MIGRATE_ACK it cannot confirm:"
+                            + " it did not get the session from " + origin);
+                }
+                session.switchTo(ch, destination, ack, credit, newKey);
                 ch = null;
                 state(State.SWITCHED, "MIGRATE_ACK");
                 report(ack.server(), null, System.nanoTime());

@@ -4,6 +4,9 @@ import org.mtcp.api.MigrationEvent;
 import org.mtcp.api.MigrationException;
 import org.mtcp.api.MigrationException.Reason;
 import org.mtcp.client.MigrationPolicy;
+import org.mtcp.internal.crypto.ControlSeal;
+import org.mtcp.internal.crypto.KeySchedule;
+import org.mtcp.internal.crypto.X25519;
 import org.mtcp.internal.io.EventLoop;
 import org.mtcp.internal.observe.MigrationRecorder;
 import org.mtcp.internal.session.BlockingIo;
@@ -55,8 +58,6 @@ public final class ClientSession extends SessionCore {
     /** The session's identifier, given by the first server. */
     private final byte[] sessionId;
     private final String sessionHex;
-    /** The session's secret: proves this client's migration requests. */
-    private final byte[] secret;
     /** Where the session came from, for local binding of new connections. */
     private final SocketAddress localBind;
     /** Applies the socket's options to every connection the session opens. */
@@ -67,6 +68,8 @@ public final class ClientSession extends SessionCore {
     private final MigrationRecorder recorder;
 
     // ---- every field below is guarded by the session lock ----
+    /** The session key: proves this client's migration requests; rotated at every migration. */
+    private byte[] key;
     /** The current server's service address (its identity). */
     private InetSocketAddress server;
     /** The address actually dialled for the current connection. */
@@ -90,14 +93,14 @@ public final class ClientSession extends SessionCore {
         void switched(InetSocketAddress server, InetSocketAddress remote, int localPort);
     }
 
-    private ClientSession(EventLoop loop, byte[] sessionId, byte[] secret, InetSocketAddress server,
+    private ClientSession(EventLoop loop, byte[] sessionId, byte[] key, InetSocketAddress server,
                           InetSocketAddress connectedTo, List<InetSocketAddress> alternates, SocketAddress localBind,
                           Consumer<SocketChannel> channelSetup, SwitchListener switchListener,
                           MigrationRecorder recorder, MigrationPolicy policy) {
         super(loop, 0, 0, Settings.SEND_WINDOW, Settings.RECEIVE_WINDOW);
         this.sessionId = sessionId;
         this.sessionHex = Proofs.hex(sessionId);
-        this.secret = secret;
+        this.key = key;
         this.server = server;
         this.connectedTo = connectedTo;
         this.alternates = alternates;
@@ -127,8 +130,9 @@ public final class ClientSession extends SessionCore {
         SocketChannel ch = BlockingIo.connect(to, localBind, deadline);
         try {
             channelSetup.accept(ch);
-            BlockingIo.writeFully(ch, Frames.opening(Wire.MAGIC, new Message.Hello(0, Settings.RECEIVE_WINDOW)), deadline,
-                    "the MTCP handshake to " + to);
+            X25519.Ephemeral ephemeral = X25519.ephemeral();
+            Message.Hello hello = new Message.Hello(0, Settings.RECEIVE_WINDOW, ephemeral.publicKey());
+            BlockingIo.writeFully(ch, Frames.opening(Wire.MAGIC, hello), deadline, "the MTCP handshake to " + to);
             Message answer;
             try {
                 answer = BlockingIo.readMessage(ch, deadline, Wire.MAX_CONTROL_PAYLOAD_ON_DATA, "the MTCP handshake answer from " + to);
@@ -144,16 +148,16 @@ public final class ClientSession extends SessionCore {
             }
             Message.HelloAck ack = (Message.HelloAck) answer;
             byte[] id = ack.sessionId();
-            byte[] secret = ack.secret();
+            byte[] key = KeySchedule.sessionKey(ephemeral.agree(ack.serverPublic()), Message.payload(hello), Message.payload(ack));
             long credit = ack.credit();
             InetSocketAddress serverId = ack.server();
             List<InetSocketAddress> alternates = ack.alternates();
-            ClientSession s = new ClientSession(EventLoop.next(), id, secret, serverId, to, alternates, localBind,
+            ClientSession s = new ClientSession(EventLoop.next(), id, key, serverId, to, alternates, localBind,
                     channelSetup, switchListener, recorder, policy);
             s.lock().lock();
             try {
                 s.startFlow(credit);
-                s.attach(s.newLink(ch, 0, s.linkName(to)));
+                s.attach(s.newLink(ch, 0, s.linkName(to), ControlSeal.client(key)));
             } finally {
                 s.lock().unlock();
             }
@@ -389,9 +393,14 @@ public final class ClientSession extends SessionCore {
         return sessionId;
     }
 
-    /** @return the proof that this client asks to migrate with sequence {@code seq} */
-    byte[] proof(long seq) {
-        return Proofs.migrationProof(secret, sessionId, seq);
+    /** @return the session key now (the one the origin holds) */
+    byte[] key() {
+        lock().lock();
+        try {
+            return key;
+        } finally {
+            lock().unlock();
+        }
     }
 
     private InetSocketAddress nextAlternate() {
@@ -439,8 +448,9 @@ public final class ClientSession extends SessionCore {
         }
     }
 
-    /** MIGRATE_ACK arrived: the destination has committed; resume the streams on its connection. */
-    void switchTo(SocketChannel ch, InetSocketAddress dialed, Message.MigrateAck ack, long downCredit) throws IOException {
+    /** MIGRATE_ACK arrived and confirmed: the destination has committed; resume the streams on its connection with the rotated key. */
+    void switchTo(SocketChannel ch, InetSocketAddress dialed, Message.MigrateAck ack, long downCredit, byte[] newKey)
+            throws IOException {
         long upResume = ack.upResume();
         long downResume = ack.downResume();
         long upCredit = ack.credit();
@@ -460,7 +470,8 @@ public final class ClientSession extends SessionCore {
             server = newServer;
             connectedTo = dialed;
             alternates = newAlternates;
-            attach(newLink(ch, downResume, linkName(dialed)));
+            key = newKey; // the origin's copy of the old key is worth nothing now
+            attach(newLink(ch, downResume, linkName(dialed), ControlSeal.client(newKey)));
             log.debug("{}: switched to {}", this, newServer);
             wake();
             queueAck(link());

@@ -41,7 +41,7 @@ final class Classifier implements IoHandler {
     private final FrameReader.Handler opening = new FrameReader.Handler() {
         @Override
         public void onHello(Message.Hello m) throws IOException {
-            server.newSession(channel, key, remote, local, m.credit());
+            server.newSession(channel, key, remote, local, m);
         }
 
         @Override

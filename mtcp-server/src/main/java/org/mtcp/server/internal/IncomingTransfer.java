@@ -3,10 +3,12 @@ package org.mtcp.server.internal;
 import org.mtcp.api.MigrationEvent;
 import org.mtcp.api.MigrationException;
 import org.mtcp.api.MigrationException.Reason;
+import org.mtcp.internal.crypto.X25519;
 import org.mtcp.internal.io.EventLoop;
 import org.mtcp.internal.session.Proofs;
 import org.mtcp.internal.session.Settings;
 import org.mtcp.internal.wire.Message;
+import org.mtcp.internal.wire.ProtocolException;
 import org.mtcp.internal.wire.SessionState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,6 +62,9 @@ final class IncomingTransfer {
     private long key;
     private long sentNanos;
     private EventLoop.Timer deadline;
+    /** This server's side of the exchange that rotates the session key, and its secret with the client's key. */
+    private final X25519.Ephemeral ephemeral = X25519.ephemeral();
+    private byte[] shared;
 
     private IncomingTransfer(Server server, SocketChannel client, SelectionKey clientKey, InetSocketAddress remote,
                              InetSocketAddress local, Message.MigrateRequest request) {
@@ -91,6 +96,11 @@ final class IncomingTransfer {
             reject(Reason.NOT_COOPERATING, "server " + self + " does not cooperate with " + origin + " (no control mapping for it)");
             return;
         }
+        if (!request.destination().equals(self)) {
+            reject(Reason.NOT_AUTHORIZED, "the request names " + request.destination() + " as destination; this server is " + self
+                    + " (a client migrates to a server by its service address)");
+            return;
+        }
         if (origin.equals(self) || server.session(request.sessionId()) != null) {
             reject(Reason.INVALID_STATE, "session " + hex.substring(0, 8) + " is already on " + self);
             return;
@@ -103,10 +113,17 @@ final class IncomingTransfer {
         }
         server.reserveQueuePlace();
         key = connection.newKey();
-        connection.request(this, new Message.StateRequest(key, request.sessionId(), request.downReceived(), request.sequence(),
-                request.proof(), self));
+        connection.request(this, new Message.StateRequest(key, request.sessionId(), request.downReceived(), request.credit(),
+                request.sequence(), request.clientPublic(), request.proof(), request.destination()));
         sentNanos = System.nanoTime();
         deadline = endpoint.loop().schedule(TimeUnit.MILLISECONDS.toNanos(Settings.STATE_TIMEOUT_MILLIS), this::onTimeout);
+        try {
+            shared = ephemeral.agree(request.clientPublic()); // while the origin works on the reply
+        } catch (ProtocolException e) {
+            connection.forgetRequest(key);
+            connection.send(new Message.StateAbort(key));
+            reject(Reason.PROTOCOL_ERROR, "the client's key for the migration is unusable: " + e.getMessage());
+        }
     }
 
     private void state(State next, String reason) {
@@ -127,7 +144,7 @@ final class IncomingTransfer {
             return;
         }
         long replied = System.nanoTime();
-        ServerSession s;
+        ServerSession.Created installed;
         try {
             if (!client.isOpen() || client.read(ByteBuffer.allocate(1)) != 0) {
                 // the client gave up (or broke the protocol by sending early): do not commit
@@ -140,16 +157,18 @@ final class IncomingTransfer {
                 throw new IOException("the origin's reply holds " + st.appState.length + " bytes of application state, above "
                         + "this server's limit of " + Settings.MAX_STATE_BYTES + " (mtcp.maxStateBytes)");
             }
-            s = ServerSession.fromState(server, st, client, clientKey, remote, local, request.credit());
+            installed = ServerSession.fromState(server, st, client, clientKey, remote, local, request, ephemeral, shared, self,
+                    server.alternates());
         } catch (IOException | RuntimeException e) {
             connection.send(new Message.StateAbort(key));
             reject(Reason.OTHER, "destination " + self + " could not install the session: " + e.getMessage());
             return;
         }
+        ServerSession s = installed.session();
         server.register(s);
         connection.send(new Message.StateAck(key)); // the commit point: the origin lets go of the session
         try {
-            s.sendFirst(s.migrateAck(self, server.alternates()));
+            s.sendFirst(installed.first());
         } catch (IOException e) {
             log.debug("could not answer the client of {}: {}", s, e.toString());
         }

@@ -74,6 +74,12 @@ final class OutgoingTransfer {
 
     /** Answers a STATE_REQUEST on {@code c}: freezes and packs the session, or refuses; loop thread. */
     static void serve(ControlConnection c, Message.StateRequest m, Server server) {
+        if (!m.destination().equals(c.peer())) {
+            // a state goes only to the server the client named, and only over that server's own connection
+            c.send(new Message.StateReject(m.key(), Reason.NOT_AUTHORIZED, "a STATE_REQUEST from " + c.peer() + " names "
+                    + m.destination() + " as destination: " + server.identity() + " sends a state only to the destination itself"));
+            return;
+        }
         ServerSession s = server.session(m.sessionId());
         if (s == null) {
             c.send(new Message.StateReject(m.key(), Reason.UNKNOWN_SESSION, "no session "
@@ -83,7 +89,7 @@ final class OutgoingTransfer {
         OutgoingTransfer t = new OutgoingTransfer(c, m.key(), server, s, m.destination());
         SessionState st;
         try {
-            st = s.freezeAndPack(t, m.downReceived(), m.sequence(), m.proof());
+            st = s.freezeAndPack(t, m);
         } catch (MigrationException e) {
             t.state(State.PACKING, State.REFUSED, e.getMessage());
             c.send(new Message.StateReject(m.key(), e.reason(), e.getMessage()));

@@ -7,6 +7,7 @@ import org.mtcp.internal.io.EventLoop;
 import org.mtcp.internal.io.IoHandler;
 import org.mtcp.internal.observe.MigrationRecorder;
 import org.mtcp.internal.session.Settings;
+import org.mtcp.internal.wire.Message;
 import org.mtcp.internal.wire.Wire;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -308,11 +309,12 @@ public final class Server {
         enqueue(c);
     }
 
-    void newSession(SocketChannel ch, SelectionKey key, InetSocketAddress remote, InetSocketAddress local, long clientCredit)
+    void newSession(SocketChannel ch, SelectionKey key, InetSocketAddress remote, InetSocketAddress local, Message.Hello hello)
             throws IOException {
-        ServerSession s = ServerSession.create(this, ch, key, remote, local, clientCredit);
+        ServerSession.Created c = ServerSession.create(this, ch, key, remote, local, hello, identityFor(local), alternates);
+        ServerSession s = c.session();
         register(s);
-        s.sendFirst(s.helloAck(identityFor(local), alternates));
+        s.sendFirst(c.first());
         enqueue(s);
     }
 

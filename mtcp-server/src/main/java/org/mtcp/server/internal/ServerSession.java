@@ -3,6 +3,9 @@ package org.mtcp.server.internal;
 import org.mtcp.api.ConnectionMigratedException;
 import org.mtcp.api.MigrationException;
 import org.mtcp.api.MigrationException.Reason;
+import org.mtcp.internal.crypto.ControlSeal;
+import org.mtcp.internal.crypto.KeySchedule;
+import org.mtcp.internal.crypto.X25519;
 import org.mtcp.internal.session.Lifecycle;
 import org.mtcp.internal.session.Link;
 import org.mtcp.internal.session.Proofs;
@@ -12,6 +15,7 @@ import org.mtcp.internal.session.SessionInputStream;
 import org.mtcp.internal.session.SessionOutputStream;
 import org.mtcp.internal.session.Settings;
 import org.mtcp.internal.wire.Message;
+import org.mtcp.internal.wire.ProtocolException;
 import org.mtcp.internal.wire.SessionState;
 import org.mtcp.internal.wire.Wire;
 import org.slf4j.Logger;
@@ -25,6 +29,7 @@ import java.net.SocketException;
 import java.net.SocketOption;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
+import java.util.List;
 
 /**
  * The server end of a session. On top of the shared stream engine it keeps the application's
@@ -44,8 +49,8 @@ public final class ServerSession extends SessionCore implements Accepted {
     /** The session's identifier, and its hex form for messages. */
     private final byte[] sessionId;
     private final String hex;
-    /** The session's secret: checks the client's migration proofs; travels with the state. */
-    private final byte[] secret;
+    /** This server's identity as the session's client was told it: the origin its proofs name. */
+    private final InetSocketAddress identity;
     /** The session arrived by migration (MIGRATED). */
     private final boolean arrivedByMigration;
     private final InetSocketAddress remote;
@@ -56,6 +61,11 @@ public final class ServerSession extends SessionCore implements Accepted {
     private volatile int readTimeout;
 
     // ---- every field below is guarded by the session lock ----
+    /**
+     * The session key: checks the client's migration proofs and seals this connection's control
+     * frames; travels with the state. Set once, before the session is published.
+     */
+    private byte[] key;
     /** Highest migration sequence accepted: a request must carry a higher one (no replay). */
     private long migrationSeq;
     /** Migrations of this session so far. */
@@ -71,13 +81,13 @@ public final class ServerSession extends SessionCore implements Accepted {
     /** Where the session went, once MOVED. */
     private InetSocketAddress movedTo;
 
-    private ServerSession(Server server, byte[] sessionId, byte[] secret, boolean migrated, long outStart, long inStart,
-                          InetSocketAddress remote, InetSocketAddress local) {
+    private ServerSession(Server server, byte[] sessionId, InetSocketAddress identity, boolean migrated, long outStart,
+                          long inStart, InetSocketAddress remote, InetSocketAddress local) {
         super(server.loop(), outStart, inStart, Settings.SEND_WINDOW, Settings.RECEIVE_WINDOW);
         this.server = server;
         this.sessionId = sessionId;
         this.hex = Proofs.hex(sessionId);
-        this.secret = secret;
+        this.identity = identity;
         this.arrivedByMigration = migrated;
         this.remote = remote;
         this.local = local;
@@ -85,34 +95,62 @@ public final class ServerSession extends SessionCore implements Accepted {
         this.output = new SessionOutputStream(this);
     }
 
-    /** A new session over a classified connection; loop thread. */
-    static ServerSession create(Server server, SocketChannel ch, SelectionKey key, InetSocketAddress remote,
-                                InetSocketAddress local, long clientCredit) {
-        ServerSession s = new ServerSession(server, Proofs.random(Wire.SESSION_ID_SIZE), Proofs.random(Wire.SECRET_SIZE),
-                false, 0, 0, remote, local);
+    /**
+     * A new session over a classified connection, its session key agreed with the client's HELLO
+     * (nothing secret is sent); loop thread.
+     *
+     * @return the session and the HELLO_ACK to answer with ({@link #sendFirst})
+     */
+    static Created create(Server server, SocketChannel ch, SelectionKey selectionKey, InetSocketAddress remote,
+                          InetSocketAddress local, Message.Hello hello, InetSocketAddress identity,
+                          List<InetSocketAddress> alternates) throws ProtocolException {
+        X25519.Ephemeral ephemeral = X25519.ephemeral();
+        byte[] shared = ephemeral.agree(hello.clientPublic());
+        ServerSession s = new ServerSession(server, Proofs.random(Wire.SESSION_ID_SIZE), identity, false, 0, 0, remote, local);
         s.lock().lock();
         try {
-            s.startFlow(clientCredit);
-            s.attachRegistered(s.newLink(ch, 0, s.linkName(remote)), key);
+            s.startFlow(hello.credit());
+            Message.HelloAck ack = new Message.HelloAck(s.sessionId, ephemeral.publicKey(), s.creditSent(), identity, alternates);
+            s.key = KeySchedule.sessionKey(shared, Message.payload(hello), Message.payload(ack));
+            s.attachRegistered(s.newLink(ch, 0, s.linkName(remote), ControlSeal.server(s.key)), selectionKey);
+            return new Created(s, ack);
         } finally {
             s.lock().unlock();
         }
-        return s;
     }
 
-    /** A session arriving by migration, from the origin's state; loop thread. */
-    static ServerSession fromState(Server server, SessionState st, SocketChannel ch, SelectionKey key,
-                                   InetSocketAddress remote, InetSocketAddress local, long clientCredit) {
-        ServerSession s = new ServerSession(server, st.sessionId, st.secret, true, 0, st.upSnap, remote, local);
+    /** A session and the first frame to send it. */
+    record Created(ServerSession session, Message first) {
+    }
+
+    /**
+     * A session arriving by migration, from the origin's state, under the key rotated with the
+     * client's request; loop thread.
+     *
+     * @param shared the X25519 secret of {@code ephemeral} and the request's public key
+     * @return the session and the MIGRATE_ACK to answer with ({@link #sendFirst})
+     */
+    static Created fromState(Server server, SessionState st, SocketChannel ch, SelectionKey selectionKey,
+                             InetSocketAddress remote, InetSocketAddress local, Message.MigrateRequest request,
+                             X25519.Ephemeral ephemeral, byte[] shared, InetSocketAddress identity,
+                             List<InetSocketAddress> alternates) {
+        ServerSession s = new ServerSession(server, st.sessionId, identity, true, 0, st.upSnap, remote, local);
         s.lock().lock();
         try {
+            s.key = KeySchedule.rotatedKey(st.key, shared, Message.payload(request));
             s.install(st);
-            s.startFlow(clientCredit);
-            s.attachRegistered(s.newLink(ch, st.upResume, s.linkName(remote)), key);
+            s.startFlow(request.credit());
+            s.attachRegistered(s.newLink(ch, st.upResume, s.linkName(remote), ControlSeal.server(s.key)), selectionKey);
+            byte[] serverPublic = ephemeral.publicKey();
+            Message.MigrateAck unconfirmed = new Message.MigrateAck(s.heldValue(), s.sendHead(), s.creditSent(), identity,
+                    alternates, serverPublic, new byte[Wire.PROOF_SIZE]);
+            Message.MigrateAck ack = new Message.MigrateAck(unconfirmed.upResume(), unconfirmed.downResume(),
+                    unconfirmed.credit(), identity, alternates, serverPublic,
+                    Proofs.ackConfirmation(s.key, request, unconfirmed.confirmed()));
+            return new Created(s, ack);
         } finally {
             s.lock().unlock();
         }
-        return s;
     }
 
     private void install(SessionState st) {
@@ -141,26 +179,11 @@ public final class ServerSession extends SessionCore implements Accepted {
         return hex;
     }
 
-    /** @return the HELLO_ACK for a new session */
-    Message.HelloAck helloAck(InetSocketAddress identity, java.util.List<InetSocketAddress> alternates) {
-        return new Message.HelloAck(sessionId, secret, creditSent(), identity, alternates);
-    }
-
-    /** @return the MIGRATE_ACK for a session that just arrived */
-    Message.MigrateAck migrateAck(InetSocketAddress identity, java.util.List<InetSocketAddress> alternates) {
-        lock().lock();
-        try {
-            return new Message.MigrateAck(heldValue(), sendHead(), creditSent(), identity, alternates);
-        } finally {
-            lock().unlock();
-        }
-    }
-
-    /** Sends a frame the handshake needs, before anything else on the link; loop thread. */
+    /** Sends the handshake's answer (HELLO_ACK or MIGRATE_ACK, not sealed), before anything else on the link; loop thread. */
     void sendFirst(Message m) throws IOException {
         lock().lock();
         try {
-            if (!sendControl(m)) {
+            if (!sendHandshake(m)) {
                 throw new IOException("no room for the handshake answer on " + describe());
             }
         } finally {
@@ -415,10 +438,18 @@ public final class ServerSession extends SessionCore implements Accepted {
      * @return the serialized state to send, never {@code null}
      * @throws MigrationException the reason to reject the request
      */
-    SessionState freezeAndPack(OutgoingTransfer transfer, long clientDownReceived, long seq, byte[] proof)
-            throws MigrationException {
+    SessionState freezeAndPack(OutgoingTransfer transfer, Message.StateRequest request) throws MigrationException {
+        long seq = request.sequence();
+        long clientDownReceived = request.downReceived();
         lock().lock();
         try {
+            // the proof first: a request without it learns nothing of the session's state
+            if (!Proofs.verify(key, sessionId, seq, identity, request.destination(), clientDownReceived, request.credit(),
+                    request.clientPublic(), request.proof())) {
+                throw new MigrationException("migration request for " + describe() + " to " + request.destination()
+                        + " carries a wrong proof (not made by this session's client for this origin, destination and offsets)",
+                        Reason.NOT_AUTHORIZED, true, null);
+            }
             if (outgoing != null) {
                 throw new MigrationException(describe() + " is already migrating", Reason.INVALID_STATE, true, null);
             }
@@ -426,10 +457,6 @@ public final class ServerSession extends SessionCore implements Accepted {
             if (now != Lifecycle.OPEN || link() == null) {
                 throw new MigrationException(describe() + " cannot migrate in state " + now,
                         Reason.INVALID_STATE, now == Lifecycle.PEER_DONE, null);
-            }
-            if (!Proofs.verify(secret, sessionId, seq, proof)) {
-                throw new MigrationException("migration request for " + describe() + " carries a wrong proof",
-                        Reason.NOT_AUTHORIZED, true, null);
             }
             if (seq <= migrationSeq) {
                 throw new MigrationException("migration request for " + describe() + " replays sequence " + seq
@@ -448,7 +475,7 @@ public final class ServerSession extends SessionCore implements Accepted {
             migrationSeq = seq;
             SessionState st = new SessionState();
             st.sessionId = sessionId;
-            st.secret = secret;
+            st.key = key;
             st.migrationSeq = seq;
             st.migrations = migrations;
             st.appState = appState;

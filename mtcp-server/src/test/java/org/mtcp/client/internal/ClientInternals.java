@@ -2,9 +2,12 @@ package org.mtcp.client.internal;
 
 import org.mtcp.api.MigrationEvent;
 import org.mtcp.api.MigrationListener;
+import org.mtcp.internal.crypto.X25519;
 import org.mtcp.internal.observe.MigrationRecorder;
+import org.mtcp.internal.session.Proofs;
 import org.mtcp.internal.session.SessionInputStream;
 import org.mtcp.internal.session.SessionOutputStream;
+import org.mtcp.internal.wire.Message;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -35,9 +38,15 @@ public final class ClientInternals {
         return s.id().clone();
     }
 
-    /** @return the proof the session's client gives for migration sequence {@code seq} */
-    public static byte[] proof(ClientSession s, long seq) {
-        return s.proof(seq);
+    /**
+     * @return the MIGRATE_REQ the session's client would send for migration sequence {@code seq}, with
+     * a fresh public key and a valid proof for exactly these fields
+     */
+    public static Message.MigrateRequest request(ClientSession s, long seq, InetSocketAddress origin,
+                                                 InetSocketAddress destination, long downReceived, long credit) {
+        byte[] pub = X25519.ephemeral().publicKey();
+        return new Message.MigrateRequest(s.id().clone(), origin, destination, downReceived, credit, seq, pub,
+                Proofs.migrationProof(s.key(), s.id(), seq, origin, destination, downReceived, credit, pub));
     }
 
     /** A migration of a session, held by a test to read its state after it ended. */

@@ -13,7 +13,9 @@ import org.mtcp.server.ServerInternals;
 import org.mtcp.server.it.ChildJvm;
 import org.mtcp.server.it.HandPlayed;
 import org.mtcp.server.testkit.Apps;
+import org.mtcp.server.testkit.WireTestKit;
 import org.mtcp.server.testkit.Cluster;
+import org.mtcp.server.testkit.WireTestKit;
 
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -74,7 +76,7 @@ class ControlConnectionStateTest {
             LoopProbe.awaitState(s1, conn, OPEN, Duration.ofSeconds(10));
             assertEquals(c.address(1), LoopProbe.onLoop(s1, conn::peer), "the peer is who its CTRL_HELLO says");
             // open: it serves requests
-            HandPlayed.send(raw, new Message.StateRequest(3, new byte[16], 0, 1, new byte[32], c.address(1)));
+            HandPlayed.send(raw, WireTestKit.forgedStateRequest(3, new byte[16], 0, 1, c.address(1)));
             Message.StateReject reject = HandPlayed.expect(raw, Message.StateReject.class, "the answer for an unknown session");
             assertEquals(3, reject.key());
             assertEquals(Reason.UNKNOWN_SESSION, reject.reason(), reject.message());
@@ -133,8 +135,8 @@ class ControlConnectionStateTest {
         List<SocketChannel> fillers = HandPlayed.fillBacklog(origin);
         client.connect(c.address(1), 10_000);
         client.setSoTimeout(60_000);
-        HandPlayed.sendOpening(client, Wire.MAGIC, new Message.MigrateRequest(Proofs.random(16), c.address(0), 0, 1 << 20, 1,
-                new byte[32]));
+        HandPlayed.sendOpening(client, Wire.MAGIC, new Message.MigrateRequest(Proofs.random(16), c.address(0), c.address(1), 0, 1 << 20, 1,
+                org.mtcp.internal.crypto.X25519.ephemeral().publicKey(), new byte[32]));
         return fillers;
     }
 

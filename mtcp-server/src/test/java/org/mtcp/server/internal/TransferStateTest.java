@@ -13,8 +13,11 @@ import org.mtcp.internal.wire.Wire;
 import org.mtcp.server.ServerInternals;
 import org.mtcp.server.it.HandPlayed;
 import org.mtcp.server.testkit.Apps;
+import org.mtcp.server.testkit.WireTestKit;
 import org.mtcp.server.testkit.Cluster;
+import org.mtcp.server.testkit.WireTestKit;
 import org.mtcp.server.testkit.Waits;
+import org.mtcp.server.testkit.WireTestKit;
 
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -118,8 +121,8 @@ class TransferStateTest {
 
             raw.connect(c.address(1), 10_000);
             raw.setSoTimeout(20_000);
-            HandPlayed.sendOpening(raw, Wire.MAGIC, new Message.MigrateRequest(ClientInternals.id(client), c.address(0), 0,
-                    1 << 20, 1, new byte[32])); // a forged proof
+            HandPlayed.sendOpening(raw, Wire.MAGIC, new Message.MigrateRequest(ClientInternals.id(client), c.address(0),
+                    c.address(1), 0, 1 << 20, 1, org.mtcp.internal.crypto.X25519.ephemeral().publicKey(), new byte[32])); // a forged proof
             IncomingTransfer in = LoopProbe.awaitOne("request of S2", () -> LoopProbe.pending(s2));
             assertEquals(IncomingTransfer.State.REQUESTED, LoopProbe.state(s2, in));
             assertTrue(Waits.until(() -> relay.heldBack() > 0, Duration.ofSeconds(10)), "S1 answered; the relay holds it");
@@ -149,13 +152,14 @@ class TransferStateTest {
             byte[] id = ClientInternals.id(client);
             try (Socket control = HandPlayed.openControl(c.mappings().get(c.address(0)), c.address(1))) {
                 // a wrong proof: refused, nothing kept, nothing frozen
-                HandPlayed.send(control, new Message.StateRequest(1, id, 1000, 1, new byte[32], c.address(1)));
+                HandPlayed.send(control, WireTestKit.forgedStateRequest(1, id, 1000, 1, c.address(1)));
                 Message.StateReject reject = HandPlayed.expect(control, Message.StateReject.class, "the answer to a forged proof");
                 assertEquals(Reason.NOT_AUTHORIZED, reject.reason(), reject.message());
                 assertTrue(LoopProbe.served(s1).isEmpty(), "no transfer kept for a refused request");
                 assertTrue(origin.migratable(), "not frozen by a refused request");
 
-                HandPlayed.send(control, new Message.StateRequest(2, id, 1000, 1, ClientInternals.proof(client, 1), c.address(1)));
+                HandPlayed.send(control, WireTestKit.stateRequest(2,
+                        ClientInternals.request(client, 1, c.address(0), c.address(1), 1000, 1 << 20)));
                 HandPlayed.expect(control, Message.StateReply.class, "the state");
                 OutgoingTransfer out = LoopProbe.awaitOne("transfer served by S1", () -> LoopProbe.served(s1));
                 assertEquals(OutgoingTransfer.State.SENT, out.state());

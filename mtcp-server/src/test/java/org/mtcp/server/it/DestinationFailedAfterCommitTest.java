@@ -13,6 +13,7 @@ import org.mtcp.internal.wire.Wire;
 import org.mtcp.server.MtcpServerSocket;
 import org.mtcp.server.ServerInternals;
 import org.mtcp.server.testkit.Apps;
+import org.mtcp.server.testkit.WireTestKit;
 import org.mtcp.server.testkit.Waits;
 
 import java.io.IOException;
@@ -91,8 +92,7 @@ class DestinationFailedAfterCommitTest {
                     assertEquals(a1, req.origin(), "the request names the origin");
                     assertArrayEquals(ClientInternals.id(client), req.sessionId());
                     try (Socket control = HandPlayed.openControl(control1, fake)) {
-                        HandPlayed.send(control, new Message.StateRequest(1, req.sessionId(), req.downReceived(), req.sequence(),
-                                req.proof(), fake));
+                        HandPlayed.send(control, WireTestKit.stateRequest(1, req));
                         Message.StateReply reply = HandPlayed.expect(control, Message.StateReply.class, "the origin's answer");
                         assertEquals(1, reply.key());
                         HandPlayed.send(control, new Message.StateAck(1)); // the commit point

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Timeout;
 import org.mtcp.api.MigrationEvent;
 import org.mtcp.api.MigrationException;
 import org.mtcp.client.MtcpSocket;
+import org.mtcp.internal.crypto.ControlSeal;
 import org.mtcp.internal.wire.FrameReader;
 import org.mtcp.internal.wire.Frames;
 import org.mtcp.internal.wire.Message;
@@ -36,9 +37,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Control frames on the data connection that its peer could not have meant: a TRIGGER to a server
- * the current server never advertised is not followed, and a MOVED when no migration of the session
- * could have committed does not end the session at the server.
+ * Control frames on the data connection that its peer could not have meant: TRIGGER, MOVED and ERROR
+ * without the session key's seal (injected on path) are dropped and the session goes on; a TRIGGER to
+ * a server the current server never advertised is not followed, and a MOVED when no migration of the
+ * session could have committed does not end the session at the server.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ForgedControlFramesTest {
@@ -47,9 +49,13 @@ class ForgedControlFramesTest {
     void aTriggerToAServerThatWasNotAdvertisedIsNotFollowed() throws Exception {
         try (ServerSocket fake = new ServerSocket(0, 50, HandPlayed.LO);
              ServerSocket advertised = new ServerSocket(0, 50, HandPlayed.LO);
-             ServerSocketChannel elsewhere = ServerSocketChannel.open()) {
+             ServerSocketChannel elsewhere = ServerSocketChannel.open();
+             ServerSocketChannel decoy = ServerSocketChannel.open()) {
             elsewhere.bind(new InetSocketAddress(HandPlayed.LO, 0));
             elsewhere.configureBlocking(false);
+            decoy.bind(new InetSocketAddress(HandPlayed.LO, 0));
+            decoy.configureBlocking(false);
+            InetSocketAddress decoyAddress = (InetSocketAddress) decoy.getLocalAddress();
             InetSocketAddress self = new InetSocketAddress(HandPlayed.LO, fake.getLocalPort());
             InetSocketAddress alternate = new InetSocketAddress(HandPlayed.LO, advertised.getLocalPort());
             InetSocketAddress notAdvertised = (InetSocketAddress) elsewhere.getLocalAddress();
@@ -67,28 +73,37 @@ class ForgedControlFramesTest {
                 HandPlayed.expectMagic(server, Wire.MAGIC);
                 Message.Hello hello = HandPlayed.expect(server, Message.Hello.class, "the client's HELLO");
                 assertTrue(hello.credit() > 0, hello.toString());
-                HandPlayed.send(server, new Message.HelloAck(new byte[16], new byte[32], 1 << 20, self, List.of(alternate)));
+                ControlSeal seal = HandPlayed.answerHello(server, hello, self, List.of(alternate, decoyAddress));
                 try (MtcpSocket client = connecting.get(10, TimeUnit.SECONDS)) {
-                    triggers(server, client, advertised, elsewhere, self, alternate, notAdvertised);
+                    triggers(server, seal, client, advertised, elsewhere, decoy, self, alternate, notAdvertised);
                 }
             }
         }
     }
 
-    /** An on-path TRIGGER to a server that was never advertised, then one to the advertised server. */
-    private static void triggers(Socket server, MtcpSocket client, ServerSocket advertised, ServerSocketChannel elsewhere,
-                                 InetSocketAddress self, InetSocketAddress alternate, InetSocketAddress notAdvertised)
+    /**
+     * TRIGGERs injected on path without the session key (to an advertised server, even), dropped; one
+     * from the server to a server it never advertised, refused; then one to an advertised server, followed.
+     */
+    private static void triggers(Socket server, ControlSeal seal, MtcpSocket client, ServerSocket advertised,
+                                 ServerSocketChannel elsewhere, ServerSocketChannel decoy, InetSocketAddress self,
+                                 InetSocketAddress alternate, InetSocketAddress notAdvertised)
             throws IOException, InterruptedException {
-        assertEquals(List.of(alternate), client.getOption(org.mtcp.api.MtcpOptions.ADDITIONAL_SERVERS));
+        InetSocketAddress decoyAddress = (InetSocketAddress) decoy.getLocalAddress();
+        assertEquals(List.of(alternate, decoyAddress), client.getOption(org.mtcp.api.MtcpOptions.ADDITIONAL_SERVERS));
         List<MigrationEvent> events = new CopyOnWriteArrayList<>();
         client.addMigrationListener(events::add);
-        HandPlayed.send(server, new Message.Trigger(notAdvertised));
+        HandPlayed.send(server, new Message.Trigger(decoyAddress)); // no seal: injected by someone without the key
+        Message.Sealed forged = ControlSeal.server(org.mtcp.internal.session.Proofs.random(32)).seal(new Message.Trigger(decoyAddress));
+        HandPlayed.send(server, forged); // sealed under another key
+        HandPlayed.sendSealed(server, seal, new Message.Trigger(notAdvertised));
         assertTrue(Waits.until(() -> !events.isEmpty(), Duration.ofSeconds(10)), "the client reports the TRIGGER it refused");
         MigrationEvent refused = events.get(0);
         assertEquals(MigrationException.Reason.NOT_AUTHORIZED, refused.failure().reason(), refused.toString());
         assertEquals(notAdvertised, refused.to(), refused.toString());
         assertTrue(refused.failure().sessionAlive(), refused.toString());
-        HandPlayed.send(server, new Message.Trigger(alternate));
+        HandPlayed.sendSealed(server, seal, new Message.Trigger(alternate));
+        // had a forged TRIGGER been followed, its migration would be under way and this one ignored
         try (Socket toAlternate = advertised.accept()) {
             HandPlayed.expectMagic(toAlternate, Wire.MAGIC);
             Message.MigrateRequest request = HandPlayed.expect(toAlternate, Message.MigrateRequest.class,
@@ -97,6 +112,8 @@ class ForgedControlFramesTest {
         }
         // the refused TRIGGER started nothing: no connection ever reached the server it named
         assertNull(elsewhere.accept(), "the client connected to " + notAdvertised + ", which was never advertised");
+        assertNull(decoy.accept(), "the client followed a TRIGGER without the session's seal");
+        assertTrue(events.stream().noneMatch(e -> decoyAddress.equals(e.to())), "a forged TRIGGER was followed: " + events);
     }
 
     @Test
@@ -125,11 +142,12 @@ class ForgedControlFramesTest {
         };
         try (Cluster c = new Cluster(2, i -> echo); Socket raw = new Socket(HandPlayed.LO, c.address(0).getPort())) {
             raw.setSoTimeout(20_000);
-            HandPlayed.sendOpening(raw, Wire.MAGIC, new Message.Hello(0, 1 << 20));
-            HandPlayed.expect(raw, Message.HelloAck.class, "the server's HELLO_ACK");
+            ControlSeal seal = HandPlayed.helloAsClient(raw);
             OutputStream up = raw.getOutputStream();
             up.write(data("abc"));
-            up.write(HandPlayed.bytes(new Message.Moved().encode())); // forged: this client never migrated
+            up.write(HandPlayed.bytes(new Message.Moved().encode())); // injected on path: no seal
+            up.write(HandPlayed.bytes(seal.seal(new Message.Moved()).encode())); // the client's own, but it never migrated
+            up.write(HandPlayed.bytes(new Message.Error("injected").encode())); // no seal
             up.write(data("def"));
             up.flush();
             byte[] echoed = readData(raw.getInputStream(), 6);

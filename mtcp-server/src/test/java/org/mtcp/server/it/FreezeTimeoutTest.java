@@ -9,6 +9,7 @@ import org.mtcp.client.internal.ClientSession;
 import org.mtcp.internal.session.Settings;
 import org.mtcp.internal.wire.Message;
 import org.mtcp.server.testkit.Cluster;
+import org.mtcp.server.testkit.WireTestKit;
 import org.mtcp.server.testkit.Script;
 import org.mtcp.server.testkit.Waits;
 
@@ -90,7 +91,8 @@ class FreezeTimeoutTest {
             byte[] id = ClientInternals.id(client);
             Socket control = HandPlayed.openControl(c.mappings().get(c.address(0)), c.address(1));
             try {
-                HandPlayed.send(control, new Message.StateRequest(7, id, 1000, 1, ClientInternals.proof(client, 1), c.address(1)));
+                HandPlayed.send(control, WireTestKit.stateRequest(7,
+                        ClientInternals.request(client, 1, c.address(0), c.address(1), 1000, 1 << 20)));
                 Message.StateReply reply = HandPlayed.expect(control, Message.StateReply.class, "the answer to STATE_REQUEST");
                 assertEquals(7, reply.key(), "the reply names the request");
                 assertArrayEquals(id, reply.state().sessionId, "the reply carries the requested session");
@@ -134,7 +136,7 @@ class FreezeTimeoutTest {
                     // a commit that comes after the deadline is ignored: the session stays here
                     HandPlayed.send(control, new Message.StateAck(7));
                     // S1 reads its control connection in order: once it answers the next request it has seen the ACK
-                    HandPlayed.send(control, new Message.StateRequest(8, id, 1700, 2, new byte[32], c.address(1)));
+                    HandPlayed.send(control, WireTestKit.forgedStateRequest(8, id, 1700, 2, c.address(1)));
                     Message.StateReject reject = HandPlayed.expect(control, Message.StateReject.class,
                             "the answer to a request with a wrong proof");
                     assertEquals(8, reject.key());

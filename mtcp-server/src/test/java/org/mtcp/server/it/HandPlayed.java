@@ -2,6 +2,9 @@ package org.mtcp.server.it;
 
 import org.mtcp.client.internal.ClientInternals;
 import org.mtcp.client.internal.ClientSession;
+import org.mtcp.internal.crypto.ControlSeal;
+import org.mtcp.internal.crypto.KeySchedule;
+import org.mtcp.internal.crypto.X25519;
 import org.mtcp.internal.wire.Frames;
 import org.mtcp.internal.wire.Message;
 import org.mtcp.internal.wire.Wire;
@@ -61,6 +64,38 @@ public final class HandPlayed {
         OutputStream out = s.getOutputStream();
         out.write(bytes(Frames.opening(magic, first)));
         out.flush();
+    }
+
+    /**
+     * Opens a session on {@code s} as a client would: the magic, a HELLO with a fresh X25519 key, the
+     * server's HELLO_ACK, the session key.
+     *
+     * @return the client's seal for control frames on this connection
+     */
+    public static ControlSeal helloAsClient(Socket s) throws IOException {
+        X25519.Ephemeral e = X25519.ephemeral();
+        Message.Hello hello = new Message.Hello(0, 1 << 20, e.publicKey());
+        sendOpening(s, Wire.MAGIC, hello);
+        Message.HelloAck ack = expect(s, Message.HelloAck.class, "the server's HELLO_ACK");
+        return ControlSeal.client(KeySchedule.sessionKey(e.agree(ack.serverPublic()), Message.payload(hello), Message.payload(ack)));
+    }
+
+    /**
+     * Answers a client's HELLO as a server would, agreeing the session key.
+     *
+     * @return the server's seal for control frames on this connection
+     */
+    public static ControlSeal answerHello(Socket s, Message.Hello hello, InetSocketAddress self, List<InetSocketAddress> alternates)
+            throws IOException {
+        X25519.Ephemeral e = X25519.ephemeral();
+        Message.HelloAck ack = new Message.HelloAck(new byte[16], e.publicKey(), 1 << 20, self, alternates);
+        send(s, ack);
+        return ControlSeal.server(KeySchedule.sessionKey(e.agree(hello.clientPublic()), Message.payload(hello), Message.payload(ack)));
+    }
+
+    /** Writes {@code m} sealed under {@code seal}. */
+    public static void sendSealed(Socket s, ControlSeal seal, Message m) throws IOException {
+        send(s, seal.seal(m));
     }
 
     /** @return the next frame, which must be of type {@code type} */

@@ -53,7 +53,8 @@ class MigrationFailureTest {
                                             byte[] proof) throws Exception {
         try (Socket raw = new Socket(destination.getAddress(), destination.getPort())) {
             raw.setSoTimeout(15_000);
-            Message.MigrateRequest request = new Message.MigrateRequest(sessionId, origin, 0, 1 << 20, 1, proof);
+            Message.MigrateRequest request = new Message.MigrateRequest(sessionId, origin, destination, 0, 1 << 20, 1,
+                    org.mtcp.internal.crypto.X25519.ephemeral().publicKey(), proof);
             raw.getOutputStream().write(Frames.opening(Wire.MAGIC, request).array());
             Message answer = WireTestKit.readMessage(raw.getInputStream(), "the answer to a forged MIGRATE_REQ");
             assertTrue(answer instanceof Message.MigrateReject, "a forged request must be rejected: " + answer);
@@ -123,11 +124,11 @@ class MigrationFailureTest {
 
     @Test
     void unreachableDestinationLeavesTheSessionOnTheOrigin() throws Exception {
-        int closedPort;
-        try (ServerSocket ss = new ServerSocket(0, 1, LO)) {
-            closedPort = ss.getLocalPort();
-        }
         try (Cluster c = new Cluster(2, i -> Apps.transformingEcho(16, 1)); MtcpSocket s = connect(c, 0)) {
+            int closedPort; // taken after the cluster's ports: it cannot be one of them
+            try (ServerSocket ss = new ServerSocket(0, 1, LO)) {
+                closedPort = ss.getLocalPort();
+            }
             Apps.echoRoundTrip(s, 0, 500);
             MigrationException e = assertThrows(MigrationException.class, () -> s.migrate(new InetSocketAddress(LO, closedPort)));
             assertEquals(Reason.PEER_UNREACHABLE, e.reason(), e.getMessage());

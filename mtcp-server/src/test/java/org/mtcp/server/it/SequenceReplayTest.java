@@ -36,8 +36,7 @@ class SequenceReplayTest {
                                                 InetSocketAddress origin) throws Exception {
         try (Socket raw = new Socket(destination.getAddress(), destination.getPort())) {
             raw.setSoTimeout(15_000);
-            HandPlayed.sendOpening(raw, Wire.MAGIC, new Message.MigrateRequest(ClientInternals.id(client), origin, 0, 1 << 20,
-                    seq, ClientInternals.proof(client, seq)));
+            HandPlayed.sendOpening(raw, Wire.MAGIC, ClientInternals.request(client, seq, origin, destination, 0, 1 << 20));
             return HandPlayed.expect(raw, Message.MigrateReject.class, "the answer to a replayed MIGRATE_REQ (sequence " + seq + ")");
         }
     }

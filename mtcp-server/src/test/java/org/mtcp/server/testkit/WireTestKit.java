@@ -15,6 +15,19 @@ public final class WireTestKit {
     private WireTestKit() {
     }
 
+    /** @return the STATE_REQUEST a destination sends for the client's {@code request}, under {@code key} */
+    public static Message.StateRequest stateRequest(long key, Message.MigrateRequest request) {
+        return new Message.StateRequest(key, request.sessionId(), request.downReceived(), request.credit(), request.sequence(),
+                request.clientPublic(), request.proof(), request.destination());
+    }
+
+    /** @return a STATE_REQUEST for session {@code id} with a made-up public key and proof */
+    public static Message.StateRequest forgedStateRequest(long key, byte[] id, long downReceived, long sequence,
+                                                          java.net.InetSocketAddress destination) {
+        return new Message.StateRequest(key, id, downReceived, 1 << 20, sequence, org.mtcp.internal.crypto.X25519.ephemeral().publicKey(),
+                new byte[Wire.PROOF_SIZE], destination);
+    }
+
     /** @return the next frame on {@code in}, decoded (not DATA) */
     public static Message readMessage(InputStream in, String what) throws IOException {
         DataInputStream d = new DataInputStream(in);

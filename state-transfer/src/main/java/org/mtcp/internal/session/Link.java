@@ -1,11 +1,15 @@
 package org.mtcp.internal.session;
 
+import org.mtcp.internal.crypto.ControlSeal;
 import org.mtcp.internal.io.ChannelWaiter;
 import org.mtcp.internal.io.EventLoop;
 import org.mtcp.internal.io.IoHandler;
 import org.mtcp.internal.wire.FrameReader;
 import org.mtcp.internal.wire.Message;
+import org.mtcp.internal.wire.ProtocolException;
 import org.mtcp.internal.wire.Wire;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -20,12 +24,17 @@ import java.util.List;
  * replaces it. Every field is guarded by the owning session's lock.
  */
 public final class Link implements FrameReader.Handler, IoHandler {
+    private static final Logger log = LoggerFactory.getLogger(Link.class);
     private static final int CONTROL_OUT_SIZE = 2048;
 
     final LinkEngine session;
     final SocketChannel channel;
     final String name;
     final FrameReader reader;
+    /** Seals the control frames this end sends and opens the peer's, under the session key of this connection. */
+    final ControlSeal seal;
+    /** Forged, altered or replayed control frames dropped on this connection. */
+    long forgedDropped;
     /** Stream offset of the next DATA byte to arrive on this link. */
     long inOffset;
     /** Pending control frames, in write mode. */
@@ -47,8 +56,9 @@ public final class Link implements FrameReader.Handler, IoHandler {
     /** Application threads' waiters that have this channel registered. */
     final List<ChannelWaiter> waiters = new ArrayList<>(1);
 
-    Link(LinkEngine session, SocketChannel channel, long inOffset, String name) {
+    Link(LinkEngine session, SocketChannel channel, long inOffset, String name, ControlSeal seal) {
         this.session = session;
+        this.seal = seal;
         this.channel = channel;
         this.inOffset = inOffset;
         this.name = name;
@@ -83,19 +93,61 @@ public final class Link implements FrameReader.Handler, IoHandler {
         session.onFin(this, at);
     }
 
+    /** The peer's control frames, once their seal is checked. */
+    private final FrameReader.Handler authenticated = new FrameReader.Handler() {
+        @Override
+        public void onError(Message.Error m) {
+            session.onPeerError(m);
+        }
+
+        @Override
+        public void onTrigger(Message.Trigger m) throws IOException {
+            session.onTrigger(Link.this, m);
+        }
+
+        @Override
+        public void onMoved(Message.Moved m) throws IOException {
+            session.onMoved(Link.this);
+        }
+    };
+
+    @Override
+    public void onSealed(Message.Sealed m) throws IOException {
+        Message inner;
+        try {
+            inner = seal.open(m, name);
+        } catch (ProtocolException e) {
+            dropForged(e.getMessage());
+            return;
+        }
+        inner.dispatch(authenticated);
+    }
+
+    // A control frame without a seal was not sent by the peer (which seals every one): drop it, as TCP
+    // drops a segment that fails its checks; the session goes on.
     @Override
     public void onError(Message.Error m) {
-        session.onPeerError(m);
+        dropForged("an ERROR frame without a seal on " + name);
     }
 
     @Override
-    public void onTrigger(Message.Trigger m) throws IOException {
-        session.onTrigger(this, m);
+    public void onTrigger(Message.Trigger m) {
+        dropForged("a TRIGGER frame without a seal on " + name);
     }
 
     @Override
-    public void onMoved(Message.Moved m) throws IOException {
-        session.onMoved(this);
+    public void onMoved(Message.Moved m) {
+        dropForged("a MOVED frame without a seal on " + name);
+    }
+
+    private void dropForged(String what) {
+        forgedDropped++;
+        log.warn("dropped {}: forged or altered on the way; the session goes on", what);
+    }
+
+    /** @return {@code m} sealed for the peer; session lock held */
+    ByteBuffer sealed(Message m) {
+        return seal.seal(m).encode();
     }
 
     @Override

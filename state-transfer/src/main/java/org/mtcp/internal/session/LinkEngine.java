@@ -3,6 +3,7 @@ package org.mtcp.internal.session;
 import org.mtcp.internal.buffer.ChunkPool;
 import org.mtcp.internal.buffer.ReceiveBuffer;
 import org.mtcp.internal.buffer.SendBuffer;
+import org.mtcp.internal.crypto.ControlSeal;
 import org.mtcp.internal.io.EventLoop;
 import org.mtcp.internal.wire.Frames;
 import org.mtcp.internal.wire.Message;
@@ -317,11 +318,14 @@ public abstract class LinkEngine {
 
     /** Sends an ERROR frame, best effort; session lock held. */
     protected final void sendError(Link l, String message) {
-        Message.Error error = new Message.Error(message);
-        if (l.dead || l.inFrame || l.controlOut.remaining() < Wire.HEADER_SIZE + error.payloadSize()) {
+        if (l.dead || l.inFrame) {
             return;
         }
-        error.writeTo(l.controlOut);
+        ByteBuffer error = l.sealed(new Message.Error(message));
+        if (l.controlOut.remaining() < error.remaining()) {
+            return;
+        }
+        l.controlOut.put(error);
         try {
             flushLocked();
         } catch (IOException ignored) {
@@ -337,7 +341,7 @@ public abstract class LinkEngine {
         Link l = link;
         if (l != null && !l.dead && !l.inFrame && l.controlOut.position() == 0) {
             try {
-                l.channel.write(Message.Moved.frame());
+                l.channel.write(l.sealed(new Message.Moved()));
             } catch (IOException ignored) {
                 // the origin is gone already: it learns from the destination
             }
@@ -589,7 +593,7 @@ public abstract class LinkEngine {
     }
 
     /** Creates a link over a connected non-blocking channel. */
-    protected final Link newLink(SocketChannel ch, long inOffset, String name) {
-        return new Link(this, ch, inOffset, name);
+    protected final Link newLink(SocketChannel ch, long inOffset, String name, ControlSeal seal) {
+        return new Link(this, ch, inOffset, name, seal);
     }
 }

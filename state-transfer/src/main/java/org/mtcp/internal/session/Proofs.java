@@ -1,22 +1,23 @@
 package org.mtcp.internal.session;
 
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
+import org.mtcp.internal.crypto.KeySchedule;
+import org.mtcp.internal.wire.Message;
+
+import java.net.InetSocketAddress;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 
 /**
- * Session identifiers, secrets and migration proofs. A session's secret is given to the client at the
- * handshake and travels between servers with the session state; a migration request carries
- * HMAC-SHA256(secret, "mtcp-migrate" | session id | sequence), and the origin accepts a sequence
- * number only once, so a forged or replayed request is refused.
+ * Session identifiers and migration proofs. A migration request carries the HMAC, under the session
+ * key's proof key ({@link KeySchedule}), of everything it authorizes: the session, a sequence number
+ * the origin accepts only once and only above the last, the origin, the destination, the client's
+ * offsets and its new public key. The origin checks it with its own identity and the authenticated
+ * peer as destination, so a proof is good for that one pair and that one request. A MIGRATE_ACK's
+ * confirmation, under the rotated key, shows the client that the destination got the session from
+ * its origin.
  */
 public final class Proofs {
     private static final SecureRandom RANDOM = new SecureRandom();
-    private static final byte[] MIGRATE_LABEL = "mtcp-migrate".getBytes(StandardCharsets.US_ASCII);
     private static final char[] HEX = "0123456789abcdef".toCharArray();
 
     private Proofs() {
@@ -29,23 +30,35 @@ public final class Proofs {
         return b;
     }
 
-    /** @return the proof that the holder of {@code secret} asks to migrate with this sequence number */
-    public static byte[] migrationProof(byte[] secret, byte[] sessionId, long seq) {
-        try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(secret, "HmacSHA256"));
-            mac.update(MIGRATE_LABEL);
-            mac.update(sessionId);
-            mac.update(ByteBuffer.allocate(8).putLong(0, seq).array());
-            return mac.doFinal();
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("HmacSHA256 unavailable", e);
-        }
+    /** @return the proof of a migration request with these fields under the session key {@code key} */
+    public static byte[] migrationProof(byte[] key, byte[] sessionId, long seq, InetSocketAddress origin,
+                                        InetSocketAddress destination, long downReceived, long credit, byte[] clientPublic) {
+        return KeySchedule.mac(KeySchedule.derive(key, KeySchedule.Purpose.PROOF))
+                .doFinal(Message.proofInput(sessionId, seq, origin, destination, downReceived, credit, clientPublic));
     }
 
-    /** @return whether {@code proof} is right, compared in constant time */
-    public static boolean verify(byte[] secret, byte[] sessionId, long seq, byte[] proof) {
-        return MessageDigest.isEqual(migrationProof(secret, sessionId, seq), proof);
+    /** @return whether {@code proof} is right for these fields, compared in constant time */
+    public static boolean verify(byte[] key, byte[] sessionId, long seq, InetSocketAddress origin, InetSocketAddress destination,
+                                 long downReceived, long credit, byte[] clientPublic, byte[] proof) {
+        return MessageDigest.isEqual(
+                migrationProof(key, sessionId, seq, origin, destination, downReceived, credit, clientPublic), proof);
+    }
+
+    /**
+     * @param newKey    the rotated session key
+     * @param request   the client's MIGRATE_REQ
+     * @param confirmed the MIGRATE_ACK's payload before its confirmation ({@link Message.MigrateAck#confirmed})
+     * @return the MIGRATE_ACK's confirmation
+     */
+    public static byte[] ackConfirmation(byte[] newKey, Message.MigrateRequest request, byte[] confirmed) {
+        javax.crypto.Mac mac = KeySchedule.mac(KeySchedule.derive(newKey, KeySchedule.Purpose.ACK_CONFIRM));
+        mac.update(Message.payload(request));
+        return mac.doFinal(confirmed);
+    }
+
+    /** @return whether a MIGRATE_ACK's confirmation is right, compared in constant time */
+    public static boolean verifyAck(byte[] newKey, Message.MigrateRequest request, Message.MigrateAck ack) {
+        return MessageDigest.isEqual(ackConfirmation(newKey, request, ack.confirmed()), ack.confirm());
     }
 
     /** @return lower-case hex */

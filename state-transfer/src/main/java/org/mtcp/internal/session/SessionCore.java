@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.TimeUnit;
@@ -474,12 +475,27 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
     }
 
     /**
-     * Queues a small frame on the current link and sends what can go now; session lock held.
+     * Queues a control frame (TRIGGER, ERROR), sealed under the session key, on the current link and
+     * sends what can go now; session lock held.
      *
      * @return {@code false} when there is no room for it (the peer is not reading)
      */
     protected final boolean sendControl(Message m) throws IOException {
-        if (!queueControl(link, m.encode())) {
+        return link != null && send(link.sealed(m));
+    }
+
+    /**
+     * Queues a handshake answer (HELLO_ACK, MIGRATE_ACK: the frames that set up the session key, so
+     * not sealed) on the current link and sends it; session lock held.
+     *
+     * @return {@code false} when there is no room for it
+     */
+    protected final boolean sendHandshake(Message m) throws IOException {
+        return send(m.encode());
+    }
+
+    private boolean send(ByteBuffer frame) throws IOException {
+        if (!queueControl(link, frame)) {
             return false;
         }
         flushLocked();

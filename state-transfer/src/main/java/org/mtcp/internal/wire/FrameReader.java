@@ -80,6 +80,11 @@ public final class FrameReader {
             throw new UnexpectedFrame(m.type());
         }
 
+        /** SEALED: an authenticated control frame, opened by the receiver with its key. */
+        default void onSealed(Message.Sealed m) throws IOException {
+            throw new UnexpectedFrame(m.type());
+        }
+
         /** CTRL_HELLO. */
         default void onControlHello(Message.ControlHello m) throws IOException {
             throw new UnexpectedFrame(m.type());

@@ -239,6 +239,11 @@ public final class Frames {
             return new String(bytes(n), StandardCharsets.UTF_8);
         }
 
+        /** @return bytes left in the payload */
+        public int remaining() {
+            return in.remaining();
+        }
+
         /** @throws ProtocolException when bytes are left over */
         public void end() throws ProtocolException {
             if (in.hasRemaining()) {

@@ -59,21 +59,29 @@ public sealed interface Message {
         Frames.Reader r = new Frames.Reader(payload, type, where);
         Message m;
         switch (type) {
-            case Wire.HELLO: m = new Hello(r.u8(), r.offset()); break;
-            case Wire.HELLO_ACK: m = new HelloAck(r.bytes(Wire.SESSION_ID_SIZE), r.bytes(Wire.SECRET_SIZE), r.offset(),
+            case Wire.HELLO: m = new Hello(r.u8(), r.offset(), r.bytes(Wire.PUBLIC_KEY_SIZE)); break;
+            case Wire.HELLO_ACK: m = new HelloAck(r.bytes(Wire.SESSION_ID_SIZE), r.bytes(Wire.PUBLIC_KEY_SIZE), r.offset(),
                     r.address(), r.addresses()); break;
-            case Wire.MIGRATE_REQ: m = new MigrateRequest(r.bytes(Wire.SESSION_ID_SIZE), r.address(), r.offset(), r.offset(),
-                    r.u64(), r.bytes(Wire.SECRET_SIZE)); break;
-            case Wire.MIGRATE_ACK: m = new MigrateAck(r.offset(), r.offset(), r.offset(), r.address(), r.addresses()); break;
+            case Wire.MIGRATE_REQ: m = new MigrateRequest(r.bytes(Wire.SESSION_ID_SIZE), r.address(), r.address(), r.offset(),
+                    r.offset(), r.u64(), r.bytes(Wire.PUBLIC_KEY_SIZE), r.bytes(Wire.PROOF_SIZE)); break;
+            case Wire.MIGRATE_ACK: m = new MigrateAck(r.offset(), r.offset(), r.offset(), r.address(), r.addresses(),
+                    r.bytes(Wire.PUBLIC_KEY_SIZE), r.bytes(Wire.PROOF_SIZE)); break;
             case Wire.MIGRATE_REJECT: m = new MigrateReject(Wire.reason(r.u8()), r.u8() == 1, r.string()); break;
             case Wire.ACK: m = new Ack(r.offset(), r.offset()); break; // the data path reads it with Ack.dispatch
             case Wire.FIN: m = new Fin(r.offset()); break;
             case Wire.TRIGGER: m = new Trigger(r.u8() == 1 ? r.address() : null); break;
             case Wire.ERROR: m = new Error(r.string()); break;
             case Wire.MOVED: m = new Moved(); break;
+            case Wire.SEALED: {
+                long counter = r.u64();
+                int inner = r.u8();
+                byte[] body = r.bytes(r.remaining() - Wire.TAG_SIZE);
+                m = new Sealed(counter, inner, body, r.bytes(Wire.TAG_SIZE));
+                break;
+            }
             case Wire.CTRL_HELLO: m = new ControlHello(r.address()); break;
-            case Wire.STATE_REQUEST: m = new StateRequest(r.u64(), r.bytes(Wire.SESSION_ID_SIZE), r.offset(), r.u64(),
-                    r.bytes(Wire.SECRET_SIZE), r.address()); break;
+            case Wire.STATE_REQUEST: m = new StateRequest(r.u64(), r.bytes(Wire.SESSION_ID_SIZE), r.offset(), r.offset(),
+                    r.u64(), r.bytes(Wire.PUBLIC_KEY_SIZE), r.bytes(Wire.PROOF_SIZE), r.address()); break;
             case Wire.STATE_REPLY: {
                 long key = r.u64();
                 int at = payload.position();
@@ -101,23 +109,29 @@ public sealed interface Message {
 
     // ================================================================== data connection
 
-    /** C to S, after {@link Wire#MAGIC}: a new session. The server may send down bytes below {@code credit}. */
-    record Hello(int flags, long credit) implements Message {
+    /**
+     * C to S, after {@link Wire#MAGIC}: a new session. The server may send down bytes below {@code credit};
+     * {@code clientPublic} is the client's ephemeral X25519 key for the session key.
+     */
+    record Hello(int flags, long credit, byte[] clientPublic) implements Message {
         @Override public int type() { return Wire.HELLO; }
-        @Override public int payloadSize() { return 9; }
-        @Override public void writePayload(ByteBuffer b) { b.put((byte) flags).putLong(credit); }
+        @Override public int payloadSize() { return 9 + Wire.PUBLIC_KEY_SIZE; }
+        @Override public void writePayload(ByteBuffer b) { b.put((byte) flags).putLong(credit).put(clientPublic); }
         @Override public void dispatch(FrameReader.Handler h) throws IOException { h.onHello(this); }
     }
 
-    /** S to C: the new session's id and secret, the client's credit, the server's identity and its alternates. */
-    record HelloAck(byte[] sessionId, byte[] secret, long credit, InetSocketAddress server,
+    /**
+     * S to C: the new session's id, the server's ephemeral X25519 key, the client's credit, the server's
+     * identity and its alternates. Both ends derive the session key from the exchange and both payloads.
+     */
+    record HelloAck(byte[] sessionId, byte[] serverPublic, long credit, InetSocketAddress server,
                     List<InetSocketAddress> alternates) implements Message {
         @Override public int type() { return Wire.HELLO_ACK; }
         @Override public int payloadSize() {
-            return Wire.SESSION_ID_SIZE + Wire.SECRET_SIZE + 8 + Frames.addressSize(server) + Frames.addressesSize(alternates);
+            return Wire.SESSION_ID_SIZE + Wire.PUBLIC_KEY_SIZE + 8 + Frames.addressSize(server) + Frames.addressesSize(alternates);
         }
         @Override public void writePayload(ByteBuffer b) {
-            b.put(sessionId).put(secret).putLong(credit);
+            b.put(sessionId).put(serverPublic).putLong(credit);
             Frames.putAddress(b, server);
             Frames.putAddresses(b, alternates);
         }
@@ -125,31 +139,52 @@ public sealed interface Message {
     }
 
     /**
-     * C to S2, after {@link Wire#MAGIC}: move the session here from {@code origin}. {@code downReceived}
-     * is every down byte the client holds (plus one for a FIN), {@code credit} the down credit, and
-     * {@code proof} the HMAC of {@code sequence} under the session secret.
+     * C to S2, after {@link Wire#MAGIC}: move the session here from {@code origin}. {@code destination} is
+     * the server the client dialled, {@code downReceived} every down byte the client holds (plus one
+     * for a FIN), {@code credit} the down credit, {@code clientPublic} the client's ephemeral X25519 key
+     * for the rotated session key, and {@code proof} the HMAC under the session's proof key of all of
+     * them ({@link #proofInput}).
      */
-    record MigrateRequest(byte[] sessionId, InetSocketAddress origin, long downReceived, long credit, long sequence,
-                          byte[] proof) implements Message {
+    record MigrateRequest(byte[] sessionId, InetSocketAddress origin, InetSocketAddress destination, long downReceived,
+                          long credit, long sequence, byte[] clientPublic, byte[] proof) implements Message {
         @Override public int type() { return Wire.MIGRATE_REQ; }
-        @Override public int payloadSize() { return Wire.SESSION_ID_SIZE + Frames.addressSize(origin) + 24 + Wire.SECRET_SIZE; }
+        @Override public int payloadSize() {
+            return Wire.SESSION_ID_SIZE + Frames.addressSize(origin) + Frames.addressSize(destination) + 24
+                    + Wire.PUBLIC_KEY_SIZE + Wire.PROOF_SIZE;
+        }
         @Override public void writePayload(ByteBuffer b) {
             b.put(sessionId);
             Frames.putAddress(b, origin);
-            b.putLong(downReceived).putLong(credit).putLong(sequence).put(proof);
+            Frames.putAddress(b, destination);
+            b.putLong(downReceived).putLong(credit).putLong(sequence).put(clientPublic).put(proof);
         }
         @Override public void dispatch(FrameReader.Handler h) throws IOException { h.onMigrateRequest(this); }
     }
 
-    /** S2 to C: the session is here; the client resends up bytes from {@code upResume}, down bytes arrive from {@code downResume}. */
+    /**
+     * S2 to C: the session is here; the client resends up bytes from {@code upResume}, down bytes arrive
+     * from {@code downResume}. {@code serverPublic} is the destination's ephemeral X25519 key for the
+     * rotated session key, and {@code confirm} the HMAC under the new key's confirmation key of the
+     * request's payload and every field before it: only a server that got the session's key from
+     * its origin can make it.
+     */
     record MigrateAck(long upResume, long downResume, long credit, InetSocketAddress server,
-                      List<InetSocketAddress> alternates) implements Message {
+                      List<InetSocketAddress> alternates, byte[] serverPublic, byte[] confirm) implements Message {
         @Override public int type() { return Wire.MIGRATE_ACK; }
-        @Override public int payloadSize() { return 24 + Frames.addressSize(server) + Frames.addressesSize(alternates); }
+        @Override public int payloadSize() {
+            return 24 + Frames.addressSize(server) + Frames.addressesSize(alternates) + Wire.PUBLIC_KEY_SIZE + Wire.PROOF_SIZE;
+        }
         @Override public void writePayload(ByteBuffer b) {
             b.putLong(upResume).putLong(downResume).putLong(credit);
             Frames.putAddress(b, server);
             Frames.putAddresses(b, alternates);
+            b.put(serverPublic).put(confirm);
+        }
+
+        /** @return the payload bytes {@link #confirm} covers: all but the confirmation itself */
+        public byte[] confirmed() {
+            byte[] p = payload(this);
+            return java.util.Arrays.copyOf(p, p.length - Wire.PROOF_SIZE);
         }
         @Override public void dispatch(FrameReader.Handler h) throws IOException { h.onMigrateAck(this); }
     }
@@ -246,6 +281,46 @@ public sealed interface Message {
         @Override public void dispatch(FrameReader.Handler h) throws IOException { h.onMoved(this); }
     }
 
+    /**
+     * Either way on a data connection: a control frame (TRIGGER, MOVED, ERROR) authenticated under the
+     * session key. {@code counter} grows with every sealed frame of one direction of one connection;
+     * {@code tag} is the truncated HMAC of the counter, the inner type and the inner payload under that
+     * direction's control key ({@code org.mtcp.internal.crypto.ControlSeal} makes and checks it).
+     */
+    record Sealed(long counter, int innerType, byte[] innerPayload, byte[] tag) implements Message {
+        @Override public int type() { return Wire.SEALED; }
+        @Override public int payloadSize() { return 9 + innerPayload.length + Wire.TAG_SIZE; }
+        @Override public void writePayload(ByteBuffer b) { b.putLong(counter).put((byte) innerType).put(innerPayload).put(tag); }
+        @Override public void dispatch(FrameReader.Handler h) throws IOException { h.onSealed(this); }
+
+        /** @return the frame inside, decoded (call only once its tag is checked) */
+        public Message inner(Object where) throws ProtocolException {
+            return decode(innerType, ByteBuffer.wrap(innerPayload), where);
+        }
+    }
+
+    /** @return a message's payload bytes (its encoding without the header), for transcripts and proofs */
+    static byte[] payload(Message m) {
+        ByteBuffer b = ByteBuffer.allocate(m.payloadSize());
+        m.writePayload(b);
+        return b.array();
+    }
+
+    /**
+     * @return the bytes a migration proof covers: everything the client's request authorizes
+     * (session, sequence, origin, destination, the client's offsets, its new public key)
+     */
+    static byte[] proofInput(byte[] sessionId, long sequence, InetSocketAddress origin, InetSocketAddress destination,
+                             long downReceived, long credit, byte[] clientPublic) {
+        ByteBuffer b = ByteBuffer.allocate(Wire.SESSION_ID_SIZE + 8 + Frames.addressSize(origin) + Frames.addressSize(destination)
+                + 16 + clientPublic.length);
+        b.put(sessionId).putLong(sequence);
+        Frames.putAddress(b, origin);
+        Frames.putAddress(b, destination);
+        b.putLong(downReceived).putLong(credit).put(clientPublic);
+        return b.array();
+    }
+
     // ================================================================== control connection
 
     /** Opens a control connection, after {@link Wire#CONTROL_MAGIC}: the sender's service address. */
@@ -256,13 +331,19 @@ public sealed interface Message {
         @Override public void dispatch(FrameReader.Handler h) throws IOException { h.onControlHello(this); }
     }
 
-    /** S2 to S1: send me the session's state; {@code key} names the request on this connection. */
-    record StateRequest(long key, byte[] sessionId, long downReceived, long sequence, byte[] proof,
-                        InetSocketAddress destination) implements Message {
+    /**
+     * S2 to S1: send me the session's state; {@code key} names the request on this connection. The
+     * fields are the client's MIGRATE_REQ's, so that the origin checks its proof; {@code destination}
+     * must be the peer this connection authenticated.
+     */
+    record StateRequest(long key, byte[] sessionId, long downReceived, long credit, long sequence, byte[] clientPublic,
+                        byte[] proof, InetSocketAddress destination) implements Message {
         @Override public int type() { return Wire.STATE_REQUEST; }
-        @Override public int payloadSize() { return 8 + Wire.SESSION_ID_SIZE + 16 + Wire.SECRET_SIZE + Frames.addressSize(destination); }
+        @Override public int payloadSize() {
+            return 8 + Wire.SESSION_ID_SIZE + 24 + Wire.PUBLIC_KEY_SIZE + Wire.PROOF_SIZE + Frames.addressSize(destination);
+        }
         @Override public void writePayload(ByteBuffer b) {
-            b.putLong(key).put(sessionId).putLong(downReceived).putLong(sequence).put(proof);
+            b.putLong(key).put(sessionId).putLong(downReceived).putLong(credit).putLong(sequence).put(clientPublic).put(proof);
             Frames.putAddress(b, destination);
         }
         @Override public void dispatch(FrameReader.Handler h) throws IOException { h.onStateRequest(this); }

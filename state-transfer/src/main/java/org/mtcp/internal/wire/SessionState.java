@@ -17,12 +17,15 @@ import java.util.Arrays;
  */
 public final class SessionState {
     /** Format version of the serialized record. */
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
 
     /** The session's identifier. */
     public byte[] sessionId = new byte[0];
-    /** The session's secret (for migration proofs). */
-    public byte[] secret = new byte[0];
+    /**
+     * The session key (for migration proofs and the rotated key); the destination replaces it with the
+     * key it agrees with the client. Travels only inside a control connection (TLS across hosts).
+     */
+    public byte[] key = new byte[0];
     /** Highest migration sequence number accepted so far. */
     public long migrationSeq;
     /** Number of migrations so far. */
@@ -59,7 +62,7 @@ public final class SessionState {
             return false;
         }
         SessionState s = (SessionState) o;
-        return Arrays.equals(sessionId, s.sessionId) && Arrays.equals(secret, s.secret) && migrationSeq == s.migrationSeq
+        return Arrays.equals(sessionId, s.sessionId) && Arrays.equals(key, s.key) && migrationSeq == s.migrationSeq
                 && migrations == s.migrations && Arrays.equals(appState, s.appState) && upSnap == s.upSnap
                 && upResume == s.upResume && Arrays.equals(upBytes, s.upBytes) && upFin == s.upFin
                 && downSnap == s.downSnap && downSeen == s.downSeen && Arrays.equals(downBytes, s.downBytes)

@@ -31,7 +31,7 @@ public final class StateCodec {
 
     /** @return the serialized record */
     public static byte[] encode(SessionState s) {
-        int size = 128 + s.sessionId.length + s.secret.length + s.appState.length + s.upBytes.length + s.downBytes.length;
+        int size = 128 + s.sessionId.length + s.key.length + s.appState.length + s.upBytes.length + s.downBytes.length;
         Kryo k = KRYOS.obtain();
         try (Output out = new Output(size, -1)) {
             k.writeObject(out, s);
@@ -51,7 +51,7 @@ public final class StateCodec {
      * @return the frame
      */
     public static ByteBuffer encodeFrame(SessionState s, int type, long key) {
-        int max = Wire.HEADER_SIZE + 8 + 128 + s.sessionId.length + s.secret.length + s.appState.length + s.upBytes.length
+        int max = Wire.HEADER_SIZE + 8 + 128 + s.sessionId.length + s.key.length + s.appState.length + s.upBytes.length
                 + s.downBytes.length;
         ByteBuffer frame = ByteBuffer.allocateDirect(max);
         frame.position(Wire.HEADER_SIZE).putLong(key);
@@ -95,7 +95,7 @@ public final class StateCodec {
         public void write(Kryo kryo, Output out, SessionState s) {
             out.writeVarInt(SessionState.VERSION, true);
             bytes(out, s.sessionId);
-            bytes(out, s.secret);
+            bytes(out, s.key);
             out.writeVarLong(s.migrationSeq, true);
             out.writeVarInt(s.migrations, true);
             bytes(out, s.appState);
@@ -117,7 +117,7 @@ public final class StateCodec {
             }
             SessionState s = new SessionState();
             s.sessionId = bytes(in);
-            s.secret = bytes(in);
+            s.key = bytes(in);
             s.migrationSeq = in.readVarLong(true);
             s.migrations = in.readVarInt(true);
             s.appState = bytes(in);
@@ -136,6 +136,9 @@ public final class StateCodec {
         private static void check(SessionState s) {
             if (s.sessionId.length != 16) {
                 throw new KryoException("session id of " + s.sessionId.length + " bytes");
+            }
+            if (s.key.length != 32) {
+                throw new KryoException("session key of " + s.key.length + " bytes");
             }
             if (s.upSnap < 0 || s.downSnap < 0 || s.downSeen < 0 || s.migrationSeq < 0 || s.migrations < 0) {
                 throw new KryoException("negative offset or counter");

@@ -28,9 +28,9 @@ public final class Wire {
     }
 
     /** Opens every MTCP data connection. The first byte is one that text protocols and TLS never start with. */
-    public static final byte[] MAGIC = {(byte) 0xB7, 'M', 'T', 'C', 'P', '\r', '\n', 1};
+    public static final byte[] MAGIC = {(byte) 0xB7, 'M', 'T', 'C', 'P', '\r', '\n', 2};
     /** Opens every control connection between two servers. */
-    public static final byte[] CONTROL_MAGIC = {(byte) 0xB7, 'M', 'T', 'C', 'C', '\r', '\n', 1};
+    public static final byte[] CONTROL_MAGIC = {(byte) 0xB7, 'M', 'T', 'C', 'C', '\r', '\n', 2};
 
     /** Bytes in a frame header. */
     public static final int HEADER_SIZE = 4;
@@ -48,17 +48,27 @@ public final class Wire {
     public static final int MAX_ALTERNATES = 64;
     /** Bytes in a session identifier. */
     public static final int SESSION_ID_SIZE = 16;
-    /** Bytes in a session secret and in a proof. */
-    public static final int SECRET_SIZE = 32;
+    /** Bytes in an X25519 public key. */
+    public static final int PUBLIC_KEY_SIZE = 32;
+    /** Bytes in a migration proof and a MIGRATE_ACK confirmation (HMAC-SHA256). */
+    public static final int PROOF_SIZE = 32;
+    /** Bytes in the tag of a {@link #SEALED} frame. */
+    public static final int TAG_SIZE = 16;
 
     // ---- data connection frames ----
-    /** C to S: a new session. Payload: flags (u8), credit (u64: the server may send down bytes below it). */
+    /** C to S: a new session. Payload: flags (u8), credit (u64: the server may send down bytes below it), client's X25519 key (32). */
     public static final int HELLO = 0x01;
-    /** S to C: session id (16), secret (32), credit (u64), server identity (address), alternates (u16 count, addresses). */
+    /** S to C: session id (16), server's X25519 key (32), credit (u64), server identity (address), alternates (u16 count, addresses). */
     public static final int HELLO_ACK = 0x02;
-    /** C to S2: session id (16), origin (address), down received (u64), credit (u64), sequence (u64), proof (32). */
+    /**
+     * C to S2: session id (16), origin (address), destination (address), down received (u64), credit (u64),
+     * sequence (u64), client's X25519 key (32), proof (32).
+     */
     public static final int MIGRATE_REQ = 0x03;
-    /** S2 to C: up resume offset (u64), down resume offset (u64), credit (u64), server identity (address), alternates. */
+    /**
+     * S2 to C: up resume offset (u64), down resume offset (u64), credit (u64), server identity (address), alternates,
+     * destination's X25519 key (32), confirmation (32).
+     */
     public static final int MIGRATE_ACK = 0x04;
     /** S2 to C: reason (u8), whether the session is still alive on the origin (u8), message (u16 length, UTF-8). */
     public static final int MIGRATE_REJECT = 0x05;
@@ -74,11 +84,19 @@ public final class Wire {
     public static final int ERROR = 0x14;
     /** C to S1 on the old connection: the session switched to another server; nothing follows. */
     public static final int MOVED = 0x15;
+    /**
+     * Either way: an authenticated control frame: counter (u64), inner type (u8), inner payload, tag (16).
+     * TRIGGER, MOVED and ERROR travel on a data connection only inside it.
+     */
+    public static final int SEALED = 0x16;
 
     // ---- control connection frames ----
     /** Opens a control connection: the sender's service address. */
     public static final int CTRL_HELLO = 0x40;
-    /** S2 to S1: key (u64), session id (16), client's down received (u64), sequence (u64), proof (32), S2 (address). */
+    /**
+     * S2 to S1: key (u64), session id (16), client's down received (u64), credit (u64), sequence (u64), client's
+     * X25519 key (32), proof (32), S2 (address).
+     */
     public static final int STATE_REQUEST = 0x41;
     /** S1 to S2: key (u64), then the serialized session state. */
     public static final int STATE_REPLY = 0x42;
@@ -118,6 +136,7 @@ public final class Wire {
             case TRIGGER: return "TRIGGER";
             case ERROR: return "ERROR";
             case MOVED: return "MOVED";
+            case SEALED: return "SEALED";
             case CTRL_HELLO: return "CTRL_HELLO";
             case STATE_REQUEST: return "STATE_REQUEST";
             case STATE_REPLY: return "STATE_REPLY";

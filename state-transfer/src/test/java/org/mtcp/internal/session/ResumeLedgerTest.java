@@ -1058,6 +1058,7 @@ class ResumeLedgerTest {
             }
             SessionState st = new SessionState();
             st.sessionId = new byte[16];
+            st.key = new byte[32];
             st.appState = s.appSnap;
             st.upSnap = s.led.upSnap();
             st.upResume = p.upResume();

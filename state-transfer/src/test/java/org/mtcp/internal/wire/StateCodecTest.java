@@ -3,7 +3,6 @@ package org.mtcp.internal.wire;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.mtcp.internal.session.Proofs;
 import org.mtcp.internal.testkit.Seeds;
 
 import java.util.Arrays;
@@ -30,8 +29,8 @@ class StateCodecTest {
         SessionState s = new SessionState();
         s.sessionId = new byte[16];
         r.nextBytes(s.sessionId); // from the seed, not Proofs.random: a case replays exactly
-        s.secret = new byte[32];
-        r.nextBytes(s.secret);
+        s.key = new byte[32];
+        r.nextBytes(s.key);
         s.migrationSeq = r.nextInt(100);
         s.migrations = r.nextInt(10);
         s.appState = new byte[r.nextInt(maxBytes)];
@@ -115,16 +114,5 @@ class StateCodecTest {
         s.upResume += 5;
         byte[] b = StateCodec.encode(s);
         assertThrows(ProtocolException.class, () -> StateCodec.decode(b, 0, b.length));
-    }
-
-    @Test
-    void proofsBindTheSecretTheSessionAndTheSequence() {
-        byte[] secret = Proofs.random(32);
-        byte[] id = Proofs.random(16);
-        byte[] proof = Proofs.migrationProof(secret, id, 7);
-        assertEquals(true, Proofs.verify(secret, id, 7, proof));
-        assertEquals(false, Proofs.verify(secret, id, 8, proof));
-        assertEquals(false, Proofs.verify(Proofs.random(32), id, 7, proof));
-        assertEquals(false, Proofs.verify(secret, Proofs.random(16), 7, proof));
     }
 }
