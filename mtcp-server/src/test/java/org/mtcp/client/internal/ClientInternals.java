@@ -33,6 +33,11 @@ public final class ClientInternals {
         return ClientSession.connect(to, null, 10_000, ch -> { }, (server, remote, port) -> { }, recorder, null);
     }
 
+    /** @return the session key now (what a thief would need) */
+    public static byte[] key(ClientSession s) {
+        return s.key().clone();
+    }
+
     /** @return the session id, raw */
     public static byte[] id(ClientSession s) {
         return s.id().clone();

@@ -206,6 +206,9 @@ public final class HandPlayed {
         private final CountDownLatch accepted = new CountDownLatch(1);
         private final List<Socket> sockets = new java.util.concurrent.CopyOnWriteArrayList<>();
         private volatile long heldBack;
+        /** Every byte relayed each way, as an observer on the path sees them. */
+        private final java.io.ByteArrayOutputStream towardsTarget = new java.io.ByteArrayOutputStream();
+        private final java.io.ByteArrayOutputStream fromTarget = new java.io.ByteArrayOutputStream();
 
         /** Starts listening on an ephemeral loopback port; relays to {@code target}. */
         public GatedRelay(SocketAddress target) throws IOException {
@@ -224,6 +227,20 @@ public final class HandPlayed {
         /** Lets the bytes back from the target through, those held and all later ones. */
         public void open() {
             gate.countDown();
+        }
+
+        /** @return every byte relayed towards the target so far (a passive observer's recording) */
+        public byte[] recordedTowardsTarget() {
+            synchronized (towardsTarget) {
+                return towardsTarget.toByteArray();
+            }
+        }
+
+        /** @return every byte relayed back from the target so far */
+        public byte[] recordedFromTarget() {
+            synchronized (fromTarget) {
+                return fromTarget.toByteArray();
+            }
         }
 
         /** @return bytes from the target held back so far (while closed) */
@@ -269,6 +286,10 @@ public final class HandPlayed {
                         if (!gate.await(60, TimeUnit.SECONDS)) {
                             return;
                         }
+                    }
+                    java.io.ByteArrayOutputStream record = gated ? fromTarget : towardsTarget;
+                    synchronized (record) {
+                        record.write(buf, 0, n);
                     }
                     out.write(buf, 0, n);
                 }
