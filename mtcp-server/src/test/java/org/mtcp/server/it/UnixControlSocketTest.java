@@ -24,8 +24,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The same-host control socket: it is made only in a directory private to its user (created so when
  * missing), a path this server did not create is never deleted, and the socket it made is removed
- * when the server socket closes. (The peer check, {@code SO_PEERCRED}, admits this user's processes:
- * every Unix-domain migration test goes through it; another user's process needs a second account.)
+ * when the server socket closes. The peer check, {@code SO_PEERCRED}, admits this user's processes
+ * (every Unix-domain migration test goes through it) and refuses another user's, tried where this
+ * test runs as root and can run a process as {@code nobody}.
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class UnixControlSocketTest {
@@ -71,5 +72,52 @@ class UnixControlSocketTest {
         }
         assertTrue(org.mtcp.server.testkit.Waits.until(() -> Files.notExists(socket), java.time.Duration.ofSeconds(10)),
                 "the server removes the socket it made when it closes");
+    }
+
+    @Test
+    void aPeerRunningAsAnotherUserIsRefused() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue("root".equals(System.getProperty("user.name")),
+                "needs root to run a process as another user");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/sbin/runuser")), "needs runuser");
+        Path dir = Files.createTempDirectory("mtcp-peer-");
+        try {
+            Path sockets = Files.createDirectory(dir.resolve("sockets"), PosixFilePermissions.asFileAttribute(
+                    PosixFilePermissions.fromString("rwx------")));
+            Path socket = sockets.resolve("s1.sock");
+            Path program = dir.resolve("Peer.java");
+            Files.writeString(program, String.join("\n",
+                    "import java.net.*; import java.nio.*; import java.nio.channels.*;",
+                    "public class Peer { public static void main(String[] a) throws Exception {",
+                    "  try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(a[0]))) {",
+                    "    System.out.println(\"CONNECTED\");",
+                    "    byte[] hello = java.util.HexFormat.of().parseHex(a[1]);",
+                    "    ch.write(ByteBuffer.wrap(hello));",
+                    "    int n; try { n = ch.read(ByteBuffer.allocate(64)); } catch (java.io.IOException e) { n = -1; }",
+                    "    System.out.println(n < 0 ? \"CLOSED\" : \"SERVED\");",
+                    "  } } }"));
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+            Files.setPosixFilePermissions(program, PosixFilePermissions.fromString("rw-r--r--"));
+            try (MtcpServerSocket s = new MtcpServerSocket(0, 50, HandPlayed.LO)) {
+                s.setOption(MtcpOptions.CONTROL_MAPPINGS, self(s, socket));
+                // open the way on purpose, as a careless administrator would: only the peer check is left
+                Files.setPosixFilePermissions(sockets, PosixFilePermissions.fromString("rwx--x--x"));
+                Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rwxrwxrwx"));
+                byte[] hello = HandPlayed.bytes(org.mtcp.internal.wire.Frames.opening(org.mtcp.internal.wire.Wire.CONTROL_MAGIC,
+                        new org.mtcp.internal.wire.Message.ControlHello(new InetSocketAddress(HandPlayed.LO, 1))));
+                Process p = new ProcessBuilder("/usr/sbin/runuser", "-u", "nobody", "--",
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(), program.toString(), socket.toString(),
+                        java.util.HexFormat.of().formatHex(hello)).redirectErrorStream(true).start();
+                assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the other user's process did not end");
+                String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                org.junit.jupiter.api.Assumptions.assumeTrue(out.contains("CONNECTED"), "the other user could not run: " + out);
+                assertTrue(out.contains("CLOSED"), "a process of another user was served: " + out);
+                assertEquals(0, org.mtcp.server.ServerInternals.server(s).control().openConnections(),
+                        "no control connection is kept for it");
+            }
+        } finally {
+            try (java.util.stream.Stream<Path> all = Files.walk(dir)) {
+                all.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            }
+        }
     }
 }
