@@ -15,17 +15,18 @@ import java.util.Arrays;
  * the HMAC-SHA256 (truncated to {@value KeySchedule#TAG_SIZE} bytes) of the counter, the inner type
  * and the inner payload under the sending direction's control key. A receiver takes a frame only
  * with a right tag and a counter above the last it took: a forged, altered, replayed or reflected
- * frame is refused. Guarded by the owning session's lock.
+ * frame is refused. Control frames are rare, so a seal keeps only its two keys (an idle session stays
+ * small) and makes a MAC when one is needed. Guarded by the owning session's lock.
  */
 public final class ControlSeal {
-    private final Mac sendMac;
-    private final Mac receiveMac;
+    private final byte[] sendKey;
+    private final byte[] receiveKey;
     private long sent;
     private long received = -1;
 
     private ControlSeal(byte[] sendKey, byte[] receiveKey) {
-        this.sendMac = KeySchedule.mac(sendKey);
-        this.receiveMac = KeySchedule.mac(receiveKey);
+        this.sendKey = sendKey;
+        this.receiveKey = receiveKey;
     }
 
     /** @return the client's seal for a connection of the session with key {@code sessionKey} */
@@ -44,7 +45,7 @@ public final class ControlSeal {
     public Message.Sealed seal(Message m) {
         byte[] payload = Message.payload(m);
         long counter = sent++;
-        return new Message.Sealed(counter, m.type(), payload, tag(sendMac, counter, m.type(), payload));
+        return new Message.Sealed(counter, m.type(), payload, tag(sendKey, counter, m.type(), payload));
     }
 
     /**
@@ -53,7 +54,7 @@ public final class ControlSeal {
      *                           the inner frame is not one that may be sealed; nothing is taken then
      */
     public Message open(Message.Sealed s, Object where) throws ProtocolException {
-        byte[] expected = tag(receiveMac, s.counter(), s.innerType(), s.innerPayload());
+        byte[] expected = tag(receiveKey, s.counter(), s.innerType(), s.innerPayload());
         if (!MessageDigest.isEqual(expected, s.tag())) {
             throw new ProtocolException("a " + Wire.typeName(s.innerType()) + " frame on " + where
                     + " carries a wrong tag (not sent by the peer under this session's key)");
@@ -72,7 +73,8 @@ public final class ControlSeal {
         return inner;
     }
 
-    private static byte[] tag(Mac mac, long counter, int type, byte[] payload) {
+    private static byte[] tag(byte[] key, long counter, int type, byte[] payload) {
+        Mac mac = KeySchedule.mac(key);
         mac.update(ByteBuffer.allocate(9).putLong(counter).put((byte) type).array());
         mac.update(payload);
         return Arrays.copyOf(mac.doFinal(), KeySchedule.TAG_SIZE);
