@@ -23,13 +23,17 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import javax.net.ssl.SSLContext;
+
 /**
  * A server's side of the control protocol (thesis 4.2.1-4.2.3): the control listener, and exactly
  * one {@link ControlConnection} per cooperating peer, opened lazily on the first state request in
  * either direction, shared by every session between the pair (requests carry a key), reopened on the
  * next request after it breaks. The transfers themselves are {@link IncomingTransfer} and
  * {@link OutgoingTransfer}. It runs over TCP, or over a Unix-domain socket when the mapping names
- * a {@link UnixDomainSocketAddress} (JDK 16+ channels, no native code). Loop thread only, except
+ * a {@link UnixDomainSocketAddress} (JDK 16+ channels, no native code). With {@code MtcpOptions.CONTROL_TLS}
+ * every TCP control connection runs inside TLS 1.3 with mutual authentication ({@link TlsTransport});
+ * a TCP connection that would cross a network in the clear is refused both ways. Loop thread only, except
  * {@link #start} and {@link #close}.
  */
 public final class ControlEndpoint {
@@ -89,7 +93,7 @@ public final class ControlEndpoint {
         return c;
     }
 
-    /** @return accepted connections still waiting for their CTRL_HELLO; loop thread */
+    /** @return accepted connections still waiting for their CTRL_HELLO (those in their TLS handshake included); loop thread */
     private int unintroduced() {
         int n = 0;
         for (ControlConnection c : all) {
@@ -163,8 +167,16 @@ public final class ControlEndpoint {
             }
             try {
                 ch.configureBlocking(false);
+                ControlTransport transport = new PlainTransport(ch);
                 if (ch.getRemoteAddress() instanceof InetSocketAddress) {
                     ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                    SSLContext tls = server.controlTls();
+                    if (tls != null) {
+                        transport = TlsTransport.accepting(tls, ch, server, ch.getRemoteAddress());
+                    } else if (Server.needsTls(listenAddress) || Server.needsTls(ch.getRemoteAddress())) {
+                        throw new IOException("a plaintext control connection from " + ch.getRemoteAddress()
+                                + " refused: control connections across a network need MtcpOptions.CONTROL_TLS");
+                    }
                 } else if (owner != null) {
                     UnixControlSockets.checkPeer(ch, owner);
                 }
@@ -174,7 +186,7 @@ public final class ControlEndpoint {
                     ch.close();
                     continue;
                 }
-                ControlConnection c = new ControlConnection(this, ch, null, false);
+                ControlConnection c = new ControlConnection(this, ch, transport, null, false);
                 all.add(c);
                 opened.incrementAndGet();
                 c.register();
@@ -202,10 +214,18 @@ public final class ControlEndpoint {
                 ? SocketChannel.open(StandardProtocolFamily.UNIX) : SocketChannel.open();
         try {
             ch.configureBlocking(false);
+            ControlTransport transport = new PlainTransport(ch);
             if (controlAddress instanceof InetSocketAddress) {
                 ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                SSLContext tls = server.controlTls();
+                if (tls != null) {
+                    transport = TlsTransport.opening(tls, ch, server, peer, (InetSocketAddress) controlAddress);
+                } else if (Server.needsTls(controlAddress)) {
+                    throw new IOException("a plaintext control connection to a non-loopback address is refused: set"
+                            + " MtcpOptions.CONTROL_TLS (see docs/security.md)");
+                }
             }
-            c = new ControlConnection(this, ch, peer, true);
+            c = new ControlConnection(this, ch, transport, peer, true);
             c.connect(controlAddress);
         } catch (IOException e) {
             ch.close();
