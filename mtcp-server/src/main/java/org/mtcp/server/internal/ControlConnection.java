@@ -164,6 +164,9 @@ final class ControlConnection implements IoHandler, FrameReader.Handler {
             return false;
         }
         established = true;
+        if (tls()) {
+            endpoint.tlsEstablished();
+        }
         if (initiator) {
             openDeadline.cancel();
             if (state == State.CONNECTING) {
@@ -444,7 +447,7 @@ final class ControlConnection implements IoHandler, FrameReader.Handler {
             // closing is all we wanted
         }
         out.clear();
-        endpoint.closed(this);
+        endpoint.closed(this, why);
         List<IncomingTransfer> asked = new ArrayList<>(requested.values());
         requested.clear();
         for (IncomingTransfer t : asked) {

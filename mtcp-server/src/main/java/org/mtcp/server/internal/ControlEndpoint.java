@@ -54,6 +54,11 @@ public final class ControlEndpoint {
     private final List<ControlConnection> all = new ArrayList<>();
     /** Connections opened so far, either way; read by any thread. */
     private final AtomicInteger opened = new AtomicInteger();
+    /** Connections whose TLS handshake completed, either way; read by any thread. */
+    private final AtomicInteger tlsEstablished = new AtomicInteger();
+    /** Why the last connections closed, newest last (a TLS refusal names its peer and reason); any thread. */
+    private final java.util.Deque<String> closeReasons = new java.util.concurrent.ConcurrentLinkedDeque<>();
+    private static final int CLOSE_REASONS_KEPT = 32;
     /** Written by {@link #close} (any thread), read by the loop. */
     private volatile boolean closed;
 
@@ -112,6 +117,25 @@ public final class ControlEndpoint {
     /** @return control connections opened so far, in either direction */
     public int connectionsOpened() {
         return opened.get();
+    }
+
+    /** @return control connections, either way, whose TLS handshake completed ({@code MtcpOptions.CONTROL_TLS}) */
+    public int tlsConnectionsEstablished() {
+        return tlsEstablished.get();
+    }
+
+    /**
+     * @return why the last control connections closed (at most 32), oldest first: a connection refused
+     * for its TLS (an untrusted, expired or wrong-host certificate, a handshake that is not TLS, a
+     * CTRL_HELLO whose identity the certificate does not prove) says so, naming the peer
+     */
+    public List<String> recentCloseReasons() {
+        return new ArrayList<>(closeReasons);
+    }
+
+    /** A connection completed its TLS handshake; loop thread. */
+    void tlsEstablished() {
+        tlsEstablished.incrementAndGet();
     }
 
     /** @return control connections open now (blocks briefly for the loop) */
@@ -254,7 +278,11 @@ public final class ControlEndpoint {
     }
 
     /** A connection closed; loop thread. */
-    void closed(ControlConnection c) {
+    void closed(ControlConnection c, String why) {
+        closeReasons.add(c + ": " + why);
+        while (closeReasons.size() > CLOSE_REASONS_KEPT) {
+            closeReasons.poll();
+        }
         all.remove(c);
         InetSocketAddress peer = c.peer();
         if (peer != null && byPeer.get(peer) == c) {
