@@ -209,8 +209,8 @@ public final class ControlTls {
                 if (o instanceof PrivateKeyInfo) {
                     return converter.getPrivateKey((PrivateKeyInfo) o);
                 }
-                if (o instanceof PEMKeyPair) {
-                    return converter.getKeyPair((PEMKeyPair) o).getPrivate();
+                if (o instanceof PEMKeyPair) { // PKCS#1 or SEC1, whose public part is optional
+                    return converter.getPrivateKey(((PEMKeyPair) o).getPrivateKeyInfo());
                 }
                 if (o instanceof PEMEncryptedKeyPair || o instanceof PKCS8EncryptedPrivateKeyInfo) {
                     throw new IOException("the private key in " + pem + " is encrypted: give an unencrypted one (e.g."
