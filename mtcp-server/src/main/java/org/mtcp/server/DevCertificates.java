@@ -39,6 +39,8 @@ import java.util.Base64;
 import java.util.Date;
 import java.util.List;
 
+import javax.net.ssl.SSLContext;
+
 /**
  * A development certificate authority and node certificates for {@link org.mtcp.api.MtcpOptions#CONTROL_TLS},
  * made with Bouncy Castle's PKIX builder: EC P-256 keys, SHA-256 ECDSA signatures; a node certificate
@@ -164,6 +166,26 @@ public final class DevCertificates {
     public static Issued node(Issued ca, String name, List<String> sans, Duration validity) throws GeneralSecurityException {
         Instant now = Instant.now();
         return node(ca, name, sans, now.minus(Duration.ofMinutes(5)), now.plus(validity));
+    }
+
+    /**
+     * @param node a node's certificate and key
+     * @param ca   the CA to trust
+     * @return a CONTROL_TLS context of them, made in memory (no files)
+     */
+    public static SSLContext context(Issued node, Issued ca) throws IOException {
+        try {
+            char[] password = new char[0];
+            KeyStore keys = KeyStore.getInstance("PKCS12");
+            keys.load(null, null);
+            keys.setKeyEntry("node", node.key(), password, node.chain().toArray(new Certificate[0]));
+            KeyStore trust = KeyStore.getInstance("PKCS12");
+            trust.load(null, null);
+            trust.setCertificateEntry("ca", ca.certificate());
+            return ControlTls.create(keys, password, trust);
+        } catch (GeneralSecurityException e) {
+            throw new IOException("cannot hold the keys in memory: " + e.getMessage(), e);
+        }
     }
 
     /** Writes {@code dir/ca.pem} and {@code dir/ca-key.pem}. */
