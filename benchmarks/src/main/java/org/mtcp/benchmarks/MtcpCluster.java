@@ -12,9 +12,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import javax.net.ssl.SSLContext;
+
 /**
  * Cooperating MTCP servers on loopback: each has a service port, a TCP control port (from
- * {@code CONTROL_MAPPINGS}), the others as alternates, and an {@link Acceptor} running the given
+ * {@code CONTROL_MAPPINGS}; optionally inside TLS, {@code CONTROL_TLS}), the others as alternates, and an {@link Acceptor} running the given
  * server application for every accepted (new or migrated) connection.
  */
 public final class MtcpCluster implements AutoCloseable {
@@ -28,6 +30,16 @@ public final class MtcpCluster implements AutoCloseable {
      * @throws IOException when a server cannot be bound or configured
      */
     public MtcpCluster(int n, Acceptor.App app) throws IOException {
+        this(n, app, null);
+    }
+
+    /**
+     * @param n   number of servers
+     * @param app the server application
+     * @param tls the {@code CONTROL_TLS} of each server, or {@code null} for plain control connections
+     * @throws IOException when a server cannot be bound or configured
+     */
+    public MtcpCluster(int n, Acceptor.App app, SSLContext[] tls) throws IOException {
         boolean ok = false;
         try {
             for (int i = 0; i < n; i++) {
@@ -42,6 +54,9 @@ public final class MtcpCluster implements AutoCloseable {
             }
             for (int i = 0; i < n; i++) {
                 MtcpServerSocket s = servers.get(i);
+                if (tls != null) {
+                    s.setOption(MtcpOptions.CONTROL_TLS, tls[i]);
+                }
                 s.setOption(MtcpOptions.CONTROL_MAPPINGS, mappings);
                 List<InetSocketAddress> others = new ArrayList<>(service);
                 others.remove(i);

@@ -17,6 +17,7 @@ import java.util.Map;
  *   <tr><td>{@link #MIGRATED}</td><td>accepted server socket</td><td>read-only: the connection arrived by migration</td></tr>
  *   <tr><td>{@link #ADDITIONAL_SERVERS}</td><td>server socket (set), client socket (get)</td><td>alternates advertised to clients</td></tr>
  *   <tr><td>{@link #CONTROL_MAPPINGS}</td><td>server socket</td><td>service address to control address of every cooperating server</td></tr>
+ *   <tr><td>{@link #CONTROL_TLS}</td><td>server socket</td><td>TLS 1.3 with mutual authentication on TCP control connections (set before {@link #CONTROL_MAPPINGS})</td></tr>
  *   <tr><td>{@link #TRIGGER}</td><td>accepted server socket</td><td>write-only: ask the client to migrate</td></tr>
  *   <tr><td>{@link #MIGRATE}</td><td>client socket</td><td>write-only: migrate now, return when attached</td></tr>
  * </table>
@@ -60,6 +61,25 @@ public final class MtcpOptions {
     @SuppressWarnings({"unchecked", "rawtypes"})
     public static final SocketOption<Map<InetSocketAddress, SocketAddress>> CONTROL_MAPPINGS =
             new Option<>("MTCP_CONTROL_MAPPINGS", (Class<Map<InetSocketAddress, SocketAddress>>) (Class) Map.class);
+
+    /**
+     * TLS for the server's TCP control connections: an {@link javax.net.ssl.SSLContext} whose key
+     * manager holds this server's certificate and private key, and whose trust manager trusts the
+     * cluster's certificate authority. Set it on a server socket <em>before</em>
+     * {@link #CONTROL_MAPPINGS}. From then on every TCP control connection, in either direction (loopback
+     * ones included), opens with a TLS 1.3 handshake in which both servers present a certificate; the
+     * control protocol runs inside TLS. A peer's certificate must be valid, as an HTTPS server's is,
+     * for the host of that peer's control address in {@code CONTROL_MAPPINGS} (an IP subject
+     * alternative name for an IP host, a DNS one for a name), on the opening and on the accepting side.
+     * Unix-domain control connections never use TLS.
+     *
+     * <p>Without it, a TCP control address that is not a loopback address is refused: state transfers
+     * carry session secrets and application state and must not cross a network in the clear. Getting it
+     * returns the context set, or {@code null}. {@code org.mtcp.server.ControlTls} builds one from
+     * PKCS#12 or PEM files.
+     */
+    public static final SocketOption<javax.net.ssl.SSLContext> CONTROL_TLS =
+            new Option<>("MTCP_CONTROL_TLS", javax.net.ssl.SSLContext.class);
 
     /**
      * Write-only, on an accepted server socket: ask the client to migrate to the given server, or to

@@ -104,6 +104,7 @@ final class ListenerImpl extends SocketImpl {
     protected Set<SocketOption<?>> supportedOptions() {
         Set<SocketOption<?>> s = new HashSet<>(server.channel().supportedOptions());
         s.add(MtcpOptions.CONTROL_MAPPINGS);
+        s.add(MtcpOptions.CONTROL_TLS);
         s.add(MtcpOptions.ADDITIONAL_SERVERS);
         return Collections.unmodifiableSet(s);
     }
@@ -114,6 +115,8 @@ final class ListenerImpl extends SocketImpl {
         Objects.requireNonNull(name, "name");
         if (name == MtcpOptions.CONTROL_MAPPINGS) {
             server().setControlMappings((Map<InetSocketAddress, SocketAddress>) Objects.requireNonNull(value, "mappings"));
+        } else if (name == MtcpOptions.CONTROL_TLS) {
+            server().setControlTls((javax.net.ssl.SSLContext) value);
         } else if (name == MtcpOptions.ADDITIONAL_SERVERS) {
             server().setAlternates((List<InetSocketAddress>) Objects.requireNonNull(value, "alternates"));
         } else if (name == MtcpOptions.APP_STATE || name == MtcpOptions.MIGRATED || name == MtcpOptions.TRIGGER
@@ -130,6 +133,9 @@ final class ListenerImpl extends SocketImpl {
         Objects.requireNonNull(name, "name");
         if (name == MtcpOptions.CONTROL_MAPPINGS) {
             return (T) server().controlMappings();
+        }
+        if (name == MtcpOptions.CONTROL_TLS) {
+            return (T) server().controlTls();
         }
         if (name == MtcpOptions.ADDITIONAL_SERVERS) {
             return (T) server().alternates();

@@ -26,6 +26,11 @@ import java.util.concurrent.CompletableFuture;
  * when a connection arrives by migration, and stops serving a connection when its I/O throws
  * {@link org.mtcp.api.ConnectionMigratedException}.
  *
+ * <p>Servers on different hosts must protect their control connections: set
+ * {@link MtcpOptions#CONTROL_TLS} (an {@link javax.net.ssl.SSLContext} with this server's certificate
+ * and the cluster CA; {@link ControlTls} builds one from PKCS#12 or PEM files) before
+ * {@code CONTROL_MAPPINGS}, which otherwise refuses a control address that is not a loopback address.
+ *
  * <p>Closing the server socket stops accepting; sessions already accepted go on.
  */
 public class MtcpServerSocket extends ServerSocket {

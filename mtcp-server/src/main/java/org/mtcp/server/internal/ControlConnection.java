@@ -31,7 +31,9 @@ import java.util.concurrent.TimeUnit;
  * asks for states on it ({@link IncomingTransfer}s, keyed by the request key it chose) and serves the
  * peer's requests ({@link OutgoingTransfer}s, keyed by the peer's). It opens with
  * {@link Wire#CONTROL_MAGIC} and a CTRL_HELLO naming the opener's service address; both the connect
- * and the CTRL_HELLO have a deadline. Loop thread only: no field needs a lock.
+ * and the CTRL_HELLO have a deadline. Its bytes go through a {@link ControlTransport}: as they are, or
+ * inside TLS ({@link TlsTransport}, {@code MtcpOptions.CONTROL_TLS}), whose handshake comes first and is
+ * covered by the same deadline. Loop thread only: no field needs a lock.
  */
 final class ControlConnection implements IoHandler, FrameReader.Handler {
     private static final Logger log = LoggerFactory.getLogger(ControlConnection.class);
@@ -59,6 +61,10 @@ final class ControlConnection implements IoHandler, FrameReader.Handler {
     private final ControlEndpoint endpoint;
     private final EventLoop loop;
     private final SocketChannel channel;
+    /** Plain, or TLS: every read and write of the channel goes through it. */
+    private final ControlTransport transport;
+    /** {@link #transport} was seen established (connected; TLS: handshake done). */
+    private boolean established;
     /** This server opened the connection. */
     private final boolean initiator;
     private final FrameReader reader;
@@ -77,10 +83,12 @@ final class ControlConnection implements IoHandler, FrameReader.Handler {
     /** Closes the connection if it is not OPEN in time (connect or CTRL_HELLO). */
     private EventLoop.Timer openDeadline;
 
-    ControlConnection(ControlEndpoint endpoint, SocketChannel channel, InetSocketAddress peer, boolean initiator) {
+    ControlConnection(ControlEndpoint endpoint, SocketChannel channel, ControlTransport transport, InetSocketAddress peer,
+                      boolean initiator) {
         this.endpoint = endpoint;
         this.loop = endpoint.loop();
         this.channel = channel;
+        this.transport = transport;
         this.peer = peer;
         this.initiator = initiator;
         this.state = initiator ? State.CONNECTING : State.AWAITING_HELLO;
@@ -88,8 +96,19 @@ final class ControlConnection implements IoHandler, FrameReader.Handler {
                 initiator ? Wire.MAX_CONTROL_CONNECTION_PAYLOAD : MAX_PAYLOAD_BEFORE_HELLO);
     }
 
+    /**
+     * @return who the peer is: on the opening side the server dialed (with TLS, no frame is read before
+     * the handshake checked its certificate against its control host); on the accepting side the
+     * identity its CTRL_HELLO claimed, set only once that claim passed {@link ControlTransport#checkIdentity}
+     * ({@code null} before)
+     */
     InetSocketAddress peer() {
         return peer;
+    }
+
+    /** @return whether the connection runs inside TLS */
+    boolean tls() {
+        return transport instanceof TlsTransport;
     }
 
     State state() {
@@ -110,7 +129,7 @@ final class ControlConnection implements IoHandler, FrameReader.Handler {
     private void armOpenDeadline(String what) {
         long millis = Settings.CONTROL_CONNECT_TIMEOUT_MILLIS;
         openDeadline = loop.schedule(TimeUnit.MILLISECONDS.toNanos(millis), () -> {
-            if ((initiator && !channel.isConnected()) || state == State.AWAITING_HELLO) {
+            if ((initiator && !transport.established()) || state == State.AWAITING_HELLO) {
                 close(what + " did not complete within " + millis + " ms (mtcp.controlConnectTimeoutMillis)");
             }
         });
@@ -119,27 +138,42 @@ final class ControlConnection implements IoHandler, FrameReader.Handler {
     /** Starts serving an accepted connection. */
     void register() throws IOException {
         key = loop.register(channel, SelectionKey.OP_READ, this);
-        armOpenDeadline("the peer's CTRL_HELLO");
+        armOpenDeadline(tls() ? "the TLS handshake and the peer's CTRL_HELLO" : "the peer's CTRL_HELLO");
     }
 
     /** Connects to the peer's control address; the CTRL_HELLO goes first once connected. */
     void connect(SocketAddress to) throws IOException {
         out.addFirst(Frames.opening(Wire.CONTROL_MAGIC, new Message.ControlHello(endpoint.server().identity())));
-        armOpenDeadline("connecting to " + to);
-        if (channel.connect(to)) {
+        armOpenDeadline("connecting to " + to + (tls() ? " and the TLS handshake" : ""));
+        if (transport.connect(to)) {
             key = loop.register(channel, SelectionKey.OP_READ, this);
-            connected();
+            flush(); // TLS: the handshake starts; plain: the connection is established at once
         } else {
             key = loop.register(channel, SelectionKey.OP_CONNECT, this);
         }
     }
 
-    private void connected() {
-        openDeadline.cancel();
-        if (state == State.CONNECTING) {
-            state(State.OPEN, "connected");
+    /**
+     * Notices the transport established (plain: connected; TLS: the handshake done): an opened connection
+     * is OPEN from then on and its queue (the CTRL_HELLO first) may go.
+     *
+     * @return whether it became established just now
+     */
+    private boolean checkEstablished() {
+        if (established || !transport.established()) {
+            return false;
         }
-        flush();
+        established = true;
+        if (tls()) {
+            endpoint.tlsEstablished();
+        }
+        if (initiator) {
+            openDeadline.cancel();
+            if (state == State.CONNECTING) {
+                state(State.OPEN, tls() ? "connected, TLS handshake done" : "connected");
+            }
+        }
+        return true;
     }
 
     /** @return a fresh key for a request of this server on this connection: random, unlike any in flight */
@@ -216,7 +250,7 @@ final class ControlConnection implements IoHandler, FrameReader.Handler {
     }
 
     private void maybeRetire() {
-        if (state == State.RETIRING && initiator && requested.isEmpty() && out.isEmpty()) {
+        if (state == State.RETIRING && initiator && requested.isEmpty() && out.isEmpty() && !transport.wantsWrite()) {
             close("a duplicate control connection to " + peer);
         }
     }
@@ -225,16 +259,16 @@ final class ControlConnection implements IoHandler, FrameReader.Handler {
     public void ready(SelectionKey k) {
         try {
             if (k.isConnectable()) {
-                if (!channel.finishConnect()) {
+                if (!transport.finishConnect()) {
                     return;
                 }
                 k.interestOps(SelectionKey.OP_READ);
-                connected();
+                flush(); // TLS: the handshake starts; plain: established
             }
             if (k.isValid() && k.isWritable()) {
                 flush();
             }
-            if (k.isValid() && k.isReadable()) {
+            if (k.isValid() && (k.isReadable() || transport.hasBufferedInput())) {
                 read();
             }
         } catch (IOException e) {
@@ -248,7 +282,10 @@ final class ControlConnection implements IoHandler, FrameReader.Handler {
     private void read() throws IOException {
         for (int round = 0; round < 16 && state != State.CLOSED; round++) {
             readBuffer.clear();
-            int n = channel.read(readBuffer);
+            int n = transport.read(readBuffer);
+            if (checkEstablished() || transport.wantsWrite()) {
+                flush(); // the handshake may have completed (the queue goes) or want to answer
+            }
             if (n < 0) {
                 close("closed by the peer");
                 return;
@@ -270,6 +307,22 @@ final class ControlConnection implements IoHandler, FrameReader.Handler {
             }
             reader.parse(readBuffer, from, n, this);
         }
+        if (state != State.CLOSED && transport.hasBufferedInput()) {
+            // bytes TLS already took from the channel: the selector will not report them again
+            loop.execute(() -> {
+                if (state == State.CLOSED) {
+                    return;
+                }
+                try {
+                    read();
+                } catch (IOException e) {
+                    close(e.getMessage());
+                } catch (RuntimeException e) {
+                    log.warn("control connection {} failed", this, e);
+                    close(e.toString());
+                }
+            });
+        }
     }
 
     private void checkOpen(Message m) throws ProtocolException {
@@ -283,6 +336,7 @@ final class ControlConnection implements IoHandler, FrameReader.Handler {
         if (state != State.AWAITING_HELLO) {
             throw new ProtocolException("a second CTRL_HELLO on " + this);
         }
+        transport.checkIdentity(m.server());
         openDeadline.cancel();
         peer = m.server();
         reader.limitPayload(Wire.MAX_CONTROL_CONNECTION_PAYLOAD);
@@ -351,24 +405,24 @@ final class ControlConnection implements IoHandler, FrameReader.Handler {
 
     private void flush() {
         try {
-            while (!out.isEmpty()) {
-                ByteBuffer[] bufs = out.toArray(new ByteBuffer[0]);
-                long n = channel.write(bufs);
+            if (!out.isEmpty() || transport.wantsWrite() || !transport.established()) {
+                long n = transport.write(out.toArray(new ByteBuffer[0])); // TLS: moves the handshake on first
                 queuedBytes -= n;
                 while (!out.isEmpty() && !out.peekFirst().hasRemaining()) {
                     out.pollFirst();
                 }
-                if (n == 0 || !out.isEmpty()) {
-                    if (key != null && key.isValid()) {
-                        key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
-                    }
+                if (checkEstablished()) {
+                    flush(); // established by this write: the queue may go now
                     return;
                 }
             }
+            boolean blocked = transport.wantsWrite() || (!out.isEmpty() && transport.established());
             if (key != null && key.isValid() && channel.isConnected()) {
-                key.interestOps(SelectionKey.OP_READ);
+                key.interestOps(blocked ? SelectionKey.OP_READ | SelectionKey.OP_WRITE : SelectionKey.OP_READ);
             }
-            maybeRetire();
+            if (!blocked) {
+                maybeRetire();
+            }
         } catch (IOException e) {
             close(e.getMessage());
         }
@@ -386,13 +440,14 @@ final class ControlConnection implements IoHandler, FrameReader.Handler {
         if (key != null) {
             key.cancel();
         }
+        transport.close();
         try {
             channel.close();
         } catch (IOException ignored) {
             // closing is all we wanted
         }
         out.clear();
-        endpoint.closed(this);
+        endpoint.closed(this, why);
         List<IncomingTransfer> asked = new ArrayList<>(requested.values());
         requested.clear();
         for (IncomingTransfer t : asked) {

@@ -23,13 +23,17 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import javax.net.ssl.SSLContext;
+
 /**
  * A server's side of the control protocol (thesis 4.2.1-4.2.3): the control listener, and exactly
  * one {@link ControlConnection} per cooperating peer, opened lazily on the first state request in
  * either direction, shared by every session between the pair (requests carry a key), reopened on the
  * next request after it breaks. The transfers themselves are {@link IncomingTransfer} and
  * {@link OutgoingTransfer}. It runs over TCP, or over a Unix-domain socket when the mapping names
- * a {@link UnixDomainSocketAddress} (JDK 16+ channels, no native code). Loop thread only, except
+ * a {@link UnixDomainSocketAddress} (JDK 16+ channels, no native code). With {@code MtcpOptions.CONTROL_TLS}
+ * every TCP control connection runs inside TLS 1.3 with mutual authentication ({@link TlsTransport});
+ * a TCP connection that would cross a network in the clear is refused both ways. Loop thread only, except
  * {@link #start} and {@link #close}.
  */
 public final class ControlEndpoint {
@@ -50,6 +54,11 @@ public final class ControlEndpoint {
     private final List<ControlConnection> all = new ArrayList<>();
     /** Connections opened so far, either way; read by any thread. */
     private final AtomicInteger opened = new AtomicInteger();
+    /** Connections whose TLS handshake completed, either way; read by any thread. */
+    private final AtomicInteger tlsEstablished = new AtomicInteger();
+    /** Why the last connections closed, newest last (a TLS refusal names its peer and reason); any thread. */
+    private final java.util.Deque<String> closeReasons = new java.util.concurrent.ConcurrentLinkedDeque<>();
+    private static final int CLOSE_REASONS_KEPT = 32;
     /** Written by {@link #close} (any thread), read by the loop. */
     private volatile boolean closed;
 
@@ -89,7 +98,7 @@ public final class ControlEndpoint {
         return c;
     }
 
-    /** @return accepted connections still waiting for their CTRL_HELLO; loop thread */
+    /** @return accepted connections still waiting for their CTRL_HELLO (those in their TLS handshake included); loop thread */
     private int unintroduced() {
         int n = 0;
         for (ControlConnection c : all) {
@@ -108,6 +117,25 @@ public final class ControlEndpoint {
     /** @return control connections opened so far, in either direction */
     public int connectionsOpened() {
         return opened.get();
+    }
+
+    /** @return control connections, either way, whose TLS handshake completed ({@code MtcpOptions.CONTROL_TLS}) */
+    public int tlsConnectionsEstablished() {
+        return tlsEstablished.get();
+    }
+
+    /**
+     * @return why the last control connections closed (at most 32), oldest first: a connection refused
+     * for its TLS (an untrusted, expired or wrong-host certificate, a handshake that is not TLS, a
+     * CTRL_HELLO whose identity the certificate does not prove) says so, naming the peer
+     */
+    public List<String> recentCloseReasons() {
+        return new ArrayList<>(closeReasons);
+    }
+
+    /** A connection completed its TLS handshake; loop thread. */
+    void tlsEstablished() {
+        tlsEstablished.incrementAndGet();
     }
 
     /** @return control connections open now (blocks briefly for the loop) */
@@ -163,8 +191,16 @@ public final class ControlEndpoint {
             }
             try {
                 ch.configureBlocking(false);
+                ControlTransport transport = new PlainTransport(ch);
                 if (ch.getRemoteAddress() instanceof InetSocketAddress) {
                     ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                    SSLContext tls = server.controlTls();
+                    if (tls != null) {
+                        transport = TlsTransport.accepting(tls, ch, server, ch.getRemoteAddress());
+                    } else if (Server.needsTls(listenAddress) || Server.needsTls(ch.getRemoteAddress())) {
+                        throw new IOException("a plaintext control connection from " + ch.getRemoteAddress()
+                                + " refused: control connections across a network need MtcpOptions.CONTROL_TLS");
+                    }
                 } else if (owner != null) {
                     UnixControlSockets.checkPeer(ch, owner);
                 }
@@ -174,7 +210,7 @@ public final class ControlEndpoint {
                     ch.close();
                     continue;
                 }
-                ControlConnection c = new ControlConnection(this, ch, null, false);
+                ControlConnection c = new ControlConnection(this, ch, transport, null, false);
                 all.add(c);
                 opened.incrementAndGet();
                 c.register();
@@ -202,10 +238,18 @@ public final class ControlEndpoint {
                 ? SocketChannel.open(StandardProtocolFamily.UNIX) : SocketChannel.open();
         try {
             ch.configureBlocking(false);
+            ControlTransport transport = new PlainTransport(ch);
             if (controlAddress instanceof InetSocketAddress) {
                 ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                SSLContext tls = server.controlTls();
+                if (tls != null) {
+                    transport = TlsTransport.opening(tls, ch, server, peer, (InetSocketAddress) controlAddress);
+                } else if (Server.needsTls(controlAddress)) {
+                    throw new IOException("a plaintext control connection to a non-loopback address is refused: set"
+                            + " MtcpOptions.CONTROL_TLS (see docs/security.md)");
+                }
             }
-            c = new ControlConnection(this, ch, peer, true);
+            c = new ControlConnection(this, ch, transport, peer, true);
             c.connect(controlAddress);
         } catch (IOException e) {
             ch.close();
@@ -234,7 +278,11 @@ public final class ControlEndpoint {
     }
 
     /** A connection closed; loop thread. */
-    void closed(ControlConnection c) {
+    void closed(ControlConnection c, String why) {
+        closeReasons.add(c + ": " + why);
+        while (closeReasons.size() > CLOSE_REASONS_KEPT) {
+            closeReasons.poll();
+        }
         all.remove(c);
         InetSocketAddress peer = c.peer();
         if (peer != null && byPeer.get(peer) == c) {

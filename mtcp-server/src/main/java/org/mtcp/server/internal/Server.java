@@ -33,6 +33,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
+import javax.net.ssl.SSLContext;
+
 /**
  * The engine behind one {@code MtcpServerSocket}: the listening channel, classification of new
  * connections, the accept queue, the registry of live sessions, the destination side of migrations,
@@ -67,6 +69,8 @@ public final class Server {
     private volatile List<InetSocketAddress> alternates = List.of();
     private volatile Map<InetSocketAddress, SocketAddress> mappings = Map.of();
     private volatile ControlEndpoint control;
+    /** TLS for TCP control connections ({@code MtcpOptions.CONTROL_TLS}), or {@code null}. */
+    private volatile SSLContext controlTls;
     private volatile long detectMillis = Settings.DETECT_MILLIS;
     /** The listening channel's key; loop thread only. */
     private SelectionKey acceptKey;
@@ -168,6 +172,17 @@ public final class Server {
         if (bound == null) {
             throw new SocketException("bind the server socket before setting CONTROL_MAPPINGS");
         }
+        if (controlTls == null) {
+            for (Map.Entry<InetSocketAddress, SocketAddress> e : copy.entrySet()) {
+                if (needsTls(e.getValue())) {
+                    throw new IllegalArgumentException("CONTROL_MAPPINGS maps " + e.getKey() + " to the control address "
+                            + e.getValue() + ", which is not a loopback address: control connections across a network need"
+                            + " TLS. Set MtcpOptions.CONTROL_TLS first (an SSLContext with this server's certificate and the"
+                            + " cluster CA as trust, e.g. from org.mtcp.server.ControlTls), then CONTROL_MAPPINGS; see"
+                            + " docs/security.md");
+                }
+            }
+        }
         Map<InetSocketAddress, SocketAddress> frozenCopy = Map.copyOf(copy);
         Map<InetSocketAddress, SocketAddress> previous = mappings;
         mappings = frozenCopy;
@@ -186,6 +201,52 @@ public final class Server {
         if (old != null) {
             old.close();
         }
+    }
+
+    /**
+     * @return whether a control address may only be used with TLS: a TCP address that is not a loopback
+     * address (a wildcard or an unresolved one included)
+     */
+    static boolean needsTls(SocketAddress control) {
+        if (!(control instanceof InetSocketAddress)) {
+            return false; // Unix-domain: same host, guarded by its directory and SO_PEERCRED
+        }
+        InetSocketAddress a = (InetSocketAddress) control;
+        return a.getAddress() == null || !a.getAddress().isLoopbackAddress();
+    }
+
+    /**
+     * Sets TLS for TCP control connections ({@code MtcpOptions.CONTROL_TLS}); connections opened or
+     * accepted from then on use it (those open now are closed, so that none goes on under the old
+     * setting).
+     *
+     * @param tls a context offering TLS 1.3 with this server's key and the cluster CA, or {@code null}
+     *            for none (refused while a mapping needs TLS)
+     */
+    public void setControlTls(SSLContext tls) throws SocketException {
+        if (tls != null && !java.util.Arrays.asList(tls.getSupportedSSLParameters().getProtocols()).contains("TLSv1.3")) {
+            throw new IllegalArgumentException("CONTROL_TLS: the SSLContext (" + tls.getProtocol() + ", " + tls.getProvider()
+                    + ") does not offer TLSv1.3");
+        }
+        if (tls == null) {
+            for (SocketAddress a : mappings.values()) {
+                if (needsTls(a)) {
+                    throw new SocketException("CONTROL_TLS cannot be removed: CONTROL_MAPPINGS has the non-loopback control"
+                            + " address " + a + ", which needs TLS");
+                }
+            }
+        }
+        SSLContext previous = controlTls;
+        controlTls = tls;
+        ControlEndpoint c = control;
+        if (c != null && previous != tls) {
+            c.closeConnections();
+        }
+    }
+
+    /** @return TLS for TCP control connections, or {@code null} */
+    public SSLContext controlTls() {
+        return controlTls;
     }
 
     /** @return the control mappings */

@@ -40,7 +40,18 @@ public final class ChildJvm {
      * @param atMost     the child is killed after this long
      */
     public static Result run(Class<?> main, Map<String, String> properties, Duration atMost) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>();
+        return run(List.of(), main, properties, atMost);
+    }
+
+    /**
+     * @param prefix a command the child JVM runs under (e.g. {@code unshare -n}), or none
+     * @param main       the class whose {@code main} to run
+     * @param properties system properties of the child
+     * @param atMost     the child is killed after this long
+     */
+    public static Result run(List<String> prefix, Class<?> main, Map<String, String> properties, Duration atMost)
+            throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(prefix);
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-Xmx256m");
         cmd.add("-cp");

@@ -21,8 +21,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
+import javax.net.ssl.SSLContext;
+
 /**
- * Cooperating MTCP servers on 127.0.0.1 for tests: each accepts on its own thread and runs an
+ * Cooperating MTCP servers on 127.0.0.1 (or addresses of their own, with TLS) for tests: each accepts on its own thread and runs an
  * application per connection on a thread of its own. Records migration events, application errors,
  * and which accepted socket currently serves each client (by the client's local port, which the
  * tests know).
@@ -37,7 +39,6 @@ public final class Cluster implements AutoCloseable {
         void serve(Socket s, int server) throws IOException;
     }
 
-    private final InetAddress lo = InetAddress.getLoopbackAddress();
     private final List<MtcpServerSocket> servers = new ArrayList<>();
     private final List<InetSocketAddress> service = new ArrayList<>();
     private final Map<InetSocketAddress, SocketAddress> mappings = new LinkedHashMap<>();
@@ -65,21 +66,42 @@ public final class Cluster implements AutoCloseable {
      * @param cooperate whether to set CONTROL_MAPPINGS
      */
     public Cluster(int n, Function<Integer, App> appFor, boolean cooperate) throws IOException {
+        this(n, appFor, cooperate, i -> InetAddress.getLoopbackAddress(), i -> null);
+    }
+
+    /**
+     * Servers on addresses of their own (service and control), with TLS on their control connections.
+     *
+     * @param hostFor the address server i binds, e.g. 127.0.0.2 (all of 127.0.0.0/8 is on {@code lo})
+     * @param tlsFor  the {@code CONTROL_TLS} of server i, set before its CONTROL_MAPPINGS, or null for none
+     */
+    public Cluster(int n, Function<Integer, App> appFor, Function<Integer, InetAddress> hostFor,
+                   Function<Integer, SSLContext> tlsFor) throws IOException {
+        this(n, appFor, true, hostFor, tlsFor);
+    }
+
+    private Cluster(int n, Function<Integer, App> appFor, boolean cooperate, Function<Integer, InetAddress> hostFor,
+                    Function<Integer, SSLContext> tlsFor) throws IOException {
         List<ServerSocket> reserved = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            MtcpServerSocket s = new MtcpServerSocket(0, 200, lo);
+            InetAddress host = hostFor.apply(i);
+            MtcpServerSocket s = new MtcpServerSocket(0, 200, host);
             servers.add(s);
-            InetSocketAddress a = new InetSocketAddress(lo, s.getLocalPort());
+            InetSocketAddress a = new InetSocketAddress(host, s.getLocalPort());
             service.add(a);
-            ServerSocket free = new ServerSocket(0, 1, lo);
+            ServerSocket free = new ServerSocket(0, 1, host);
             reserved.add(free);
-            mappings.put(a, new InetSocketAddress(lo, free.getLocalPort()));
+            mappings.put(a, new InetSocketAddress(host, free.getLocalPort()));
         }
         for (ServerSocket r : reserved) {
             r.close();
         }
         for (int i = 0; i < n; i++) {
             MtcpServerSocket s = servers.get(i);
+            SSLContext tls = tlsFor.apply(i);
+            if (tls != null) {
+                s.setOption(MtcpOptions.CONTROL_TLS, tls);
+            }
             if (cooperate) {
                 s.setOption(MtcpOptions.CONTROL_MAPPINGS, mappings);
             }
