@@ -18,6 +18,7 @@ import org.mtcp.server.testkit.ClientMigrations;
 import org.mtcp.server.testkit.Cluster;
 import org.mtcp.server.testkit.TestPki;
 import org.mtcp.server.testkit.Waits;
+import org.mtcp.server.testkit.WireTestKit;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -198,7 +199,7 @@ class ControlTlsTest {
                 plain.connect(control, 10_000);
                 plain.setSoTimeout(20_000);
                 writeAll(plain, Frames.opening(Wire.CONTROL_MAGIC, new Message.ControlHello(c.address(0))),
-                        new Message.StateRequest(7, hex(victimId), 0, 1, new byte[32], c.address(0)).encode());
+                        WireTestKit.forgedStateRequest(7, hex(victimId), 0, 1, c.address(0)).encode());
                 byte[] got = readToEnd(plain);
                 assertTrue(got.length == 0 || (got[0] == 0x15 && got[1] == 0x03),
                         "nothing but a TLS alert came back (no frame): " + java.util.Arrays.toString(got));
@@ -227,14 +228,14 @@ class ControlTlsTest {
             // the rig works: B's own certificate, claiming B, is served (an unknown session's STATE_REQUEST is rejected)
             try (SSLSocket s = tlsClient(tls[1], controlA)) {
                 writeAll(s, Frames.opening(Wire.CONTROL_MAGIC, new Message.ControlHello(c.address(1))),
-                        new Message.StateRequest(1, new byte[16], 0, 1, new byte[32], c.address(1)).encode());
+                        WireTestKit.forgedStateRequest(1, new byte[16], 0, 1, c.address(1)).encode());
                 Message.StateReject r = HandPlayed.expect(s, Message.StateReject.class, "the answer to an honest peer");
                 assertEquals(1, r.key());
             }
             // the third host's certificate claiming B: refused at the CTRL_HELLO, nothing served
             try (SSLSocket s = tlsClient(third, controlA)) {
                 writeAll(s, Frames.opening(Wire.CONTROL_MAGIC, new Message.ControlHello(c.address(1))),
-                        new Message.StateRequest(2, hex(victim.sessionId()), 0, 1, new byte[32], c.address(1)).encode());
+                        WireTestKit.forgedStateRequest(2, hex(victim.sessionId()), 0, 1, c.address(1)).encode());
                 assertEquals(0, readToEnd(s).length, "no frame came back");
             }
             String why = awaitCloseReason(c, 0, r -> r.contains("claims the identity " + c.address(1)));
