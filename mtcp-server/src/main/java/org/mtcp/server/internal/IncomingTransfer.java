@@ -62,9 +62,6 @@ final class IncomingTransfer {
     private long key;
     private long sentNanos;
     private EventLoop.Timer deadline;
-    /** This server's side of the exchange that rotates the session key, and its secret with the client's key. */
-    private final X25519.Ephemeral ephemeral = X25519.ephemeral();
-    private byte[] shared;
 
     private IncomingTransfer(Server server, SocketChannel client, SelectionKey clientKey, InetSocketAddress remote,
                              InetSocketAddress local, Message.MigrateRequest request) {
@@ -117,13 +114,6 @@ final class IncomingTransfer {
                 request.sequence(), request.clientPublic(), request.proof(), request.destination()));
         sentNanos = System.nanoTime();
         deadline = endpoint.loop().schedule(TimeUnit.MILLISECONDS.toNanos(Settings.STATE_TIMEOUT_MILLIS), this::onTimeout);
-        try {
-            shared = ephemeral.agree(request.clientPublic()); // while the origin works on the reply
-        } catch (ProtocolException e) {
-            connection.forgetRequest(key);
-            connection.send(new Message.StateAbort(key));
-            reject(Reason.PROTOCOL_ERROR, "the client's key for the migration is unusable: " + e.getMessage());
-        }
     }
 
     private void state(State next, String reason) {
@@ -156,6 +146,15 @@ final class IncomingTransfer {
             if (st.appState.length > Settings.MAX_STATE_BYTES) {
                 throw new IOException("the origin's reply holds " + st.appState.length + " bytes of application state, above "
                         + "this server's limit of " + Settings.MAX_STATE_BYTES + " (mtcp.maxStateBytes)");
+            }
+            // the key exchange only now that the origin has accepted the client's proof: a request
+            // nobody authorized costs this server no public-key operation
+            X25519.Ephemeral ephemeral = X25519.ephemeral();
+            byte[] shared;
+            try {
+                shared = ephemeral.agree(request.clientPublic());
+            } catch (ProtocolException e) {
+                throw new IOException("the client's key for the migration is unusable: " + e.getMessage(), e);
             }
             installed = ServerSession.fromState(server, st, client, clientKey, remote, local, request, ephemeral, shared, self,
                     server.alternates());
