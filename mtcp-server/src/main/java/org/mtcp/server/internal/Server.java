@@ -13,7 +13,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.SocketException;
@@ -344,11 +343,16 @@ public final class Server {
                 if (wait <= 0) {
                     throw new SocketTimeoutException("Accept timed out");
                 }
+                // JDK 17's ServerSocket.accept ignores interrupts (the flag stays set): so does this wait, without spinning
+                boolean interrupted = Thread.interrupted();
                 try {
                     notEmpty.awaitNanos(Math.min(wait, TimeUnit.SECONDS.toNanos(1)));
                 } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new InterruptedIOException("interrupted while accepting on " + bound);
+                    interrupted = true;
+                } finally {
+                    if (interrupted) {
+                        Thread.currentThread().interrupt();
+                    }
                 }
             }
             Accepted a = queue.poll();

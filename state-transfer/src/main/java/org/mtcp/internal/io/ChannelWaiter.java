@@ -87,12 +87,21 @@ public final class ChannelWaiter {
             }
             lastKey = key;
             long waitNanos = deadlineNanos == Long.MAX_VALUE ? 0 : deadlineNanos - System.nanoTime();
-            if (deadlineNanos != Long.MAX_VALUE && waitNanos <= 0) {
-                selector.selectNow();
-            } else if (deadlineNanos == Long.MAX_VALUE) {
-                selector.select();
-            } else {
-                selector.select(Math.max(1, (waitNanos + 999_999) / 1_000_000));
+            // A selector returns at once for an interrupted thread, which would make every wait spin. JDK 17's
+            // sockets ignore interrupts and leave the flag set: clear it for the wait and set it again after.
+            boolean interrupted = Thread.interrupted();
+            try {
+                if (deadlineNanos != Long.MAX_VALUE && waitNanos <= 0) {
+                    selector.selectNow();
+                } else if (deadlineNanos == Long.MAX_VALUE) {
+                    selector.select();
+                } else {
+                    selector.select(Math.max(1, (waitNanos + 999_999) / 1_000_000));
+                }
+            } finally {
+                if (interrupted || Thread.interrupted()) {
+                    Thread.currentThread().interrupt();
+                }
             }
             int ready = 0;
             Set<SelectionKey> selected = selector.selectedKeys();

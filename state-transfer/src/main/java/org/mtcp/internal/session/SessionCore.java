@@ -8,7 +8,6 @@ import org.slf4j.LoggerFactory;
 
 
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
@@ -355,11 +354,17 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
         if (slice <= 0) {
             return;
         }
+        // JDK 17's sockets ignore interrupts (the flag stays set); awaiting with the flag set would return at once
+        // and make the caller's loop spin, so the flag is cleared for the wait and set again after it
+        boolean interrupted = Thread.interrupted();
         try {
             changed.awaitNanos(slice);
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted while waiting on " + describe());
+            interrupted = true;
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
