@@ -277,8 +277,14 @@ public final class ClientSession extends SessionCore {
             state(Lifecycle.PEER_DONE, "an orderly end: the server sent everything and closed");
             return;
         }
-        fail(new SocketException("connection to " + server + " lost (" + describe() + ")"
-                + (cause != null ? ": " + cause.getMessage() : ": closed without end of stream")));
+        if (cause == null) {
+            // the server's kernel ended the connection without the library's end of stream: its process is gone.
+            // Plain TCP shows that as an end of stream after the bytes that arrived; so does the session
+            log.warn("{}: the connection to {} closed without the end of stream: the server process ended", this, server);
+            state(Lifecycle.PEER_DONE, "the server's connection closed without an end of stream");
+            return;
+        }
+        fail(new SocketException("connection to " + server + " lost (" + describe() + "): " + cause.getMessage()));
     }
 
     @Override

@@ -419,8 +419,14 @@ public final class ServerSession extends SessionCore implements Accepted {
             state(Lifecycle.PEER_DONE, "the client closed its connection after its FIN");
             return;
         }
-        fail(new SocketException("connection from client " + remote + " lost (" + describe() + ")"
-                + (cause != null ? ": " + cause.getMessage() : ": closed without end of stream")));
+        if (cause == null) {
+            // the client's kernel ended the connection without the library's end of stream: its process is gone.
+            // Plain TCP shows that as an end of stream after the bytes that arrived; so does the session
+            log.warn("{}: the connection from {} closed without the end of stream: the client process ended", this, remote);
+            state(Lifecycle.PEER_DONE, "the client's connection closed without an end of stream");
+            return;
+        }
+        fail(new SocketException("connection from client " + remote + " lost (" + describe() + "): " + cause.getMessage()));
     }
 
     @Override

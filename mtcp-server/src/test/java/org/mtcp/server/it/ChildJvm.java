@@ -51,6 +51,22 @@ public final class ChildJvm {
      */
     public static Result run(List<String> prefix, Class<?> main, Map<String, String> properties, Duration atMost)
             throws IOException, InterruptedException {
+        return run(prefix, main, properties, atMost, List.of());
+    }
+
+    /**
+     * @param main       the class whose {@code main} to run
+     * @param properties system properties of the child
+     * @param atMost     the child is killed after this long
+     * @param args       the arguments of its {@code main}
+     */
+    public static Result runWithArgs(Class<?> main, Map<String, String> properties, Duration atMost, List<String> args)
+            throws IOException, InterruptedException {
+        return run(List.of(), main, properties, atMost, args);
+    }
+
+    private static Result run(List<String> prefix, Class<?> main, Map<String, String> properties, Duration atMost,
+            List<String> args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(prefix);
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-Xmx256m");
@@ -64,6 +80,7 @@ public final class ChildJvm {
             cmd.add("-Dmtcp.test.seed=" + seed);
         }
         cmd.add(main.getName());
+        cmd.addAll(args);
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         Thread reader = new Thread(() -> {

@@ -53,6 +53,8 @@ public final class Link implements FrameReader.Handler, IoHandler {
     volatile boolean interestStale;
     /** No more reads or writes: closed, failed, or replaced. */
     boolean dead;
+    /** TCP_NODELAY was turned on for an end of stream or a trigger and must be turned off once it went; session lock held. */
+    boolean nagleToRestore;
     /** Application threads' waiters that have this channel registered. */
     final List<ChannelWaiter> waiters = new ArrayList<>(1);
 

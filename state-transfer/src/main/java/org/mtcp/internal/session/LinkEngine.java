@@ -467,12 +467,32 @@ public abstract class LinkEngine {
         return true;
     }
 
-    /** Sends small frames at once from now on (end of stream, triggers): they must not wait for Nagle. */
+    /**
+     * Sends the next write at once (end of stream, triggers): it must not wait for Nagle. The
+     * application's TCP_NODELAY comes back after the write that carried it, so the option it reads is
+     * the one it set. Session lock held.
+     */
     protected final void noDelay(Link l) {
+        if (l == null || l.nagleToRestore) {
+            return;
+        }
         try {
-            l.channel.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
+            if (!l.channel.getOption(java.net.StandardSocketOptions.TCP_NODELAY)) {
+                l.channel.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
+                l.nagleToRestore = true;
+            }
         } catch (IOException | UnsupportedOperationException ignored) {
             // not a TCP channel, or closing: nothing to hold back
+        }
+    }
+
+    /** The write that needed {@link #noDelay} went whole into the kernel: Nagle as the application set it. */
+    private static void restoreNagle(Link l) {
+        l.nagleToRestore = false;
+        try {
+            l.channel.setOption(java.net.StandardSocketOptions.TCP_NODELAY, false);
+        } catch (IOException | UnsupportedOperationException ignored) {
+            // closing: nothing more to send
         }
     }
 
@@ -543,6 +563,9 @@ public abstract class LinkEngine {
             }
             if (n == 0) {
                 kernelFull = false;
+                if (l.nagleToRestore) {
+                    restoreNagle(l);
+                }
                 return true;
             }
             long total = 0;

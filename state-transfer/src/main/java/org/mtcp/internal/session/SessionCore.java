@@ -9,10 +9,16 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.net.SocketException;
+import java.net.StandardSocketOptions;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Set;
+import java.util.WeakHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -36,6 +42,25 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
     private static final Logger log = LoggerFactory.getLogger(SessionCore.class);
     /** A closed session waits at most this long for the peer to acknowledge everything. */
     private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(Long.getLong("mtcp.lingerSeconds", 30));
+    /**
+     * At JVM exit the sessions still holding bytes are given at most this long to deliver them (a plain
+     * socket's kernel keeps sending after its process is gone; our bytes live in this process).
+     */
+    private static final long EXIT_FLUSH_NANOS = TimeUnit.SECONDS.toNanos(Long.getLong("mtcp.exitFlushSeconds",
+            Long.getLong("mtcp.lingerSeconds", 30)));
+    /**
+     * Sessions not yet released, for the exit flush. Weak: a session dropped without being released
+     * (a destination's copy that never installed) is not kept alive by it. Guarded by itself.
+     */
+    private static final Set<SessionCore> UNRELEASED = Collections.newSetFromMap(new WeakHashMap<>());
+
+    static {
+        try {
+            Runtime.getRuntime().addShutdownHook(new Thread(SessionCore::flushAtExit, "mtcp-exit-flush"));
+        } catch (IllegalStateException | SecurityException e) {
+            // the JVM is exiting already, or hooks are not allowed here: nothing to flush into
+        }
+    }
 
     /** Who does the network I/O: an application thread or the loop; guarded by the session lock. */
     private final Pump pump = new Pump(this);
@@ -56,6 +81,49 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
      */
     protected SessionCore(EventLoop loop, long outStart, long inStart, int sendWindow, int receiveWindow) {
         super(loop, outStart, inStart, sendWindow, receiveWindow);
+        synchronized (UNRELEASED) {
+            UNRELEASED.add(this);
+        }
+    }
+
+    /**
+     * The JVM is exiting (normally: {@code System.exit}, the end of {@code main}, SIGTERM): end every
+     * session as the kernel ends a plain socket's connection when its process exits, by sending what
+     * was written, then the end of stream. Waits until the peers acknowledged it, at most
+     * {@code mtcp.exitFlushSeconds} (default: the linger time) in all. The I/O loops are daemon threads,
+     * which keep running while shutdown hooks do.
+     */
+    static void flushAtExit() {
+        List<SessionCore> all;
+        synchronized (UNRELEASED) {
+            all = new ArrayList<>(UNRELEASED);
+        }
+        long deadline = System.nanoTime() + EXIT_FLUSH_NANOS;
+        for (SessionCore s : all) {
+            s.close();
+        }
+        for (SessionCore s : all) {
+            s.awaitReleased(deadline);
+        }
+    }
+
+    /** Waits until the session is released or failed, or the deadline. */
+    private void awaitReleased(long deadlineNanos) {
+        lock.lock();
+        try {
+            while (lifecycle == Lifecycle.CLOSING) {
+                long left = deadlineNanos - System.nanoTime();
+                if (left <= 0) {
+                    log.warn("{}: the JVM exits before the peer acknowledged everything written", this);
+                    return;
+                }
+                changed.awaitNanos(Math.min(left, Pump.MAX_WAIT_SLICE_NANOS));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** @return {@link #describe()}: log messages name the session lazily */
@@ -131,7 +199,9 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
         lock.lock();
         try {
             while (true) {
-                checkReadable();
+                if (lifecycle != Lifecycle.FAILED || in.available() == 0) {
+                    checkReadable(); // bytes that arrived are readable before a failure is reported, as with plain TCP
+                }
                 if (inShutdown) {
                     return -1;
                 }
@@ -148,7 +218,7 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
                     }
                     return n;
                 }
-                if (inFin) {
+                if (inFin || lifecycle == Lifecycle.PEER_DONE) {
                     return -1;
                 }
                 if (deadline != Long.MAX_VALUE && deadline - System.nanoTime() <= 0) {
@@ -169,8 +239,10 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
     public int available() throws IOException {
         lock.lock();
         try {
-            checkOpen();
-            return (int) Math.min(Integer.MAX_VALUE, in.available());
+            if (isClosing()) {
+                checkOpen();
+            }
+            return inShutdown ? 0 : (int) Math.min(Integer.MAX_VALUE, in.available()); // after a failure too, as the JDK
         } finally {
             lock.unlock();
         }
@@ -248,6 +320,7 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
      * time), so that nothing written before close is lost.
      */
     public void close() {
+        long lingerNanos = -1;
         lock.lock();
         try {
             if (isClosing() || lifecycle == Lifecycle.MOVED) {
@@ -255,6 +328,14 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
             }
             closedAt = System.nanoTime();
             if (lifecycle == Lifecycle.FAILED || link == null || link.dead) {
+                closeLinkNow(false);
+                released();
+                return;
+            }
+            lingerNanos = lingerOption(link.channel);
+            if (lingerNanos == 0) {
+                // SO_LINGER 0: an abortive close, as java.net's: the kernel resets the connection, nothing more is sent
+                state(Lifecycle.CLOSING, "closed by the application with SO_LINGER 0: reset");
                 closeLinkNow(false);
                 released();
                 return;
@@ -276,6 +357,19 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
         } finally {
             lock.unlock();
         }
+        if (lingerNanos > 0) {
+            awaitReleased(System.nanoTime() + lingerNanos); // SO_LINGER n: close blocks until delivered, at most n seconds
+        }
+    }
+
+    /** @return the channel's SO_LINGER in nanoseconds, -1 when off */
+    private static long lingerOption(SocketChannel ch) {
+        try {
+            Integer l = ch.getOption(StandardSocketOptions.SO_LINGER);
+            return l == null || l < 0 ? -1 : TimeUnit.SECONDS.toNanos(l);
+        } catch (IOException | UnsupportedOperationException e) {
+            return -1;
+        }
     }
 
     /** {@link #close} is about to end the outgoing stream (queue the FIN); session lock held. */
@@ -286,6 +380,9 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
     protected void released() {
         if (lifecycle != Lifecycle.MOVED) {
             state(Lifecycle.CLOSED, "released");
+        }
+        synchronized (UNRELEASED) {
+            UNRELEASED.remove(this);
         }
         out.releaseAll();
         in.releaseAll();
