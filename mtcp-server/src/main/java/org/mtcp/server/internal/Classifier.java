@@ -77,11 +77,7 @@ final class Classifier implements IoHandler {
         try {
             int n = channel.read(buf);
             if (n < 0) {
-                if (buf.position() == 0) {
-                    abandon("closed before saying anything");
-                } else {
-                    plain(); // a plain client that sent a few bytes and half-closed
-                }
+                plain(); // a plain client that half-closed, after a few bytes or none: accept() returns it, as the JDK's
                 return;
             }
             int have = buf.position();

@@ -323,7 +323,7 @@ public final class Server {
         } finally {
             queueLock.unlock();
         }
-        closeQuietly(a); // the server socket closed meanwhile; outside the queue lock, which never nests with a session lock
+        resetQuietly(a); // the server socket closed meanwhile; outside the queue lock, which never nests with a session lock
     }
 
     /**
@@ -529,13 +529,29 @@ public final class Server {
             queueLock.unlock();
         }
         for (Accepted a : left) {
-            closeQuietly(a);
+            resetQuietly(a);
         }
     }
 
     /** @return whether {@link #close} was called */
     public boolean isClosed() {
         return closed;
+    }
+
+    /**
+     * Closes a connection the application never accepted as the kernel does when a listening socket
+     * closes with connections in its accept queue: with a reset.
+     */
+    private static void resetQuietly(Accepted a) {
+        SocketChannel ch = a.channel();
+        if (ch != null) {
+            try {
+                ch.setOption(java.net.StandardSocketOptions.SO_LINGER, 0);
+            } catch (IOException | RuntimeException ignored) {
+                // closed already: nothing to reset
+            }
+        }
+        closeQuietly(a);
     }
 
     private static void closeQuietly(Accepted a) {
