@@ -18,6 +18,8 @@ import java.util.Map;
  *   <tr><td>{@link #ADDITIONAL_SERVERS}</td><td>server socket (set), client socket (get)</td><td>alternates advertised to clients</td></tr>
  *   <tr><td>{@link #CONTROL_MAPPINGS}</td><td>server socket</td><td>service address to control address of every cooperating server</td></tr>
  *   <tr><td>{@link #CONTROL_TLS}</td><td>server socket</td><td>TLS 1.3 with mutual authentication on TCP control connections (set before {@link #CONTROL_MAPPINGS})</td></tr>
+ *   <tr><td>{@link #PLAIN_CLIENT_WAIT}</td><td>server socket</td><td>how long a silent new client is given to show it speaks MTCP</td></tr>
+ *   <tr><td>{@link #PLAIN_CLIENTS}</td><td>server socket</td><td>whether clients that do not speak MTCP are served (as plain TCP)</td></tr>
  *   <tr><td>{@link #TRIGGER}</td><td>accepted server socket</td><td>write-only: ask the client to migrate</td></tr>
  *   <tr><td>{@link #MIGRATE}</td><td>client socket</td><td>write-only: migrate now, return when attached</td></tr>
  * </table>
@@ -80,6 +82,29 @@ public final class MtcpOptions {
      */
     public static final SocketOption<javax.net.ssl.SSLContext> CONTROL_TLS =
             new Option<>("MTCP_CONTROL_TLS", javax.net.ssl.SSLContext.class);
+
+    /**
+     * On a server socket: how long a new connection that has sent nothing is given before it is served
+     * as a plain TCP client. An MTCP client speaks first (its handshake) as soon as it connects; a plain
+     * client of a protocol where the server speaks first (SMTP, FTP, MySQL...) sends nothing, so its
+     * {@code accept()} returns only after this wait. Plain clients that send first are told apart at
+     * once. An MTCP client sends its handshake the moment its connection is up, so the server hears it
+     * half a round trip after it accepts: keep the wait well above the network's round trip, or MTCP
+     * clients on a slow path are taken for plain ones. Default: the {@code mtcp.detectMillis} system
+     * property, 2 seconds without it. With
+     * {@link #PLAIN_CLIENTS} off there is nothing to wait for: a silent client is dropped after this
+     * time instead.
+     */
+    public static final SocketOption<java.time.Duration> PLAIN_CLIENT_WAIT =
+            new Option<>("MTCP_PLAIN_CLIENT_WAIT", java.time.Duration.class);
+
+    /**
+     * On a server socket: whether clients that do not speak MTCP are served, as plain,
+     * non-migratable TCP connections ({@code true}, the default). {@code false} serves MTCP clients
+     * only: a connection that does not open with the MTCP handshake is closed, and is never returned
+     * by {@code accept()}.
+     */
+    public static final SocketOption<Boolean> PLAIN_CLIENTS = new Option<>("MTCP_PLAIN_CLIENTS", Boolean.class);
 
     /**
      * Write-only, on an accepted server socket: ask the client to migrate to the given server, or to

@@ -106,6 +106,8 @@ final class ListenerImpl extends SocketImpl {
         s.add(MtcpOptions.CONTROL_MAPPINGS);
         s.add(MtcpOptions.CONTROL_TLS);
         s.add(MtcpOptions.ADDITIONAL_SERVERS);
+        s.add(MtcpOptions.PLAIN_CLIENT_WAIT);
+        s.add(MtcpOptions.PLAIN_CLIENTS);
         return Collections.unmodifiableSet(s);
     }
 
@@ -119,6 +121,14 @@ final class ListenerImpl extends SocketImpl {
             server().setControlTls((javax.net.ssl.SSLContext) value);
         } else if (name == MtcpOptions.ADDITIONAL_SERVERS) {
             server().setAlternates((List<InetSocketAddress>) Objects.requireNonNull(value, "alternates"));
+        } else if (name == MtcpOptions.PLAIN_CLIENT_WAIT) {
+            java.time.Duration d = (java.time.Duration) Objects.requireNonNull(value, "PLAIN_CLIENT_WAIT");
+            if (d.isNegative()) {
+                throw new IllegalArgumentException("PLAIN_CLIENT_WAIT must not be negative: " + d);
+            }
+            server().setDetectMillis(d.toMillis());
+        } else if (name == MtcpOptions.PLAIN_CLIENTS) {
+            server().setPlainClients((Boolean) Objects.requireNonNull(value, "PLAIN_CLIENTS"));
         } else if (name == MtcpOptions.APP_STATE || name == MtcpOptions.MIGRATED || name == MtcpOptions.TRIGGER
                 || name == MtcpOptions.MIGRATE) {
             throw new SocketException(name + " applies to accepted sockets, not to the server socket");
@@ -139,6 +149,12 @@ final class ListenerImpl extends SocketImpl {
         }
         if (name == MtcpOptions.ADDITIONAL_SERVERS) {
             return (T) server().alternates();
+        }
+        if (name == MtcpOptions.PLAIN_CLIENT_WAIT) {
+            return (T) java.time.Duration.ofMillis(server().detectMillis());
+        }
+        if (name == MtcpOptions.PLAIN_CLIENTS) {
+            return (T) Boolean.valueOf(server().plainClients());
         }
         return server().channel().getOption(name);
     }

@@ -28,6 +28,7 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.util.List;
 import java.util.Map;
@@ -127,12 +128,15 @@ public final class ClientSession extends SessionCore {
                                         MigrationRecorder recorder, MigrationPolicy policy) throws IOException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(
                 timeoutMillis > 0 ? timeoutMillis : Settings.HANDSHAKE_TIMEOUT_MILLIS);
+        // the handshake is ready before the connection: the server hears it as soon as it accepts, well within
+        // its plain-client wait, however long the first key generation of this JVM takes
+        X25519.Ephemeral ephemeral = X25519.ephemeral();
+        Message.Hello hello = new Message.Hello(0, Settings.RECEIVE_WINDOW, ephemeral.publicKey());
+        ByteBuffer opening = Frames.opening(Wire.MAGIC, hello);
         SocketChannel ch = BlockingIo.connect(to, localBind, deadline);
         try {
             channelSetup.accept(ch);
-            X25519.Ephemeral ephemeral = X25519.ephemeral();
-            Message.Hello hello = new Message.Hello(0, Settings.RECEIVE_WINDOW, ephemeral.publicKey());
-            BlockingIo.writeFully(ch, Frames.opening(Wire.MAGIC, hello), deadline, "the MTCP handshake to " + to);
+            BlockingIo.writeFully(ch, opening, deadline, "the MTCP handshake to " + to);
             Message answer;
             try {
                 answer = BlockingIo.readMessage(ch, deadline, Wire.MAX_CONTROL_PAYLOAD_ON_DATA, "the MTCP handshake answer from " + to);

@@ -112,6 +112,10 @@ final class Classifier implements IoHandler {
     }
 
     private void plain() {
+        if (!server.plainClients()) {
+            abandon("it does not speak MTCP, and this server serves MTCP clients only (PLAIN_CLIENTS false)");
+            return;
+        }
         finish();
         byte[] prefix = Arrays.copyOf(buf.array(), buf.position());
         key.cancel();
@@ -122,7 +126,7 @@ final class Classifier implements IoHandler {
         if (!done) {
             finish();
         }
-        log.debug("connection from {} abandoned: {}", remote, why);
+        log.debug("connection from {} closed: {}", remote, why);
         key.cancel();
         try {
             channel.close();

@@ -71,6 +71,8 @@ public final class Server {
     /** TLS for TCP control connections ({@code MtcpOptions.CONTROL_TLS}), or {@code null}. */
     private volatile SSLContext controlTls;
     private volatile long detectMillis = Settings.DETECT_MILLIS;
+    /** Whether clients that do not speak MTCP are served as plain TCP. */
+    private volatile boolean plainClients = true;
     /** The listening channel's key; loop thread only. */
     private SelectionKey acceptKey;
 
@@ -88,8 +90,19 @@ public final class Server {
         return loop;
     }
 
-    long detectMillis() {
+    /** @return how long a silent new client is given before it is served as plain TCP ({@code MtcpOptions.PLAIN_CLIENT_WAIT}) */
+    public long detectMillis() {
         return detectMillis;
+    }
+
+    /** @param serve whether clients that do not speak MTCP are served as plain TCP ({@code MtcpOptions.PLAIN_CLIENTS}) */
+    public void setPlainClients(boolean serve) {
+        plainClients = serve;
+    }
+
+    /** @return whether clients that do not speak MTCP are served */
+    public boolean plainClients() {
+        return plainClients;
     }
 
     /** @param millis how long a silent new client is given before it is served as plain TCP */
