@@ -14,6 +14,7 @@ import org.mtcp.internal.session.Settings;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.ref.Cleaner;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -49,6 +50,8 @@ import java.util.function.Predicate;
  */
 final class ClientSocketImpl extends SocketImpl {
     private static final Set<SocketOption<?>> OPTIONS = supported();
+    /** Closes the channel of a socket the application dropped without closing, as the JDK's socket cleaner does. */
+    private static final Cleaner CLEANER = Cleaner.create();
 
     private final Predicate<InetSocketAddress> speaksMtcp;
     /** Listeners and counters, shared with the session. */
@@ -60,6 +63,8 @@ final class ClientSocketImpl extends SocketImpl {
     private volatile int timeout;
     /** The channel opened by {@link #create}, until a path takes it at connect. */
     private volatile SocketChannel own;
+    /** Closes {@link #own}, or the pass-through's channel, once this impl is unreachable. */
+    private final Unreachable unreachable = new Unreachable();
     /** Waiters of threads connecting {@link #own}: a close wakes them. */
     private final Set<ChannelWaiter> connecting = new CopyOnWriteArraySet<>();
     private volatile ClientSession session;
@@ -103,6 +108,8 @@ final class ClientSocketImpl extends SocketImpl {
                 ch = SocketChannel.open();
                 ch.configureBlocking(false);
                 own = ch;
+                unreachable.channel = ch;
+                CLEANER.register(this, unreachable);
             }
             return ch;
         }
@@ -149,6 +156,7 @@ final class ClientSocketImpl extends SocketImpl {
                 ClientSession s = ClientSession.connect(to, ch, localBind, left, this::applyOptions,
                         this::switched, recorder, policy);
                 own = null;
+                unreachable.channel = null; // the session's now: it closes it
                 session = s;
                 if (closed) { // closed while the handshake ran
                     s.close();
@@ -182,6 +190,23 @@ final class ClientSocketImpl extends SocketImpl {
             throw e;
         } finally {
             connecting.clear();
+        }
+    }
+
+    /** The cleaning action: it must not refer to the impl. */
+    private static final class Unreachable implements Runnable {
+        volatile SocketChannel channel;
+
+        @Override
+        public void run() {
+            SocketChannel ch = channel;
+            if (ch != null) {
+                try {
+                    ch.close();
+                } catch (IOException ignored) {
+                    // nothing more to release
+                }
+            }
         }
     }
 
@@ -373,7 +398,11 @@ final class ClientSocketImpl extends SocketImpl {
         }
         SocketChannel ch = currentChannel();
         if (ch != null) {
-            ch.setOption(name, value);
+            try {
+                ch.setOption(name, value);
+            } catch (ClosedChannelException e) {
+                throw closedException(e);
+            }
         }
     }
 
@@ -393,11 +422,22 @@ final class ClientSocketImpl extends SocketImpl {
         }
         SocketChannel ch = currentChannel();
         if (ch != null) {
-            return ch.getOption(name);
+            try {
+                return ch.getOption(name);
+            } catch (ClosedChannelException e) {
+                throw closedException(e);
+            }
         }
         synchronized (this) {
             return (T) options.get(name);
         }
+    }
+
+    /** @return the JDK's failure for an option of a socket whose impl closed (a failed connect closes it, as the JDK's) */
+    private static SocketException closedException(ClosedChannelException cause) {
+        SocketException e = new SocketException("Socket closed");
+        e.initCause(cause);
+        return e;
     }
 
     private SocketChannel currentChannel() {

@@ -175,7 +175,13 @@ final class AcceptedSocketImpl extends SocketImpl {
         if (ch == null) {
             throw new SocketException("Socket is closed");
         }
-        return ch.getOption(name);
+        try {
+            return ch.getOption(name);
+        } catch (java.nio.channels.ClosedChannelException e) {
+            SocketException se = new SocketException("Socket closed");
+            se.initCause(e);
+            throw se;
+        }
     }
 
     @Override

@@ -410,6 +410,27 @@ class PlainPathsTest {
         }
     }
 
+    /** As above, without {@code available()}: the unread bytes are in the kernel only. */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void closeWithUnreadBytesInTheKernelEndsTheStreamThenResets(Kind k) throws Exception {
+        try (Pair p = pair(k)) {
+            p.subject.getOutputStream().write("hello".getBytes(StandardCharsets.US_ASCII));
+            p.peer.getOutputStream().write("unread".getBytes(StandardCharsets.US_ASCII));
+            assertArrayEquals("hello".getBytes(StandardCharsets.US_ASCII), p.peer.getInputStream().readNBytes(5));
+            p.subject.close();
+            assertEquals(-1, p.peer.getInputStream().read(), "the peer reads the end of the stream, not a reset");
+            OutputStream peerOut = p.peer.getOutputStream();
+            IOException e = assertThrows(IOException.class, () -> {
+                for (int i = 0; i < 1000; i++) {
+                    peerOut.write(1);
+                    TimeUnit.MILLISECONDS.sleep(5);
+                }
+            });
+            assertEquals(SocketException.class, e.getClass(), e.toString());
+        }
+    }
+
     // ------------------------------------------------------------------ options
 
     private static Set<SocketOption<?>> without(Set<SocketOption<?>> s, Set<SocketOption<?>> mtcp) {
@@ -543,6 +564,9 @@ class PlainPathsTest {
             assertEquals("Connection refused", e.getMessage());
             SocketException again = assertThrows(SocketException.class, () -> s.connect(jdkServer.getLocalSocketAddress()));
             assertEquals("Socket closed", again.getMessage(), "a failed connect closes the impl (JDK 17)");
+            assertFalse(s.isClosed(), "JDK 17: the Socket does not know");
+            SocketException option = assertThrows(SocketException.class, () -> s.getOption(StandardSocketOptions.TCP_NODELAY));
+            assertEquals("Socket closed", option.getMessage());
         }
     }
 
