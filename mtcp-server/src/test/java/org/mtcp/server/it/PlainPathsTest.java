@@ -465,6 +465,32 @@ class PlainPathsTest {
         }
     }
 
+    @Test
+    void anUnconnectedMtcpSocketHasTheJdkDefaultsToo() throws Exception {
+        try (Socket s = new MtcpSocket(); Socket jdk = new Socket()) {
+            assertEquals(jdk.getReceiveBufferSize(), s.getReceiveBufferSize());
+            assertEquals(jdk.getSendBufferSize(), s.getSendBufferSize());
+            assertEquals(-1, s.getSoLinger());
+            assertFalse(s.getTcpNoDelay());
+            assertThrows(IllegalArgumentException.class, () -> s.setOption(StandardSocketOptions.TCP_NODELAY, null));
+            assertEquals(jdk.supportedOptions(), without(s.supportedOptions(), CLIENT_MTCP));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void zeroLengthReadsAndWritesDoNothingAsTheJdks(Kind k) throws Exception {
+        try (Pair p = pair(k)) {
+            InputStream in = p.subject.getInputStream();
+            OutputStream out = p.subject.getOutputStream();
+            p.subject.shutdownInput();
+            assertEquals(0, in.read(new byte[0]));
+            p.subject.close();
+            assertEquals(0, in.read(new byte[0]));
+            out.write(new byte[0]);
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(Kind.class)
     void aConnectedSocketHasTheJdkOptions(Kind k) throws Exception {

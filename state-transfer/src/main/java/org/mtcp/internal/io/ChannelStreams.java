@@ -354,14 +354,14 @@ public final class ChannelStreams {
 
     private int read(byte[] b, int off, int len) throws IOException {
         Objects.checkFromIndexSize(off, len, b.length);
+        if (len == 0) {
+            return 0; // the JDK's answer, also after close or shutdownInput
+        }
         readLock.lock();
         try {
             ensureOpen();
             if (inputShut) {
                 return -1;
-            }
-            if (len == 0) {
-                return 0;
             }
             if (ahead != null && ahead.hasRemaining()) {
                 int n = Math.min(len, ahead.remaining());
@@ -413,6 +413,9 @@ public final class ChannelStreams {
 
     private void write(byte[] b, int off, int len) throws IOException {
         Objects.checkFromIndexSize(off, len, b.length);
+        if (len == 0) {
+            return; // nothing to do, also after close, as the JDK's
+        }
         writeLock.lock();
         try {
             ensureOpen();
