@@ -3,6 +3,8 @@ package org.mtcp.client;
 import org.mtcp.api.MigrationEvent;
 import org.mtcp.api.MtcpOptions;
 import org.mtcp.client.internal.ClientSession;
+import org.mtcp.internal.io.ChannelStreams;
+import org.mtcp.internal.io.ChannelWaiter;
 import org.mtcp.internal.observe.MigrationRecorder;
 import org.mtcp.internal.session.LegacyOptions;
 import org.mtcp.internal.session.SessionInputStream;
@@ -12,6 +14,7 @@ import org.mtcp.internal.session.Settings;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.ref.Cleaner;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -19,8 +22,8 @@ import java.net.SocketException;
 import java.net.SocketImpl;
 import java.net.SocketOption;
 import java.net.SocketOptions;
-import java.net.StandardSocketOptions;
 import java.net.UnknownHostException;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SocketChannel;
 import java.util.Collections;
 import java.util.HashSet;
@@ -29,6 +32,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArraySet;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 /**
@@ -37,9 +42,16 @@ import java.util.function.Predicate;
  * connection the session opens, so they survive migrations. After a migration the protected
  * {@code address}, {@code port} and {@code localport} fields describe the new connection, so
  * {@code Socket.getInetAddress()} and friends name the server the session is on now.
+ *
+ * <p>As the JDK's socket, the impl opens its channel when it is created: options of an unconnected
+ * socket are the channel's, and {@code bind} binds at once. Whichever path connects takes that
+ * channel. The plain path ("pass-through") keeps it non-blocking behind {@link ChannelStreams}, which
+ * behave as the JDK's socket streams (interrupts, timeouts, exceptions, linger, urgent data).
  */
 final class ClientSocketImpl extends SocketImpl {
     private static final Set<SocketOption<?>> OPTIONS = supported();
+    /** Closes the channel of a socket the application dropped without closing, as the JDK's socket cleaner does. */
+    private static final Cleaner CLEANER = Cleaner.create();
 
     private final Predicate<InetSocketAddress> speaksMtcp;
     /** Listeners and counters, shared with the session. */
@@ -49,8 +61,14 @@ final class ClientSocketImpl extends SocketImpl {
     private volatile MigrationPolicy policy;
     private volatile InetSocketAddress localBind;
     private volatile int timeout;
+    /** The channel opened by {@link #create}, until a path takes it at connect. */
+    private volatile SocketChannel own;
+    /** Closes {@link #own}, or the pass-through's channel, once this impl is unreachable. */
+    private final Unreachable unreachable = new Unreachable();
+    /** Waiters of threads connecting {@link #own}: a close wakes them. */
+    private final Set<ChannelWaiter> connecting = new CopyOnWriteArraySet<>();
     private volatile ClientSession session;
-    private volatile SocketChannel plain;
+    private volatile ChannelStreams plain;
     private volatile boolean closed;
     private InputStream input;
     private OutputStream output;
@@ -75,6 +93,25 @@ final class ClientSocketImpl extends SocketImpl {
     protected void create(boolean stream) throws IOException {
         if (!stream) {
             throw new SocketException("MTCP sockets are stream sockets only");
+        }
+        ownChannel();
+    }
+
+    /** @return the impl's own channel, opened now if it is not yet (create is lazy in {@code Socket}) */
+    private SocketChannel ownChannel() throws IOException {
+        synchronized (this) {
+            SocketChannel ch = own;
+            if (ch == null) {
+                if (closed) {
+                    throw new SocketException("Socket closed");
+                }
+                ch = SocketChannel.open();
+                ch.configureBlocking(false);
+                own = ch;
+                unreachable.channel = ch;
+                CLEANER.register(this, unreachable);
+            }
+            return ch;
         }
     }
 
@@ -103,29 +140,73 @@ final class ClientSocketImpl extends SocketImpl {
         if (session != null || plain != null) {
             throw new SocketException("already connected");
         }
-        if (speaksMtcp.test(to)) {
-            ClientSession s = ClientSession.connect(to, localBind, timeoutMillis, this::applyOptions,
-                    this::switched, recorder, policy);
-            session = s;
-            SocketChannel ch = s.channel();
-            switched(s.server(), to, ch == null ? 0 : ch.socket().getLocalPort());
-        } else {
-            SocketChannel ch = SocketChannel.open();
-            try {
-                applyOptions(ch);
-                if (localBind != null) {
-                    ch.bind(localBind);
-                }
-                ch.socket().setSoTimeout(timeout);
-                ch.socket().connect(to, timeoutMillis);
-            } catch (IOException | RuntimeException e) {
-                ch.close();
-                throw e;
+        SocketChannel ch = ownChannel();
+        boolean mtcp = speaksMtcp.test(to);
+        try {
+            // the MTCP path's timeout covers the handshake too, with a default (a server that never answers)
+            int t = timeoutMillis > 0 || !mtcp ? timeoutMillis : (int) Settings.HANDSHAKE_TIMEOUT_MILLIS;
+            long start = System.nanoTime();
+            long deadline = t > 0 ? start + TimeUnit.MILLISECONDS.toNanos(t) : Long.MAX_VALUE;
+            ChannelStreams.connect(ch, to, deadline, connecting);
+            if (closed) {
+                throw new SocketException("Socket closed");
             }
-            plain = ch;
-            address = to.getAddress();
-            port = to.getPort();
-            localport = ch.socket().getLocalPort();
+            if (mtcp) {
+                int left = (int) Math.max(1, t - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+                ClientSession s = ClientSession.connect(to, ch, localBind, left, this::applyOptions,
+                        this::switched, recorder, policy);
+                own = null;
+                unreachable.channel = null; // the session's now: it closes it
+                session = s;
+                if (closed) { // closed while the handshake ran
+                    s.close();
+                    throw new SocketException("Socket closed");
+                }
+                SocketChannel sc = s.channel();
+                switched(s.server(), to, sc == null ? 0 : sc.socket().getLocalPort());
+            } else {
+                ChannelStreams p = new ChannelStreams(ch, new byte[0]);
+                p.setTimeout(timeout);
+                own = null;
+                plain = p;
+                if (closed) {
+                    p.close();
+                    throw new SocketException("Socket closed");
+                }
+                address = to.getAddress();
+                port = to.getPort();
+                localport = ch.socket().getLocalPort();
+            }
+        } catch (IOException | RuntimeException e) {
+            // as the JDK's socket, a failed connect closes the impl
+            boolean byClose = closed;
+            closed = true;
+            ch.close();
+            if (byClose || e instanceof ClosedChannelException) {
+                SocketException se = new SocketException("Socket closed");
+                se.initCause(e);
+                throw se;
+            }
+            throw e;
+        } finally {
+            connecting.clear();
+        }
+    }
+
+    /** The cleaning action: it must not refer to the impl. */
+    private static final class Unreachable implements Runnable {
+        volatile SocketChannel channel;
+
+        @Override
+        public void run() {
+            SocketChannel ch = channel;
+            if (ch != null) {
+                try {
+                    ch.close();
+                } catch (IOException ignored) {
+                    // nothing more to release
+                }
+            }
         }
     }
 
@@ -156,8 +237,11 @@ final class ClientSocketImpl extends SocketImpl {
 
     @Override
     protected void bind(InetAddress host, int port) throws IOException {
-        localBind = new InetSocketAddress(host, port);
-        localport = port;
+        SocketChannel ch = ownChannel();
+        InetSocketAddress at = new InetSocketAddress(host, port);
+        ch.bind(at); // binds now, as the JDK: the port is known, a port in use fails here
+        localBind = at; // later connections (migrations) bind to what the application asked for
+        localport = ((InetSocketAddress) ch.getLocalAddress()).getPort();
     }
 
     @Override
@@ -175,10 +259,11 @@ final class ClientSocketImpl extends SocketImpl {
         synchronized (this) {
             if (input == null) {
                 ClientSession s = session;
+                ChannelStreams p = plain;
                 if (s != null) {
                     input = new SessionInputStream(s, () -> timeout);
-                } else if (plain != null) {
-                    input = plain.socket().getInputStream();
+                } else if (p != null) {
+                    input = p.input();
                 } else {
                     throw new SocketException("Socket is not connected");
                 }
@@ -192,10 +277,11 @@ final class ClientSocketImpl extends SocketImpl {
         synchronized (this) {
             if (output == null) {
                 ClientSession s = session;
+                ChannelStreams p = plain;
                 if (s != null) {
                     output = new SessionOutputStream(s);
-                } else if (plain != null) {
-                    output = plain.socket().getOutputStream();
+                } else if (p != null) {
+                    output = p.output();
                 } else {
                     throw new SocketException("Socket is not connected");
                 }
@@ -210,8 +296,8 @@ final class ClientSocketImpl extends SocketImpl {
         if (s != null) {
             return s.available();
         }
-        SocketChannel p = plain;
-        return p == null ? 0 : p.socket().getInputStream().available();
+        ChannelStreams p = plain;
+        return p == null ? 0 : p.available();
     }
 
     @Override
@@ -221,39 +307,60 @@ final class ClientSocketImpl extends SocketImpl {
         if (s != null) {
             s.close();
         }
-        SocketChannel p = plain;
+        ChannelStreams p = plain;
         if (p != null) {
             p.close();
+        }
+        SocketChannel ch;
+        synchronized (this) {
+            ch = own;
+            own = null;
+        }
+        if (ch != null) { // not connected, or connecting: the connecting thread fails with "Socket closed"
+            ch.close();
+            for (ChannelWaiter w : connecting) {
+                w.forget(ch);
+            }
         }
     }
 
     @Override
     protected void shutdownInput() throws IOException {
         ClientSession s = session;
+        ChannelStreams p = plain;
         if (s != null) {
             s.shutdownInput();
-        } else if (plain != null) {
-            plain.shutdownInput();
+        } else if (p != null) {
+            p.shutdownInput();
         }
     }
 
     @Override
     protected void shutdownOutput() throws IOException {
         ClientSession s = session;
+        ChannelStreams p = plain;
         if (s != null) {
             s.shutdownOutput();
-        } else if (plain != null) {
-            plain.shutdownOutput();
+        } else if (p != null) {
+            p.shutdownOutput();
         }
     }
 
     @Override
     protected boolean supportsUrgentData() {
-        return false;
+        return true; // as the JDK's: whether it works depends on the connection (plain TCP only)
     }
 
     @Override
     protected void sendUrgentData(int data) throws IOException {
+        ChannelStreams p = plain;
+        if (p != null) {
+            p.sendUrgentData(data);
+            return;
+        }
+        if (session == null) {
+            throw new SocketException("Socket is not connected");
+        }
         throw new SocketException("MTCP sockets do not support urgent data");
     }
 
@@ -285,19 +392,17 @@ final class ClientSocketImpl extends SocketImpl {
         if (!OPTIONS.contains(name)) {
             throw new UnsupportedOperationException("'" + name + "' not supported");
         }
-        if (name == StandardSocketOptions.SO_LINGER && value != null && (Integer) value < 0) {
-            value = null;
-        }
+        LegacyOptions.checkValue(name, value);
         synchronized (this) {
-            if (value == null) {
-                options.remove(name);
-            } else {
-                options.put(name, value);
-            }
+            options.put(name, value); // SO_LINGER < 0 too: it turns linger off on the session's later connections
         }
         SocketChannel ch = currentChannel();
-        if (ch != null && value != null) {
-            ch.setOption(name, value);
+        if (ch != null) {
+            try {
+                ch.setOption(name, value);
+            } catch (ClosedChannelException e) {
+                throw closedException(e);
+            }
         }
     }
 
@@ -317,25 +422,52 @@ final class ClientSocketImpl extends SocketImpl {
         }
         SocketChannel ch = currentChannel();
         if (ch != null) {
-            return ch.getOption(name);
+            try {
+                return ch.getOption(name);
+            } catch (ClosedChannelException e) {
+                throw closedException(e);
+            }
         }
         synchronized (this) {
             return (T) options.get(name);
         }
     }
 
+    /** @return the JDK's failure for an option of a socket whose impl closed (a failed connect closes it, as the JDK's) */
+    private static SocketException closedException(ClosedChannelException cause) {
+        SocketException e = new SocketException("Socket closed");
+        e.initCause(cause);
+        return e;
+    }
+
     private SocketChannel currentChannel() {
         ClientSession s = session;
-        return s != null ? s.channel() : plain;
+        if (s != null) {
+            return s.channel();
+        }
+        ChannelStreams p = plain;
+        return p != null ? p.channel() : own;
     }
 
     @Override
     public void setOption(int optID, Object value) throws SocketException {
         if (optID == SocketOptions.SO_TIMEOUT) {
             timeout = LegacyOptions.timeout(value);
-            SocketChannel p = plain;
+            ChannelStreams p = plain;
             if (p != null) {
-                p.socket().setSoTimeout(timeout);
+                p.setTimeout(timeout);
+            }
+            return;
+        }
+        if (optID == SocketOptions.SO_OOBINLINE && session == null) { // plain TCP, or not connected yet
+            try {
+                SocketChannel ch = currentChannel();
+                if (ch == null) {
+                    throw new SocketException("Socket closed");
+                }
+                ch.setOption(ChannelStreams.oobInline(ch), (Boolean) value);
+            } catch (IOException e) {
+                throw LegacyOptions.socketException(e);
             }
             return;
         }
@@ -359,22 +491,20 @@ final class ClientSocketImpl extends SocketImpl {
                 throw LegacyOptions.socketException(e);
             }
         }
-        return LegacyOptions.get(optID, this::getOption, true); // not connected yet: what a fresh socket says
+        if (optID == SocketOptions.SO_OOBINLINE && session == null) {
+            try {
+                SocketChannel ch = currentChannel();
+                return ch != null && ch.getOption(ChannelStreams.oobInline(ch));
+            } catch (IOException e) {
+                throw LegacyOptions.socketException(e);
+            }
+        }
+        return LegacyOptions.get(optID, this::getOption, true); // between connections of a migration: a fresh socket's value
     }
 
+    /** @return a JDK socket's options, and the client's MTCP options */
     private static Set<SocketOption<?>> supported() {
-        Set<SocketOption<?>> s = new HashSet<>();
-        try (SocketChannel ch = SocketChannel.open()) {
-            s.addAll(ch.supportedOptions());
-        } catch (IOException e) {
-            s.add(StandardSocketOptions.TCP_NODELAY);
-            s.add(StandardSocketOptions.SO_KEEPALIVE);
-            s.add(StandardSocketOptions.SO_SNDBUF);
-            s.add(StandardSocketOptions.SO_RCVBUF);
-            s.add(StandardSocketOptions.SO_REUSEADDR);
-            s.add(StandardSocketOptions.SO_LINGER);
-            s.add(StandardSocketOptions.IP_TOS);
-        }
+        Set<SocketOption<?>> s = new HashSet<>(LegacyOptions.socketOptions());
         s.add(MtcpOptions.MIGRATE);
         s.add(MtcpOptions.ADDITIONAL_SERVERS);
         return Collections.unmodifiableSet(s);

@@ -3,6 +3,7 @@ package org.mtcp.server;
 import org.mtcp.api.MtcpOptions;
 import org.mtcp.internal.session.LegacyOptions;
 import org.mtcp.server.internal.Accepted;
+import org.mtcp.server.internal.PlainConnection;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,7 +15,6 @@ import java.net.SocketException;
 import java.net.SocketImpl;
 import java.net.SocketOption;
 import java.net.SocketOptions;
-import java.net.StandardSocketOptions;
 import java.nio.channels.SocketChannel;
 import java.util.Collections;
 import java.util.HashSet;
@@ -24,7 +24,8 @@ import java.util.Set;
 /**
  * The {@link SocketImpl} of a socket accepted by {@link MtcpServerSocket}: an MTCP session, or a
  * plain TCP client served without migration. Both support APP_STATE and MIGRATED, so one server code
- * path serves both kinds of client.
+ * path serves both kinds of client. A plain client's socket behaves as a JDK socket, urgent data
+ * included.
  */
 final class AcceptedSocketImpl extends SocketImpl {
     private static final Set<SocketOption<?>> OPTIONS = supported();
@@ -117,7 +118,16 @@ final class AcceptedSocketImpl extends SocketImpl {
     }
 
     @Override
+    protected boolean supportsUrgentData() {
+        return true; // as the JDK's: whether it works depends on the connection (plain clients only)
+    }
+
+    @Override
     protected void sendUrgentData(int data) throws IOException {
+        if (conn() instanceof PlainConnection) {
+            ((PlainConnection) conn()).sendUrgentData(data);
+            return;
+        }
         throw new SocketException("MTCP sockets do not support urgent data");
     }
 
@@ -138,6 +148,7 @@ final class AcceptedSocketImpl extends SocketImpl {
         } else if (name == MtcpOptions.MIGRATE || name == MtcpOptions.ADDITIONAL_SERVERS || name == MtcpOptions.CONTROL_MAPPINGS) {
             throw new SocketException(name + " does not apply to an accepted socket");
         } else if (OPTIONS.contains(name)) {
+            LegacyOptions.checkValue(name, value);
             conn().setOption(name, value);
         } else {
             throw new UnsupportedOperationException("'" + name + "' not supported");
@@ -164,7 +175,13 @@ final class AcceptedSocketImpl extends SocketImpl {
         if (ch == null) {
             throw new SocketException("Socket is closed");
         }
-        return ch.getOption(name);
+        try {
+            return ch.getOption(name);
+        } catch (java.nio.channels.ClosedChannelException e) {
+            SocketException se = new SocketException("Socket closed");
+            se.initCause(e);
+            throw se;
+        }
     }
 
     @Override
@@ -174,6 +191,14 @@ final class AcceptedSocketImpl extends SocketImpl {
             Accepted a = conn;
             if (a != null) {
                 a.setReadTimeout(timeout);
+            }
+            return;
+        }
+        if (optID == SocketOptions.SO_OOBINLINE && conn instanceof PlainConnection) {
+            try {
+                ((PlainConnection) conn).setOobInline((Boolean) value);
+            } catch (IOException e) {
+                throw LegacyOptions.socketException(e);
             }
             return;
         }
@@ -193,17 +218,19 @@ final class AcceptedSocketImpl extends SocketImpl {
                 throw LegacyOptions.socketException(e);
             }
         }
+        if (optID == SocketOptions.SO_OOBINLINE && conn instanceof PlainConnection) {
+            try {
+                return ((PlainConnection) conn).oobInline();
+            } catch (IOException e) {
+                throw LegacyOptions.socketException(e);
+            }
+        }
         return LegacyOptions.get(optID, this::getOption, false);
     }
 
+    /** @return a JDK socket's options, and the accepted socket's MTCP options */
     private static Set<SocketOption<?>> supported() {
-        Set<SocketOption<?>> s = new HashSet<>();
-        try (SocketChannel ch = SocketChannel.open()) {
-            s.addAll(ch.supportedOptions());
-        } catch (IOException e) {
-            s.add(StandardSocketOptions.TCP_NODELAY);
-            s.add(StandardSocketOptions.SO_KEEPALIVE);
-        }
+        Set<SocketOption<?>> s = new HashSet<>(LegacyOptions.socketOptions());
         s.add(MtcpOptions.APP_STATE);
         s.add(MtcpOptions.MIGRATED);
         s.add(MtcpOptions.TRIGGER);

@@ -2,6 +2,7 @@ package org.mtcp.server;
 
 import org.mtcp.api.MtcpOptions;
 import org.mtcp.internal.session.LegacyOptions;
+import org.mtcp.server.internal.Accepted;
 import org.mtcp.server.internal.Server;
 
 import java.io.IOException;
@@ -14,6 +15,7 @@ import java.net.SocketException;
 import java.net.SocketImpl;
 import java.net.SocketOption;
 import java.net.SocketOptions;
+import java.net.StandardSocketOptions;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
@@ -26,6 +28,12 @@ final class ListenerImpl extends SocketImpl {
     private final Server server;
     private InetSocketAddress bindTo;
     private volatile int timeout;
+    /**
+     * IP_TOS set on the server socket, or null. A JDK server socket sets it on the listening socket and
+     * the sockets it accepts inherit it; a server socket channel has no IP_TOS, so it is set on each
+     * accepted connection.
+     */
+    private volatile Integer tos;
 
     ListenerImpl() throws IOException {
         server = new Server();
@@ -57,7 +65,16 @@ final class ListenerImpl extends SocketImpl {
 
     @Override
     protected void accept(SocketImpl s) throws IOException {
-        ((AcceptedSocketImpl) s).attach(server().take(timeout));
+        Accepted a = server().take(timeout);
+        Integer t = tos;
+        if (t != null) {
+            try {
+                a.setOption(StandardSocketOptions.IP_TOS, t);
+            } catch (IOException | RuntimeException ignored) {
+                // as with an inherited value, the accepted socket works without it
+            }
+        }
+        ((AcceptedSocketImpl) s).attach(a);
     }
 
     @Override
@@ -103,6 +120,7 @@ final class ListenerImpl extends SocketImpl {
     @Override
     protected Set<SocketOption<?>> supportedOptions() {
         Set<SocketOption<?>> s = new HashSet<>(server.channel().supportedOptions());
+        s.add(StandardSocketOptions.IP_TOS); // a JDK server socket has it, its channel does not
         s.add(MtcpOptions.CONTROL_MAPPINGS);
         s.add(MtcpOptions.CONTROL_TLS);
         s.add(MtcpOptions.ADDITIONAL_SERVERS);
@@ -132,6 +150,9 @@ final class ListenerImpl extends SocketImpl {
         } else if (name == MtcpOptions.APP_STATE || name == MtcpOptions.MIGRATED || name == MtcpOptions.TRIGGER
                 || name == MtcpOptions.MIGRATE) {
             throw new SocketException(name + " applies to accepted sockets, not to the server socket");
+        } else if (name == StandardSocketOptions.IP_TOS) {
+            LegacyOptions.checkValue(name, value);
+            tos = (Integer) value;
         } else {
             server().channel().setOption(name, value);
         }
@@ -156,6 +177,10 @@ final class ListenerImpl extends SocketImpl {
         if (name == MtcpOptions.PLAIN_CLIENTS) {
             return (T) Boolean.valueOf(server().plainClients());
         }
+        if (name == StandardSocketOptions.IP_TOS) {
+            Integer t = tos;
+            return (T) (t == null ? Integer.valueOf(0) : t);
+        }
         return server().channel().getOption(name);
     }
 
@@ -164,6 +189,10 @@ final class ListenerImpl extends SocketImpl {
     public void setOption(int optID, Object value) throws SocketException {
         if (optID == SocketOptions.SO_TIMEOUT) {
             timeout = LegacyOptions.timeout(value);
+            return;
+        }
+        if (optID == SocketOptions.IP_TOS) {
+            tos = (Integer) value;
             return;
         }
         SocketOption<Object> typed = (SocketOption<Object>) LegacyOptions.typed(optID);
@@ -186,6 +215,9 @@ final class ListenerImpl extends SocketImpl {
                 case SocketOptions.SO_BINDADDR:
                     InetSocketAddress b = server.bound();
                     return b != null ? b.getAddress() : InetAddress.getByName("0.0.0.0");
+                case SocketOptions.IP_TOS:
+                    Integer t = tos;
+                    return t == null ? 0 : t;
                 default:
                     SocketOption<?> typed = LegacyOptions.typed(optID);
                     if (typed == null) {

@@ -126,6 +126,21 @@ public final class ClientSession extends SessionCore {
     public static ClientSession connect(InetSocketAddress to, SocketAddress localBind, int timeoutMillis,
                                         Consumer<SocketChannel> channelSetup, SwitchListener switchListener,
                                         MigrationRecorder recorder, MigrationPolicy policy) throws IOException {
+        return connect(to, null, localBind, timeoutMillis, channelSetup, switchListener, recorder, policy);
+    }
+
+    /**
+     * As {@link #connect(InetSocketAddress, SocketAddress, int, Consumer, SwitchListener, MigrationRecorder, MigrationPolicy)},
+     * the first connection over {@code own}: the socket's own channel, opened when the socket was created and
+     * bound when the application bound it (so that {@code bind} binds at once, as with JDK sockets). The
+     * connections of later migrations bind to {@code localBind}. A failed connect closes {@code own}.
+     *
+     * @param own an open channel, unconnected (maybe bound) or connected to {@code to} already, or {@code null} to
+     *            open one bound to {@code localBind}
+     */
+    public static ClientSession connect(InetSocketAddress to, SocketChannel own, SocketAddress localBind, int timeoutMillis,
+                                        Consumer<SocketChannel> channelSetup, SwitchListener switchListener,
+                                        MigrationRecorder recorder, MigrationPolicy policy) throws IOException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(
                 timeoutMillis > 0 ? timeoutMillis : Settings.HANDSHAKE_TIMEOUT_MILLIS);
         // the handshake is ready before the connection: the server hears it as soon as it accepts, well within
@@ -133,7 +148,20 @@ public final class ClientSession extends SessionCore {
         X25519.Ephemeral ephemeral = X25519.ephemeral();
         Message.Hello hello = new Message.Hello(0, Settings.RECEIVE_WINDOW, ephemeral.publicKey());
         ByteBuffer opening = Frames.opening(Wire.MAGIC, hello);
-        SocketChannel ch = BlockingIo.connect(to, localBind, deadline);
+        SocketChannel ch;
+        if (own == null) {
+            ch = BlockingIo.connect(to, localBind, deadline);
+        } else {
+            try {
+                if (!own.isConnected()) {
+                    org.mtcp.internal.io.ChannelStreams.connect(own, to, deadline, null);
+                }
+            } catch (IOException | RuntimeException e) {
+                own.close();
+                throw e;
+            }
+            ch = own;
+        }
         try {
             channelSetup.accept(ch);
             BlockingIo.writeFully(ch, opening, deadline, "the MTCP handshake to " + to);

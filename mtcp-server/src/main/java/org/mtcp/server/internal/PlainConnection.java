@@ -1,50 +1,31 @@
 package org.mtcp.server.internal;
 
 import org.mtcp.api.MigrationException;
-import org.mtcp.internal.io.ChannelWaiter;
+import org.mtcp.internal.io.ChannelStreams;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.net.SocketException;
 import java.net.SocketOption;
-import java.net.SocketTimeoutException;
-import java.nio.ByteBuffer;
-import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
-import java.util.Objects;
-import java.util.Set;
-import java.util.concurrent.CopyOnWriteArraySet;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A client that does not speak MTCP, served as a plain, non-migratable TCP connection. The channel
- * stays non-blocking (it was classified by the I/O loop); application threads wait for it with their
- * own {@link ChannelWaiter}. The bytes read while classifying come first. APP_STATE is kept so that
- * one server code path serves both kinds of client.
+ * stays non-blocking (it was classified by the I/O loop); its streams ({@link ChannelStreams}) behave
+ * as a JDK socket's. The bytes read while classifying come first. APP_STATE is kept so that one
+ * server code path serves both kinds of client.
  */
-final class PlainConnection implements Accepted {
+public final class PlainConnection implements Accepted {
     private final SocketChannel channel;
     private final InetSocketAddress remote;
     private final InetSocketAddress local;
-    private final ReentrantLock readLock = new ReentrantLock();
-    private final ReentrantLock writeLock = new ReentrantLock();
-    /** Bytes read while classifying; guarded by readLock. */
-    private ByteBuffer prefix;
-    private volatile int timeout;
+    private final ChannelStreams streams;
     private volatile byte[] state = new byte[0];
-    private volatile boolean closed;
-    /** Waiters of application threads that have the channel registered; released on close. */
-    private final Set<ChannelWaiter> waiters = new CopyOnWriteArraySet<>();
-    private final InputStream input = new In();
-    private final OutputStream output = new Out();
 
     PlainConnection(SocketChannel channel, byte[] prefix, InetSocketAddress remote, InetSocketAddress local) {
         this.channel = channel;
-        this.prefix = prefix.length == 0 ? null : ByteBuffer.wrap(prefix);
+        this.streams = new ChannelStreams(channel, prefix);
         this.remote = remote;
         this.local = local;
     }
@@ -61,27 +42,22 @@ final class PlainConnection implements Accepted {
 
     @Override
     public InputStream input() {
-        return input;
+        return streams.input();
     }
 
     @Override
     public OutputStream output() {
-        return output;
+        return streams.output();
     }
 
     @Override
     public void setReadTimeout(int timeoutMillis) {
-        timeout = timeoutMillis;
+        streams.setTimeout(timeoutMillis);
     }
 
     @Override
     public int available() throws IOException {
-        readLock.lock();
-        try {
-            return prefix != null ? prefix.remaining() : 0;
-        } finally {
-            readLock.unlock();
-        }
+        return streams.available();
     }
 
     @Override
@@ -107,21 +83,17 @@ final class PlainConnection implements Accepted {
 
     @Override
     public void shutdownOutput() throws IOException {
-        channel.shutdownOutput();
+        streams.shutdownOutput();
     }
 
     @Override
     public void shutdownInput() throws IOException {
-        channel.shutdownInput();
+        streams.shutdownInput();
     }
 
     @Override
     public void close() throws IOException {
-        closed = true;
-        channel.close();
-        for (ChannelWaiter w : waiters) {
-            w.forget(channel);
-        }
+        streams.close();
     }
 
     @Override
@@ -134,99 +106,18 @@ final class PlainConnection implements Accepted {
         channel.setOption(name, value);
     }
 
-    private final class In extends InputStream {
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            Objects.checkFromIndexSize(off, len, b.length);
-            if (len == 0) {
-                return 0;
-            }
-            readLock.lock();
-            try {
-                if (prefix != null) {
-                    int n = Math.min(len, prefix.remaining());
-                    prefix.get(b, off, n);
-                    if (!prefix.hasRemaining()) {
-                        prefix = null;
-                    }
-                    return n;
-                }
-                long deadline = timeout > 0 ? System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeout) : Long.MAX_VALUE;
-                ByteBuffer dst = ByteBuffer.wrap(b, off, len);
-                while (true) {
-                    if (closed) {
-                        throw new SocketException("Socket closed");
-                    }
-                    int n = channel.read(dst);
-                    if (n != 0) {
-                        return n;
-                    }
-                    if (deadline != Long.MAX_VALUE && deadline - System.nanoTime() <= 0) {
-                        throw new SocketTimeoutException("Read timed out (plain client " + remote + ")");
-                    }
-                    await(SelectionKey.OP_READ, deadline);
-                }
-            } finally {
-                readLock.unlock();
-            }
-        }
-
-        @Override
-        public int available() throws IOException {
-            return PlainConnection.this.available();
-        }
-
-        @Override
-        public void close() throws IOException {
-            PlainConnection.this.close();
-        }
+    /** Sends one byte of urgent data, as a JDK socket does. */
+    public void sendUrgentData(int data) throws IOException {
+        streams.sendUrgentData(data);
     }
 
-    private final class Out extends OutputStream {
-        @Override
-        public void write(int b) throws IOException {
-            write(new byte[] {(byte) b}, 0, 1);
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-            Objects.checkFromIndexSize(off, len, b.length);
-            writeLock.lock();
-            try {
-                ByteBuffer src = ByteBuffer.wrap(b, off, len);
-                while (src.hasRemaining()) {
-                    if (closed) {
-                        throw new SocketException("Socket closed");
-                    }
-                    if (channel.write(src) == 0) {
-                        await(SelectionKey.OP_WRITE, Long.MAX_VALUE);
-                    }
-                }
-            } finally {
-                writeLock.unlock();
-            }
-        }
-
-        @Override
-        public void close() throws IOException {
-            PlainConnection.this.close();
-        }
+    /** @param on whether urgent data from the client is read inline */
+    public void setOobInline(boolean on) throws IOException {
+        streams.setOobInline(on);
     }
 
-    private void await(int op, long deadline) throws IOException {
-        if (Thread.interrupted()) {
-            close();
-            throw new InterruptedIOException("interrupted");
-        }
-        long slice = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
-        ChannelWaiter w = ChannelWaiter.current();
-        waiters.add(w);
-        w.await(channel, op, deadline == Long.MAX_VALUE ? slice : Math.min(deadline, slice));
+    /** @return whether urgent data from the client is read inline */
+    public boolean oobInline() throws IOException {
+        return streams.oobInline();
     }
 }

@@ -5,6 +5,10 @@ import java.net.SocketException;
 import java.net.SocketOption;
 import java.net.SocketOptions;
 import java.net.StandardSocketOptions;
+import java.nio.channels.SocketChannel;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.Set;
 
 /**
  * The int-keyed {@link SocketOptions} through which {@code Socket.setTcpNoDelay} and friends reach a
@@ -12,7 +16,49 @@ import java.net.StandardSocketOptions;
  * The impls handle {@code SO_TIMEOUT}, {@code SO_BINDADDR} and {@code SO_OOBINLINE} themselves.
  */
 public final class LegacyOptions {
+    private static final Set<SocketOption<?>> SOCKET_OPTIONS = socketOptions0();
+
     private LegacyOptions() {
+    }
+
+    /**
+     * @return the options of a JDK {@code java.net.Socket} ({@code new Socket().supportedOptions()}): a TCP
+     *         channel's, without the JDK-internal {@code SO_OOBINLINE} that sockets reach through
+     *         {@code setOOBInline} only
+     */
+    public static Set<SocketOption<?>> socketOptions() {
+        return SOCKET_OPTIONS;
+    }
+
+    private static Set<SocketOption<?>> socketOptions0() {
+        Set<SocketOption<?>> s = new HashSet<>();
+        try (SocketChannel ch = SocketChannel.open()) {
+            for (SocketOption<?> o : ch.supportedOptions()) {
+                if (!"SO_OOBINLINE".equals(o.name())) {
+                    s.add(o);
+                }
+            }
+        } catch (IOException e) {
+            s.add(StandardSocketOptions.TCP_NODELAY);
+            s.add(StandardSocketOptions.SO_KEEPALIVE);
+            s.add(StandardSocketOptions.SO_SNDBUF);
+            s.add(StandardSocketOptions.SO_RCVBUF);
+            s.add(StandardSocketOptions.SO_REUSEADDR);
+            s.add(StandardSocketOptions.SO_LINGER);
+            s.add(StandardSocketOptions.IP_TOS);
+        }
+        return Collections.unmodifiableSet(s);
+    }
+
+    /**
+     * Checks a typed option's value as the JDK's socket does before setting it.
+     *
+     * @throws IllegalArgumentException "Invalid value 'null'" and the like
+     */
+    public static void checkValue(SocketOption<?> name, Object value) {
+        if (!name.type().isInstance(value)) {
+            throw new IllegalArgumentException("Invalid value '" + value + "'");
+        }
     }
 
     /** Sets a typed option (a socket impl's own {@code setOption}). */
