@@ -59,7 +59,8 @@ class PlainClientOptionsTest {
         try (MtcpServerSocket server = new MtcpServerSocket(0, 50, LO)) {
             assertEquals(Boolean.TRUE, server.getOption(MtcpOptions.PLAIN_CLIENTS), "plain clients are served by default");
             server.setOption(MtcpOptions.PLAIN_CLIENTS, false);
-            server.setOption(MtcpOptions.PLAIN_CLIENT_WAIT, Duration.ofMillis(50));
+            // long enough for an MTCP client's handshake on a loaded machine (a shorter wait could drop it: the README says so)
+            server.setOption(MtcpOptions.PLAIN_CLIENT_WAIT, Duration.ofSeconds(1));
             try (Socket plain = new Socket(LO, server.getLocalPort())) {
                 plain.setSoTimeout(30_000);
                 plain.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));

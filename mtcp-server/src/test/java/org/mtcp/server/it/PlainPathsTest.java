@@ -514,7 +514,8 @@ class PlainPathsTest {
     @Test
     void theServerSocketHasTheJdkServerSocketOptions() throws Exception {
         try (ServerSocket jdk = new ServerSocket()) {
-            Set<SocketOption<?>> mtcp = Set.of(MtcpOptions.CONTROL_MAPPINGS, MtcpOptions.CONTROL_TLS, MtcpOptions.ADDITIONAL_SERVERS);
+            Set<SocketOption<?>> mtcp = Set.of(MtcpOptions.CONTROL_MAPPINGS, MtcpOptions.CONTROL_TLS, MtcpOptions.ADDITIONAL_SERVERS,
+                    MtcpOptions.PLAIN_CLIENT_WAIT, MtcpOptions.PLAIN_CLIENTS);
             assertEquals(jdk.supportedOptions(), without(mtcpServer.supportedOptions(), mtcp));
             assertEquals(jdk.getOption(StandardSocketOptions.IP_TOS), mtcpServer.getOption(StandardSocketOptions.IP_TOS));
         }
