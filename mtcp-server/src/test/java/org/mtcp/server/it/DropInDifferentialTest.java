@@ -2,6 +2,7 @@ package org.mtcp.server.it;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.Timeout;
 import org.mtcp.server.it.DiffKit.Ctx;
@@ -31,6 +32,9 @@ import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.mtcp.server.it.DiffKit.CONNECT_TIMEOUT;
 import static org.mtcp.server.it.DiffKit.LO;
 import static org.mtcp.server.it.DiffKit.SO_TIMEOUT;
@@ -267,7 +271,42 @@ class DropInDifferentialTest {
 
     @TestFactory
     Stream<DynamicTest> scenarios() {
-        return Stream.of(Scenario.values()).map(s -> DynamicTest.dynamicTest(s.name(), () -> check(s)));
+        // every wait inside is bounded; this bounds a scenario (its four worlds, REPEAT times) as a whole
+        Duration atMost = Duration.ofSeconds(60L * REPEAT);
+        return Stream.of(Scenario.values()).map(s -> DynamicTest.dynamicTest(s.name(), () -> assertTimeoutPreemptively(atMost, () -> check(s))));
+    }
+
+    /** The comparison rules themselves, on made-up observations (no sockets). */
+    @Test
+    void comparisonRules() {
+        List<String> a = List.of("x=1");
+        List<String> b = List.of("x=2");
+        String[] neither = Stream.of(Scenario.values()).flatMap(s -> Stream.of(World.MTCP, World.PLAIN_CLIENT, World.PASS_THROUGH)
+                        .map(w -> key(s, w))).filter(k -> !KNOWN_DIFFERENCES.containsKey(k) && !EXPECTED_DIFFERENCES.containsKey(k))
+                .findFirst().orElseThrow().split("/");
+        Scenario s = Scenario.valueOf(neither[0]);
+        World w = World.valueOf(neither[1]);
+        assertEquals(Kind.SAME, verdict(s, w, a, a).kind);
+        Verdict fresh = verdict(s, w, b, a);
+        assertEquals(Kind.NEW, fresh.kind);
+        assertTrue(fresh.failure.contains("in neither EXPECTED_DIFFERENCES nor KNOWN_DIFFERENCES") && fresh.failure.contains(key(s, w)),
+                fresh.failure);
+        for (String k : KNOWN_DIFFERENCES.keySet()) {
+            Scenario ks = Scenario.valueOf(k.split("/")[0]);
+            World kw = World.valueOf(k.split("/")[1]);
+            assertEquals(Kind.KNOWN, verdict(ks, kw, b, a).kind, k);
+            Verdict stale = verdict(ks, kw, a, a);
+            assertEquals(Kind.STALE, stale.kind, k);
+            assertTrue(stale.failure.contains("remove the entry \"" + k + "\""), stale.failure);
+        }
+        for (String k : EXPECTED_DIFFERENCES.keySet()) {
+            Scenario es = Scenario.valueOf(k.split("/")[0]);
+            World ew = World.valueOf(k.split("/")[1]);
+            boolean known = KNOWN_DIFFERENCES.containsKey(k);
+            List<String> jdk = List.of("supported.x=[A, B]");
+            assertEquals(known ? Kind.STALE : Kind.EXPECTED, verdict(es, ew, jdk, List.of("supported.x=[A, B, MTCP_C]")).kind, k);
+            assertEquals(known ? Kind.KNOWN : Kind.NEW, verdict(es, ew, jdk, List.of("supported.x=[A, MTCP_C]")).kind, k);
+        }
     }
 
     private static void check(Scenario s) throws Exception {
@@ -317,48 +356,78 @@ class DropInDifferentialTest {
     }
 
     /** How one world compares with the JDK in one scenario. */
+    enum Kind {
+        /** observes what the JDK does */
+        SAME,
+        /** differs only as its {@link #EXPECTED_DIFFERENCES} entry allows */
+        EXPECTED,
+        /** differs as its {@link #KNOWN_DIFFERENCES} entry says it does today (and maybe as expected too) */
+        KNOWN,
+        /** differs and is in neither map: fails */
+        NEW,
+        /** in {@link #KNOWN_DIFFERENCES} but no longer differs: fails */
+        STALE
+    }
+
+    /** The comparison of one world with the JDK in one scenario. */
     static final class Verdict {
-        /** For the matrix. */
-        final String cell;
+        final Kind kind;
+        /** The observations that differ (beyond what is expected), for the matrix. */
+        final String detail;
         /** Why the test fails, or {@code null}. */
         final String failure;
 
-        Verdict(String cell, String failure) {
-            this.cell = cell;
+        Verdict(Kind kind, String detail, String failure) {
+            this.kind = kind;
+            this.detail = detail;
             this.failure = failure;
+        }
+
+        /** @return the matrix cell */
+        String cell(boolean expectedToo) {
+            switch (kind) {
+                case KNOWN:
+                    return expectedToo ? "expected+known" : "known";
+                case NEW:
+                    return "DIFFERS(new)";
+                case STALE:
+                    return "same(STALE)";
+                default:
+                    return kind.name().toLowerCase(java.util.Locale.ROOT);
+            }
         }
     }
 
-    static Verdict verdict(Scenario s, World w, List<String> jdk, List<String> observed) {
+    static Verdict verdict(Scenario s, World w, List<String> jdkObserved, List<String> observed) {
         String k = key(s, w);
         Expected e = EXPECTED_DIFFERENCES.get(k);
         String known = KNOWN_DIFFERENCES.get(k);
         List<String> obs = observed;
+        List<String> jdk = jdkObserved;
         boolean expectedPart = false;
         if (e != null) {
             // what migration changes is removed from both; the rest is compared as for any pair
             obs = e.normalize.apply(observed);
-            jdk = e.normalize.apply(jdk);
+            jdk = e.normalize.apply(jdkObserved);
             expectedPart = !observed.equals(obs);
         }
         if (obs.equals(jdk)) {
-            if (known == null && expectedPart) {
-                return new Verdict("expected", null);
-            }
             if (known != null) {
-                return new Verdict("same (KNOWN entry stale)", k + " now behaves as the JDK: remove the entry \"" + k
-                        + "\" (\"" + known + "\") from KNOWN_DIFFERENCES in DropInDifferentialTest. Observed " + obs);
+                return new Verdict(Kind.STALE, "", k + " now behaves as the JDK" + (expectedPart ? " (but for its EXPECTED_DIFFERENCES entry)" : "")
+                        + ": remove the entry \"" + k + "\" (\"" + known + "\") from KNOWN_DIFFERENCES in DropInDifferentialTest."
+                        + " Observed " + observed + ", JDK " + jdkObserved);
             }
-            return new Verdict("same", null);
+            return new Verdict(expectedPart ? Kind.EXPECTED : Kind.SAME, "", null);
         }
         String d = difference(obs, jdk);
         if (known != null) {
-            return new Verdict("known: " + d, null);
+            return new Verdict(Kind.KNOWN, "(" + known + ") " + d, null);
         }
-        return new Verdict("NEW: " + d, k + " differs from the JDK and is in neither EXPECTED_DIFFERENCES nor KNOWN_DIFFERENCES"
-                + (e == null ? "" : " (beyond its expected difference: " + e.reason + ")")
-                + " (a regression, or a new scenario): " + d + ". Fix the library; if the difference is what migration itself"
-                + " changes, add \"" + k + "\" to EXPECTED_DIFFERENCES with the reason. Observed " + obs + ", JDK " + jdk);
+        return new Verdict(Kind.NEW, d, k + " differs from the JDK and is in neither EXPECTED_DIFFERENCES nor KNOWN_DIFFERENCES"
+                + (e == null ? "" : " (it differs beyond its expected difference: " + e.reason + ")")
+                + " - a regression, or a new scenario: " + d + ". Fix the library so that it behaves as the JDK; if the difference"
+                + " is what migration itself changes, add \"" + k + "\" to EXPECTED_DIFFERENCES with the reason."
+                + " Observed " + observed + ", JDK " + jdkObserved);
     }
 
     /** @return the observations that differ, as {@code observed 'x' / JDK 'y'} */
@@ -382,12 +451,10 @@ class DropInDifferentialTest {
         StringBuilder m = new StringBuilder("\nDropInDifferentialTest: each world compared with the JDK\n");
         m.append(String.format("%-" + width + "s", "scenario"));
         for (World w : others) {
-            m.append(String.format("%-14s", w));
+            m.append(String.format("%-16s", w));
         }
         m.append('\n');
-        int same = 0;
-        int expected = 0;
-        int differ = 0;
+        Map<Kind, Integer> counts = new EnumMap<>(Kind.class);
         int scenarios = 0;
         StringBuilder details = new StringBuilder();
         for (Scenario s : Scenario.values()) {
@@ -399,32 +466,31 @@ class DropInDifferentialTest {
             m.append(String.format("%-" + width + "s", s));
             for (World w : others) {
                 Verdict v = verdict(s, w, r.get(World.JDK), r.get(w));
-                String cell;
-                if (v.cell.startsWith("same")) {
-                    cell = "same";
-                    same++;
-                } else if (v.cell.equals("expected")) {
-                    cell = "expected";
-                    expected++;
-                } else {
-                    cell = v.failure == null ? "known" : "DIFFERS";
-                    differ++;
-                    details.append("  ").append(key(s, w)).append(": ").append(v.cell).append('\n');
+                String cell = v.cell(EXPECTED_DIFFERENCES.containsKey(key(s, w)));
+                counts.merge(v.kind, 1, Integer::sum);
+                if (v.kind == Kind.KNOWN || v.kind == Kind.NEW) {
+                    details.append("  ").append(key(s, w)).append(": ").append(cell).append(' ').append(v.detail).append('\n');
                 }
-                m.append(String.format("%-14s", cell));
+                m.append(String.format("%-16s", cell));
             }
             m.append('\n');
         }
-        m.append(String.format("%d scenarios x 3 worlds: %d same, %d expected, %d differ%n", scenarios, same, expected, differ));
+        int same = counts.getOrDefault(Kind.SAME, 0) + counts.getOrDefault(Kind.STALE, 0);
+        int expected = counts.getOrDefault(Kind.EXPECTED, 0);
+        int known = counts.getOrDefault(Kind.KNOWN, 0);
+        int fresh = counts.getOrDefault(Kind.NEW, 0);
+        m.append(String.format("%d scenarios x 3 worlds: %d same, %d differ (%d known, %d new), %d differ only as expected;"
+                + " %d KNOWN_DIFFERENCES entries are stale%n", scenarios, same, known + fresh, known, fresh, expected,
+                counts.getOrDefault(Kind.STALE, 0)));
         m.append("differences:\n").append(details);
         m.append("suggested KNOWN_DIFFERENCES entries for differences in neither map:\n");
         for (Scenario s : Scenario.values()) {
             Map<World, List<String>> r = RESULTS.get(s);
             for (World w : r == null ? List.<World>of() : others) {
                 Verdict v = verdict(s, w, r.get(World.JDK), r.get(w));
-                if (v.cell.startsWith("NEW")) {
-                    m.append("        KNOWN_DIFFERENCES.put(\"").append(key(s, w)).append("\", \"")
-                            .append(v.cell.substring(5).replace("\"", "\\\"")).append("\");\n");
+                if (v.kind == Kind.NEW) {
+                    m.append("        KNOWN_DIFFERENCES.put(key(Scenario.").append(s).append(", World.").append(w).append("), \"")
+                            .append(v.detail.replace("\"", "\\\"")).append("\");\n");
                 }
             }
         }
