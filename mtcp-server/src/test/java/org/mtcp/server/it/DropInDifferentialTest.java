@@ -68,7 +68,18 @@ import static org.mtcp.server.it.DiffKit.sleep;
  * so that the entry is removed and the list only shrinks;</li>
  * <li>any other pair that differs is a regression and fails the test.</li>
  * </ul>
- * A matrix (scenario × world: {@code same} or the difference) is printed at the end.
+ * A matrix (scenario × world: {@code same} or the difference) is printed at the end, with the
+ * JDK's own observations and, for a new difference, the {@code KNOWN_DIFFERENCES} line to add if
+ * it is accepted for now.
+ *
+ * <p>The oracle is the JDK this runs on (17 on Linux), not a reading of the specification, and it
+ * is sometimes not what one would guess: a socket closed with unread bytes shuts its output down
+ * before closing, so its peer reads {@code -1} (and only a later write fails), not a reset; an
+ * interrupt of a thread blocked in read, write or accept is ignored; {@code setOption(o, null)}
+ * throws {@link IllegalArgumentException}; a connection still in the backlog when the server
+ * socket closes is reset. The {@code MtcpServerSocket} of {@code PLAIN_CLIENT} classifies a silent
+ * client after {@value DiffKit#DETECT_MILLIS} ms instead of 2 s; the one of {@code MTCP} keeps the
+ * default, as an MTCP client's first hello in a JVM can take longer than that.
  *
  * <p>{@code -Ddiff.repeat=3} runs each scenario three times per world and fails when a world's
  * observations vary between runs (a flaky observation, which does not belong in the table);
