@@ -359,7 +359,7 @@ final class ClientSocketImpl extends SocketImpl {
             return;
         }
         if (session == null) {
-            throw new SocketException("Socket is not connected");
+            throw new SocketException("Not connected"); // the JDK's words
         }
         throw new SocketException("MTCP sockets do not support urgent data");
     }

@@ -265,9 +265,6 @@ public final class ClientSession extends SessionCore {
     @Override
     protected void checkWritable() throws IOException {
         super.checkWritable();
-        if (lifecycle() == Lifecycle.PEER_DONE) {
-            throw new SocketException("Connection closed by the server (" + describe() + ")");
-        }
     }
 
     @Override
@@ -306,17 +303,18 @@ public final class ClientSession extends SessionCore {
             return;
         }
         if (peerFinished()) {
-            state(Lifecycle.PEER_DONE, "an orderly end: the server sent everything and closed");
+            peerClosed("an orderly end: the server sent everything and closed");
             return;
         }
         if (cause == null) {
             // the server's kernel ended the connection without the library's end of stream: its process is gone.
             // Plain TCP shows that as an end of stream after the bytes that arrived; so does the session
             log.warn("{}: the connection to {} closed without the end of stream: the server process ended", this, server);
-            state(Lifecycle.PEER_DONE, "the server's connection closed without an end of stream");
+            peerClosed("the server's connection closed without an end of stream");
             return;
         }
-        fail(new SocketException("connection to " + server + " lost (" + describe() + "): " + cause.getMessage()));
+        // the JDK's words first ("Connection reset"), as java.net code matches them; then which connection
+        fail(new SocketException(cause.getMessage() + " (the connection to " + server + " was lost: " + describe() + ")"));
     }
 
     @Override

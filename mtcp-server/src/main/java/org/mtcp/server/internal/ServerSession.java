@@ -368,9 +368,6 @@ public final class ServerSession extends SessionCore implements Accepted {
     protected void checkWritable() throws IOException {
         checkMoved();
         super.checkWritable();
-        if (lifecycle() == Lifecycle.PEER_DONE) {
-            throw new SocketException("Connection closed by the client (" + describe() + ")");
-        }
     }
 
     @Override
@@ -416,17 +413,18 @@ public final class ServerSession extends SessionCore implements Accepted {
             return; // a frozen session learns its fate from the destination
         }
         if (peerFinished()) {
-            state(Lifecycle.PEER_DONE, "the client closed its connection after its FIN");
+            peerClosed("the client closed its connection after its FIN");
             return;
         }
         if (cause == null) {
             // the client's kernel ended the connection without the library's end of stream: its process is gone.
             // Plain TCP shows that as an end of stream after the bytes that arrived; so does the session
             log.warn("{}: the connection from {} closed without the end of stream: the client process ended", this, remote);
-            state(Lifecycle.PEER_DONE, "the client's connection closed without an end of stream");
+            peerClosed("the client's connection closed without an end of stream");
             return;
         }
-        fail(new SocketException("connection from client " + remote + " lost (" + describe() + "): " + cause.getMessage()));
+        // the JDK's words first ("Connection reset"), as java.net code matches them; then which connection
+        fail(new SocketException(cause.getMessage() + " (the connection from client " + remote + " was lost: " + describe() + ")"));
     }
 
     @Override

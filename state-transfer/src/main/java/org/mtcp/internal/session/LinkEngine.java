@@ -248,6 +248,18 @@ public abstract class LinkEngine {
             protocolError(l, e);
             return -1;
         }
+        if (isClosing() && in.end() > before) {
+            // data for an application that closed its socket: the kernel answers that with a reset, and the
+            // peer's writes fail from then on, as they would against a plain socket
+            try {
+                l.channel.setOption(java.net.StandardSocketOptions.SO_LINGER, 0);
+            } catch (IOException | RuntimeException ignored) {
+                // closing anyway
+            }
+            fail(new java.net.SocketException("Connection reset by this end: data arrived after the application closed "
+                    + describe()));
+            return -1;
+        }
         if (inShutdown || isClosing()) {
             in.trimTo(in.readOffset());
             in.releaseAll();

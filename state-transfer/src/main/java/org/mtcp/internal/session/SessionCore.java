@@ -71,6 +71,8 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
     private IOException failure;
     /** When the application closed it, for the linger deadline. */
     private long closedAt;
+    /** The application wrote once after the peer closed its connection (the next write fails). */
+    private boolean wroteAfterPeerDone;
 
     /**
      * @param loop          the session's I/O loop
@@ -262,6 +264,15 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
     protected void writeLocked(byte[] b, int off, int len) throws IOException {
         while (len > 0) {
             checkWritable();
+            if (lifecycle == Lifecycle.PEER_DONE) {
+                // the peer closed its connection. A kernel takes the first write for it all the same (the peer's
+                // reset comes back later) and fails the next: so does the session; those bytes go nowhere
+                if (!wroteAfterPeerDone) {
+                    wroteAfterPeerDone = true;
+                    return;
+                }
+                throw new SocketException("Broken pipe (the peer closed its connection: " + describe() + ")");
+            }
             long room = sendWindow - out.size();
             if (room <= 0) {
                 pump(SelectionKey.OP_READ, Long.MAX_VALUE);
@@ -442,6 +453,21 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
             e.initCause(failure);
             throw e;
         }
+    }
+
+    /**
+     * The peer closed the session's connection: reads drain to the end of stream, writes fail
+     * ({@link Lifecycle#PEER_DONE}); a session its application closed already has nothing left to wait
+     * for and is released. Session lock held.
+     */
+    protected final void peerClosed(String reason) {
+        if (lifecycle == Lifecycle.CLOSING) {
+            log.debug("{}: released: {}", this, reason);
+            closeLinkNow(false);
+            released();
+            return;
+        }
+        state(Lifecycle.PEER_DONE, reason);
     }
 
     /** Waits on {@link #changed} until signalled or the deadline; session lock held. */
