@@ -1,0 +1,222 @@
+package org.mtcp.samples.readme;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.mtcp.api.MtcpOptions;
+import org.mtcp.client.MtcpSocket;
+import org.mtcp.server.MtcpServerSocket;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * The README's Java snippets are the marked regions of this package's sources, which the build
+ * compiles: every {@code ```java} block of README.md must be one of those regions character for
+ * character, and every region must be quoted. The server snippet is also run: a client downloads a
+ * file from it and migrates to a second copy of it mid-download.
+ */
+class ReadmeSnippetsTest {
+    private static final Pattern START = Pattern.compile("^(\\s*)// README:([a-z-]+)-start$");
+
+    @Test
+    void everyJavaBlockOfTheReadmeIsACompiledRegion() throws IOException {
+        Path repo = repositoryRoot();
+        List<String> blocks = javaBlocks(Files.readAllLines(repo.resolve("README.md")));
+        Map<String, String> regions = regions(repo.resolve("samples/src/test/java/org/mtcp/samples/readme"));
+        assertTrue(regions.keySet().containsAll(List.of("server", "client", "httpclient", "tls")), regions.keySet().toString());
+        for (String block : blocks) {
+            if (!regions.containsValue(block)) {
+                fail("a ```java block of README.md is no region of samples/src/test/java/org/mtcp/samples/readme "
+                        + "(edit the source, then copy the region):\n" + block);
+            }
+        }
+        for (Map.Entry<String, String> r : regions.entrySet()) {
+            assertTrue(blocks.contains(r.getValue()), "region " + r.getKey() + " is not quoted in README.md as it is");
+        }
+    }
+
+    @Test
+    void theReadmeOpensTheApiWithTheDependencyBlockOfThisVersion() throws IOException {
+        Path repo = repositoryRoot();
+        String readme = Files.readString(repo.resolve("README.md"));
+        Matcher v = Pattern.compile("<artifactId>mtcp-parent</artifactId>\\s*<version>([^<]+)</version>")
+                .matcher(Files.readString(repo.resolve("pom.xml")));
+        assertTrue(v.find(), "root pom version");
+        String api = readme.substring(readme.indexOf("## The API in five minutes"));
+        String xml = api.substring(api.indexOf("```xml"), api.indexOf("```java"));
+        for (String artifact : List.of("mtcp-client", "mtcp-server")) {
+            assertTrue(xml.contains("<groupId>org.mtcp</groupId>\n    <artifactId>" + artifact + "</artifactId>\n    <version>"
+                    + v.group(1) + "</version>"), xml);
+        }
+    }
+
+    @Test
+    void stateRoundTripsAndRequestsAreFileNames() throws IOException {
+        FileServer.FileState s = new FileServer.FileState("big.bin", 0).advance(16384);
+        assertEquals(s, FileServer.FileState.from(s.bytes()));
+        InputStream in = new ByteArrayInputStream("a.txt\nnext".getBytes(StandardCharsets.UTF_8));
+        assertEquals("a.txt", FileServer.parseRequest(in));
+        assertEquals('n', in.read(), "not a byte past the request");
+        for (String bad : List.of("../x\n", "..\n", "\n", "no-newline")) {
+            assertThrows(IOException.class,
+                    () -> FileServer.parseRequest(new ByteArrayInputStream(bad.getBytes(StandardCharsets.UTF_8))), bad);
+        }
+    }
+
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void theServerSnippetServesAFileThroughAMigration(@TempDir Path root) throws IOException {
+        byte[] file = new byte[4 << 20];
+        new Random(15).nextBytes(file);
+        Files.write(root.resolve("big.bin"), file);
+        InetAddress lo = InetAddress.getLoopbackAddress();
+        List<Boolean> arrivedMigrated = new CopyOnWriteArrayList<>();
+        try (MtcpServerSocket s1 = new MtcpServerSocket(0, 50, lo); MtcpServerSocket s2 = new MtcpServerSocket(0, 50, lo)) {
+            InetSocketAddress a1 = new InetSocketAddress(lo, s1.getLocalPort());
+            InetSocketAddress a2 = new InetSocketAddress(lo, s2.getLocalPort());
+            Map<InetSocketAddress, SocketAddress> mappings = new LinkedHashMap<>();
+            try (ServerSocket c1 = new ServerSocket(0, 1, lo); ServerSocket c2 = new ServerSocket(0, 1, lo)) {
+                mappings.put(a1, new InetSocketAddress(lo, c1.getLocalPort()));
+                mappings.put(a2, new InetSocketAddress(lo, c2.getLocalPort()));
+            }
+            s1.setOption(MtcpOptions.CONTROL_MAPPINGS, mappings);
+            s1.setOption(MtcpOptions.ADDITIONAL_SERVERS, List.of(a2));
+            s2.setOption(MtcpOptions.CONTROL_MAPPINGS, mappings);
+            s2.setOption(MtcpOptions.ADDITIONAL_SERVERS, List.of(a1));
+            for (MtcpServerSocket server : List.of(s1, s2)) {
+                Thread t = new Thread(() -> {
+                    while (!server.isClosed()) {
+                        try {
+                            Socket s = server.accept();
+                            arrivedMigrated.add(s.getOption(MtcpOptions.MIGRATED));
+                            Thread serving = new Thread(() -> FileServer.serve(s, root), "readme-serve");
+                            serving.setDaemon(true);
+                            serving.start();
+                        } catch (IOException e) {
+                            return; // closed
+                        }
+                    }
+                }, "readme-accept");
+                t.setDaemon(true);
+                t.start();
+            }
+
+            byte[] got;
+            try (MtcpSocket s = new MtcpSocket(lo, a1.getPort())) {
+                s.setSoTimeout(30_000);
+                s.getOutputStream().write("big.bin\n".getBytes(StandardCharsets.UTF_8));
+                InputStream in = s.getInputStream();
+                byte[] first = in.readNBytes(1 << 20);
+                s.migrate(a2);
+                assertEquals(a2, s.currentServer());
+                byte[] rest = in.readAllBytes();
+                got = new byte[first.length + rest.length];
+                System.arraycopy(first, 0, got, 0, first.length);
+                System.arraycopy(rest, 0, got, first.length, rest.length);
+            }
+            assertEquals(file.length, got.length);
+            assertArrayEquals(file, got, "every byte exactly once");
+            assertEquals(List.of(false, true), new ArrayList<>(arrivedMigrated), "a new session at S1, then its migration to S2");
+        }
+    }
+
+    /** The {@code ```java} blocks, each without the indentation of its fence. */
+    static List<String> javaBlocks(List<String> lines) {
+        List<String> blocks = new ArrayList<>();
+        StringBuilder block = null;
+        int indent = 0;
+        for (String line : lines) {
+            String t = line.strip();
+            if (block == null) {
+                if (t.equals("```java")) {
+                    block = new StringBuilder();
+                    indent = line.indexOf('`');
+                }
+            } else if (t.equals("```")) {
+                blocks.add(block.toString());
+                block = null;
+            } else {
+                block.append(unindent(line, indent)).append('\n');
+            }
+        }
+        return blocks;
+    }
+
+    /** Each {@code // README:name-start} ... {@code // README:name-end} region, without the markers' indentation. */
+    static Map<String, String> regions(Path dir) throws IOException {
+        Map<String, String> regions = new LinkedHashMap<>();
+        List<Path> sources;
+        try (Stream<Path> files = Files.list(dir)) {
+            sources = files.filter(p -> p.toString().endsWith(".java")).sorted().toList();
+        }
+        for (Path source : sources) {
+            String name = null;
+            int indent = 0;
+            StringBuilder region = null;
+            for (String line : Files.readAllLines(source)) {
+                Matcher m = START.matcher(line);
+                if (region == null) {
+                    if (m.matches()) {
+                        name = m.group(2);
+                        indent = m.group(1).length();
+                        region = new StringBuilder();
+                    }
+                } else if (line.strip().equals("// README:" + name + "-end")) {
+                    if (regions.put(name, region.toString()) != null) {
+                        fail("region " + name + " twice");
+                    }
+                    region = null;
+                } else {
+                    region.append(unindent(line, indent)).append('\n');
+                }
+            }
+            if (region != null) {
+                fail(source + ": region " + name + " has no end marker");
+            }
+        }
+        return regions;
+    }
+
+    private static String unindent(String line, int indent) {
+        int n = 0;
+        while (n < indent && n < line.length() && line.charAt(n) == ' ') {
+            n++;
+        }
+        return line.substring(n);
+    }
+
+    private static Path repositoryRoot() {
+        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+            if (Files.isRegularFile(p.resolve("README.md")) && Files.isDirectory(p.resolve("samples"))) {
+                return p;
+            }
+        }
+        throw new IllegalStateException("no repository root above " + Path.of("").toAbsolutePath());
+    }
+}
