@@ -70,6 +70,10 @@ class ReadmeSnippetsTest {
         assertTrue(v.find(), "root pom version");
         String api = readme.substring(readme.indexOf("## The API in five minutes"));
         String xml = api.substring(api.indexOf("```xml"), api.indexOf("```java"));
+        Matcher slf4j = Pattern.compile("<slf4j.version>([^<]+)</slf4j.version>").matcher(Files.readString(repo.resolve("pom.xml")));
+        assertTrue(slf4j.find(), "root pom slf4j.version");
+        assertTrue(xml.contains("<artifactId>slf4j-simple</artifactId>\n    <version>" + slf4j.group(1) + "</version>"),
+                "the binding of the version the library is built against: " + xml);
         for (String artifact : List.of("mtcp-client", "mtcp-server")) {
             assertTrue(xml.contains("<groupId>org.mtcp</groupId>\n    <artifactId>" + artifact + "</artifactId>\n    <version>"
                     + v.group(1) + "</version>"), xml);
