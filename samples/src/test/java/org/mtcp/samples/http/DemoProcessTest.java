@@ -53,6 +53,13 @@ class DemoProcessTest {
     }
 
     @Test
+    void aBadOptionExitsNonZero() throws Exception {
+        Run r = java(HttpDemo.class.getName(), "--bogus");
+        assertEquals(2, r.exit(), r.out() + r.err());
+        assertTrue(r.err().startsWith("unknown option: --bogus\nusage: HttpDemo"), r.err());
+    }
+
+    @Test
     @Timeout(value = 90, unit = TimeUnit.SECONDS)
     void aSmallDemoPrintsNoLoggingFrameworkNotice() throws Exception {
         Run r = java(HttpDemo.class.getName(), "--size", "2", "--every", "1", "--servers", "2", "--rate", "4");
