@@ -44,7 +44,14 @@ class HttpDemoTest {
             recording.dump(jfr);
         }
         long arrivals = 0;
+        long departures = 0;
         for (RecordedEvent e : RecordingFile.readAllEvents(jfr)) {
+            if (e.getEventType().getName().equals("org.mtcp.Migration") && e.getString("role").equals("ORIGIN")
+                    && e.getBoolean("committed")) {
+                departures++;
+                // the origins asked for every move: their events say so, as the client's do
+                assertEquals("SERVER_TRIGGER", e.getString("initiation"), e.toString());
+            }
             if (e.getEventType().getName().equals("org.mtcp.Migration") && e.getString("role").equals("DESTINATION")
                     && e.getBoolean("committed")) {
                 arrivals++;
@@ -56,6 +63,7 @@ class HttpDemoTest {
         assertEquals(16L << 20, r.bytes());
         assertTrue(r.migrations() >= 3, "migrations: " + r.migrations());
         assertTrue(arrivals >= r.migrations(), "JFR events " + arrivals + " for " + r.migrations() + " migrations");
+        assertTrue(departures >= r.migrations(), "JFR origin events " + departures + " for " + r.migrations() + " migrations");
         assertTrue(text.contains("migration 1: S1 -> S2"), text);
         assertTrue(text.contains("identical to the file"), text);
         // the counters, labelled, one column per server and one for the client

@@ -3,6 +3,7 @@ package org.mtcp.samples.readme;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.mtcp.api.MigrationEvent;
 import org.mtcp.api.MtcpOptions;
 import org.mtcp.client.MtcpSocket;
 import org.mtcp.server.MtcpServerSocket;
@@ -109,6 +110,8 @@ class ReadmeSnippetsTest {
                 mappings.put(a1, new InetSocketAddress(lo, c1.getLocalPort()));
                 mappings.put(a2, new InetSocketAddress(lo, c2.getLocalPort()));
             }
+            List<MigrationEvent> departures = new CopyOnWriteArrayList<>();
+            s1.addMigrationListener(departures::add);
             s1.setOption(MtcpOptions.CONTROL_MAPPINGS, mappings);
             s1.setOption(MtcpOptions.ADDITIONAL_SERVERS, List.of(a2));
             s2.setOption(MtcpOptions.CONTROL_MAPPINGS, mappings);
@@ -147,6 +150,22 @@ class ReadmeSnippetsTest {
             assertEquals(file.length, got.length);
             assertArrayEquals(file, got, "every byte exactly once");
             assertEquals(List.of(false, true), new ArrayList<>(arrivedMigrated), "a new session at S1, then its migration to S2");
+            awaitTrue(() -> departures.size() == 1, "S1 reports the migration");
+            assertEquals(MigrationEvent.Role.ORIGIN, departures.get(0).role());
+            assertTrue(departures.get(0).committed());
+            assertEquals(MigrationEvent.Initiation.UNKNOWN, departures.get(0).initiation(),
+                    "S1 never triggered it: the client decided, which a server cannot tell from its policy");
+        }
+    }
+
+    /** Waits at most 10 s for the condition. */
+    private static void awaitTrue(java.util.function.BooleanSupplier condition, String what) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                fail("within 10 s: " + what);
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
         }
     }
 
