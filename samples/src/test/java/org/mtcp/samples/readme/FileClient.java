@@ -5,20 +5,26 @@ package org.mtcp.samples.readme;
 import org.mtcp.client.MtcpSocket;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 
-/** FileServer's client: sends a file name, saves what comes back. */
+/** FileServer's client: {@code java FileClient big.bin 8080 8081 copy.bin} moves to 8081 after 1 MiB. */
 public final class FileClient {
     public static void main(String[] args) throws IOException {
-        try (Socket s = new MtcpSocket("s1.example.net", 8080)) {    // or new MtcpSocketFactory().createSocket()
-            s.getOutputStream().write("big.bin\n".getBytes(StandardCharsets.UTF_8)); // the streams as always
-            ((MtcpSocket) s).migrate(new InetSocketAddress("s2.example.net", 8080)); // optional: the client may ask
-            Files.copy(s.getInputStream(), Path.of("big.bin"), StandardCopyOption.REPLACE_EXISTING);
+        InetAddress host = InetAddress.getLoopbackAddress();
+        try (Socket s = new MtcpSocket(host, Integer.parseInt(args[1]));   // or new MtcpSocketFactory().createSocket()
+             OutputStream copy = Files.newOutputStream(Path.of(args[3]))) {
+            s.getOutputStream().write((args[0] + "\n").getBytes(StandardCharsets.UTF_8)); // the streams as always
+            InputStream in = s.getInputStream();
+            copy.write(in.readNBytes(1 << 20));
+            ((MtcpSocket) s).migrate(new InetSocketAddress(host, Integer.parseInt(args[2]))); // optional: the client may ask
+            in.transferTo(copy);
         }
     }
 }

@@ -5,10 +5,8 @@ package org.mtcp.samples.readme;
 // README:server-start
 import org.mtcp.api.ConnectionMigratedException;
 import org.mtcp.api.MtcpOptions;
-import org.mtcp.server.ControlTls;
 import org.mtcp.server.MtcpServerSocket;
 
-import javax.net.ssl.SSLContext;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -16,6 +14,7 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.ByteBuffer;
@@ -27,21 +26,26 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
-/** A client sends a file name and a newline; the server sends the file, and the session may move. */
+/**
+ * A client sends a file name and a newline; the server sends the file, and the session may move.
+ * Two on one host: {@code java FileServer files 8080 8081} and {@code java FileServer files 8081 8080}.
+ */
 public final class FileServer {
     public static void main(String[] args) throws IOException {
-        Path root = Path.of("files");                                 // the same files on every server
+        Path root = Path.of(args[0]);                                  // the same files on every server
+        int port = Integer.parseInt(args[1]);
+        int peerPort = Integer.parseInt(args[2]);
         ExecutorService pool = Executors.newCachedThreadPool();
-        InetSocketAddress s1 = new InetSocketAddress("10.0.0.1", 8080); // this server
-        InetSocketAddress s2 = new InetSocketAddress("10.0.0.2", 8080); // its peer, running the same code
-        SSLContext tls = ControlTls.fromPkcs12(Path.of("certs/s1/node.p12"), "changeit".toCharArray(), Path.of("certs/ca.pem"));
+        InetAddress host = InetAddress.getLoopbackAddress();           // across hosts: this host's address
+        InetSocketAddress self = new InetSocketAddress(host, port);
+        InetSocketAddress peer = new InetSocketAddress(host, peerPort); // across hosts: the peer's address
 
-        MtcpServerSocket server = new MtcpServerSocket(8080);
-        server.setOption(MtcpOptions.CONTROL_TLS, tls);                // across hosts: TLS 1.3, this server's certificate
+        MtcpServerSocket server = new MtcpServerSocket(port, 50, host);
+        // across hosts, first: server.setOption(MtcpOptions.CONTROL_TLS, tls), see Security below
         server.setOption(MtcpOptions.CONTROL_MAPPINGS, Map.of(        // every cooperating server, this one included:
-                s1, new InetSocketAddress("10.0.0.1", 9000),           //   service address -> control address
-                s2, new InetSocketAddress("10.0.0.2", 9000)));         //   (TCP; on one host loopback or a Unix-domain socket)
-        server.setOption(MtcpOptions.ADDITIONAL_SERVERS, List.of(s2)); // alternates told to clients
+                self, new InetSocketAddress(host, port + 1000),        //   service address -> control address
+                peer, new InetSocketAddress(host, peerPort + 1000)));  //   (TCP; on one host loopback or a Unix-domain socket)
+        server.setOption(MtcpOptions.ADDITIONAL_SERVERS, List.of(peer)); // alternates told to clients
 
         while (true) {
             Socket s = server.accept();                                // a new session, or one arriving by migration

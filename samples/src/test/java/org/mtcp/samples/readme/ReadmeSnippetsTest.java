@@ -11,6 +11,7 @@ import org.mtcp.server.MtcpServerSocket;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -166,6 +167,73 @@ class ReadmeSnippetsTest {
                 fail("within 10 s: " + what);
             }
             java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+        }
+    }
+
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void theSnippetsRunAsTheReadmeSays(@TempDir Path dir) throws Exception {
+        Path root = Files.createDirectories(dir.resolve("files"));
+        byte[] file = new byte[3 << 20];
+        new Random(16).nextBytes(file);
+        Files.write(root.resolve("big.bin"), file);
+        int[] ports = freePortPairs(2);
+        // java FileServer files P1 P2, java FileServer files P2 P1: they run until the JVM ends
+        for (int i = 0; i < 2; i++) {
+            String[] args = {root.toString(), String.valueOf(ports[i]), String.valueOf(ports[1 - i])};
+            Thread t = new Thread(() -> {
+                try {
+                    FileServer.main(args);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }, "readme-server-" + ports[i]);
+            t.setDaemon(true);
+            t.start();
+        }
+        Path copy = dir.resolve("copy.bin");
+        for (int attempt = 0; ; attempt++) {
+            try {
+                // java FileClient big.bin P1 P2 copy.bin: a migration after the first MiB (throws when it fails)
+                FileClient.main(new String[] {"big.bin", String.valueOf(ports[0]), String.valueOf(ports[1]), copy.toString()});
+                break;
+            } catch (java.net.ConnectException e) {
+                if (attempt == 100) {
+                    throw e;
+                }
+                Thread.sleep(50); // the servers are still binding
+            }
+        }
+        assertArrayEquals(file, Files.readAllBytes(copy), "every byte exactly once, through the migration");
+    }
+
+    /** @return {@code n} ports P free with P + 1000 (the snippet's control port) free too */
+    private static int[] freePortPairs(int n) throws IOException {
+        int[] ports = new int[n];
+        InetAddress lo = InetAddress.getLoopbackAddress();
+        for (int i = 0; i < n; ) {
+            try (ServerSocket a = new ServerSocket(0, 1, lo)) {
+                int p = a.getLocalPort();
+                if (p + 1000 > 65535) {
+                    continue;
+                }
+                if (!free(p + 1000)) {
+                    continue;
+                }
+                if (i == 0 || (p != ports[0] && p != ports[0] + 1000 && p + 1000 != ports[0])) {
+                    ports[i++] = p;
+                }
+            }
+        }
+        return ports;
+    }
+
+    private static boolean free(int port) {
+        try {
+            new ServerSocket(port, 1, InetAddress.getLoopbackAddress()).close();
+            return true;
+        } catch (IOException taken) {
+            return false;
         }
     }
 
