@@ -2,6 +2,7 @@ package org.mtcp.samples.readme;
 
 // The README's client snippet (see FileServer).
 // README:client-start
+import org.mtcp.api.MigrationException;
 import org.mtcp.client.MtcpSocket;
 
 import java.io.IOException;
@@ -23,7 +24,12 @@ public final class FileClient {
             s.getOutputStream().write((args[0] + "\n").getBytes(StandardCharsets.UTF_8)); // the streams as always
             InputStream in = s.getInputStream();
             copy.write(in.readNBytes(1 << 20));
-            ((MtcpSocket) s).migrate(new InetSocketAddress(host, Integer.parseInt(args[2]))); // optional: the client may ask
+            try {
+                ((MtcpSocket) s).migrate(new InetSocketAddress(host, Integer.parseInt(args[2]))); // optional: the client may ask
+                System.out.println("moved to " + s.getRemoteSocketAddress());
+            } catch (MigrationException e) {
+                System.out.println("stayed: " + e.getMessage()); // e.g. the server had sent it all and closed
+            }
             in.transferTo(copy);
         }
     }

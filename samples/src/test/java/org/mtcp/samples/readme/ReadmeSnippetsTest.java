@@ -174,7 +174,8 @@ class ReadmeSnippetsTest {
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void theSnippetsRunAsTheReadmeSays(@TempDir Path dir) throws Exception {
         Path root = Files.createDirectories(dir.resolve("files"));
-        byte[] file = new byte[3 << 20];
+        // more than the windows and socket buffers hold: the server is still sending when the client moves
+        byte[] file = new byte[16 << 20];
         new Random(16).nextBytes(file);
         Files.write(root.resolve("big.bin"), file);
         int[] ports = freePortPairs(2);
@@ -192,18 +193,28 @@ class ReadmeSnippetsTest {
             t.start();
         }
         Path copy = dir.resolve("copy.bin");
-        for (int attempt = 0; ; attempt++) {
-            try {
-                // java FileClient big.bin P1 P2 copy.bin: a migration after the first MiB (throws when it fails)
-                FileClient.main(new String[] {"big.bin", String.valueOf(ports[0]), String.valueOf(ports[1]), copy.toString()});
-                break;
-            } catch (java.net.ConnectException e) {
-                if (attempt == 100) {
-                    throw e;
+        java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream console = System.out;
+        System.setOut(new java.io.PrintStream(printed, true, StandardCharsets.UTF_8));
+        try {
+            for (int attempt = 0; ; attempt++) {
+                try {
+                    // java FileClient big.bin P1 P2 copy.bin: a migration after the first MiB
+                    FileClient.main(new String[] {"big.bin", String.valueOf(ports[0]), String.valueOf(ports[1]), copy.toString()});
+                    break;
+                } catch (java.net.ConnectException e) {
+                    if (attempt == 100) {
+                        throw e;
+                    }
+                    Thread.sleep(50); // the servers are still binding
                 }
-                Thread.sleep(50); // the servers are still binding
             }
+        } finally {
+            System.setOut(console);
         }
+        String out = printed.toString(StandardCharsets.UTF_8);
+        console.print(out);
+        assertTrue(out.matches("moved to \\S*/127\\.0\\.0\\.1:" + ports[1] + "\n"), out);
         assertArrayEquals(file, Files.readAllBytes(copy), "every byte exactly once, through the migration");
     }
 
