@@ -30,7 +30,7 @@ public final class MigrationEvent {
         SERVER_TRIGGER,
         /** A client-side migration policy. */
         POLICY,
-        /** Unknown to this party (servers cannot tell). */
+        /** Unknown to this party: a destination cannot tell, an origin only knows its own triggers. */
         UNKNOWN
     }
 

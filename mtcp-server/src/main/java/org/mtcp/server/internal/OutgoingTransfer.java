@@ -153,8 +153,9 @@ final class OutgoingTransfer {
         session.moved(destination);
         server.loop().execute(() -> {
             connection.forgetServed(key, this);
-            server.report(MigrationEvent.Role.ORIGIN, session.hexId(), server.identity(), destination, null, stateBytes, upBytes,
-                    downBytes, Map.of(MigrationEvent.Phase.ORIGIN_PREPARE_REPLY, packNanos));
+            server.recorder.record(new MigrationEvent(MigrationEvent.Role.ORIGIN, session.initiation(), session.hexId(),
+                    server.identity(), destination, null, stateBytes, upBytes, downBytes,
+                    Map.of(MigrationEvent.Phase.ORIGIN_PREPARE_REPLY, packNanos)));
         });
         return true;
     }
@@ -182,10 +183,11 @@ final class OutgoingTransfer {
         session.unfreeze(this, reason);
         server.loop().execute(() -> {
             connection.forgetServed(key, this);
-            server.report(MigrationEvent.Role.ORIGIN, session.hexId(), server.identity(), destination,
+            server.recorder.record(new MigrationEvent(MigrationEvent.Role.ORIGIN, session.initiation(), session.hexId(),
+                    server.identity(), destination,
                     new MigrationException("migration of " + session.describe() + " to " + destination + " did not commit: "
                             + reason + "; the session goes on here", Reason.OTHER, true, null),
-                    stateBytes, upBytes, downBytes, Map.of());
+                    stateBytes, upBytes, downBytes, Map.of()));
         });
     }
 

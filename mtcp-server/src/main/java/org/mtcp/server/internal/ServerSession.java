@@ -1,6 +1,7 @@
 package org.mtcp.server.internal;
 
 import org.mtcp.api.ConnectionMigratedException;
+import org.mtcp.api.MigrationEvent;
 import org.mtcp.api.MigrationException;
 import org.mtcp.api.MigrationException.Reason;
 import org.mtcp.internal.crypto.ControlSeal;
@@ -59,6 +60,8 @@ public final class ServerSession extends SessionCore implements Accepted {
     private final SessionOutputStream output;
     /** SO_TIMEOUT for reads; volatile: set by the socket without the session lock. */
     private volatile int readTimeout;
+    /** Whether this server sent the client a TRIGGER: its migration events name the initiation. */
+    private volatile boolean triggered;
 
     // ---- every field below is guarded by the session lock ----
     /**
@@ -268,6 +271,15 @@ public final class ServerSession extends SessionCore implements Accepted {
         }
     }
 
+    /**
+     * @return {@link MigrationEvent.Initiation#SERVER_TRIGGER} once this server has asked the client to
+     *         move, else {@link MigrationEvent.Initiation#UNKNOWN} (the client's own decision: its
+     *         application or its policy, which the server cannot tell apart)
+     */
+    MigrationEvent.Initiation initiation() {
+        return triggered ? MigrationEvent.Initiation.SERVER_TRIGGER : MigrationEvent.Initiation.UNKNOWN;
+    }
+
     @Override
     public void trigger(InetSocketAddress to) throws IOException {
         if (to != null && !server.alternates().contains(to) && !to.equals(server.identityFor(local))) { // itself: a no-op
@@ -286,6 +298,7 @@ public final class ServerSession extends SessionCore implements Accepted {
                 throw new MigrationException("cannot trigger a migration of " + describe() + ": the client is not reading",
                         Reason.OTHER, true, null);
             }
+            triggered = true;
         } finally {
             lock().unlock();
         }

@@ -1,8 +1,11 @@
 package org.mtcp.samples.http;
 
 import org.mtcp.api.MigrationEvent;
-import org.mtcp.api.MigrationStatistics;
 import org.mtcp.client.MtcpSocketImplFactory;
+
+import jdk.jfr.Recording;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordingFile;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,9 +17,13 @@ import java.net.Socket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArraySet;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
@@ -83,7 +90,8 @@ public final class HttpDemo {
             "  --every MIB     each server triggers a migration per MIB   [8]",
             "  --servers N     cooperating servers                        [3]",
             "  --chunk KIB     bytes per write and state export           [64]",
-            "  --rate MIB      cap on a response's speed, MiB/s, 0 = none [32]");
+            "  --rate MIB      cap on a response's speed, MiB/s, 0 = none [32]",
+            "  --help          this text");
 
     private HttpDemo() {
     }
@@ -100,6 +108,7 @@ public final class HttpDemo {
             options = parse(args);
         } catch (IllegalArgumentException e) {
             System.err.println(e.getMessage() == null ? USAGE : e.getMessage() + "\n" + USAGE);
+            System.exit(2);
             return;
         }
         if (options == null) {
@@ -128,6 +137,9 @@ public final class HttpDemo {
             if (a.equals("--help") || a.equals("-h")) {
                 return null;
             }
+            if (!List.of("--size", "--every", "--servers", "--chunk", "--rate").contains(a)) {
+                throw new IllegalArgumentException("unknown option: " + a);
+            }
             if (i + 1 == args.length) {
                 throw new IllegalArgumentException("missing value after " + a);
             }
@@ -143,7 +155,7 @@ public final class HttpDemo {
                 case "--servers" -> servers = v;
                 case "--chunk" -> chunk = v;
                 case "--rate" -> rate = v;
-                default -> throw new IllegalArgumentException("unknown option " + a);
+                default -> throw new AssertionError(a);
             }
         }
         return new Options(size, every, servers, chunk, rate);
@@ -178,7 +190,13 @@ public final class HttpDemo {
                 URI uri = URI.create("http://127.0.0.1:" + cluster.entry().getPort() + "/big.bin");
                 console.printf("GET %s with java.net.HttpURLConnection; each server asks its client to move on every %d MiB, sends at most %d MiB/s%n",
                         uri, options.everyMiB(), options.rateMiB());
+                // the client's side of each migration, as JDK Flight Recorder records it (HttpURLConnection
+                // does not show its socket, so the client's MtcpSocket.statistics() are out of reach)
+                List<RecordedEvent> clientSide;
                 long t0 = System.nanoTime();
+                Recording recording = new Recording();
+                recording.enable("org.mtcp.Migration");
+                recording.start();
                 HttpURLConnection c = (HttpURLConnection) uri.toURL().openConnection();
                 c.setConnectTimeout(10_000);
                 c.setReadTimeout(30_000);
@@ -191,15 +209,12 @@ public final class HttpDemo {
                     c.disconnect();
                 }
                 long millis = (System.nanoTime() - t0) / 1_000_000;
+                clientSide = clientEvents(recording);
                 boolean verified = got.length() == size && announced == size && got.sha256().equals(expected);
                 console.printf(Locale.ROOT, "received %d bytes (Content-Length %d) in %d ms, %.0f MiB/s, sha256 %s: %s%n",
                         got.length(), announced, millis, got.length() / 1048576.0 / Math.max(millis, 1) * 1000,
                         got.sha256(), verified ? "identical to the file" : "MISMATCH");
-                for (HttpFileServer s : cluster.servers()) {
-                    MigrationStatistics st = s.statistics();
-                    console.printf("%s: %d triggers sent, %d sessions arrived, %d left; library: %s%n",
-                            s.name(), s.triggersSent(), s.sessionsArrived(), s.sessionsLeft(), st);
-                }
+                printCounts(cluster, clientSide, console);
                 if (!cluster.failures().isEmpty()) {
                     console.println("server failures: " + cluster.failures());
                 }
@@ -208,6 +223,90 @@ public final class HttpDemo {
         } finally {
             deleteTree(root);
         }
+    }
+
+    private static List<RecordedEvent> clientEvents(Recording recording) throws IOException {
+        Path file = Files.createTempFile("mtcp-http-demo", ".jfr");
+        try (recording) {
+            recording.stop();
+            recording.dump(file);
+            List<RecordedEvent> client = new ArrayList<>();
+            for (RecordedEvent e : RecordingFile.readAllEvents(file)) {
+                if (e.getEventType().getName().equals("org.mtcp.Migration") && e.getString("role").equals("CLIENT")) {
+                    client.add(e);
+                }
+            }
+            return client;
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
+    /**
+     * The counters of the download, one column per server and one for the client: a migration counts
+     * once at its origin (out) and once at its destination (in).
+     */
+    static void printCounts(HttpCluster cluster, List<RecordedEvent> clientSide, PrintStream console) {
+        List<HttpFileServer> servers = cluster.servers();
+        int n = servers.size();
+        long[] in = new long[n];
+        long[] out = new long[n];
+        long[] failed = new long[n];
+        long[] replayed = new long[n];
+        long[] resent = new long[n];
+        long[] duplicates = new long[n];
+        for (int i = 0; i < n; i++) {
+            HttpFileServer s = servers.get(i);
+            for (MigrationEvent e : s.migrationEvents()) {
+                if (!e.committed()) {
+                    failed[i]++;
+                } else if (e.role() == MigrationEvent.Role.DESTINATION) {
+                    in[i]++;
+                    replayed[i] += e.replayedBytes();
+                    resent[i] += e.resentBytes();
+                } else if (e.role() == MigrationEvent.Role.ORIGIN) {
+                    out[i]++;
+                }
+            }
+            duplicates[i] = s.statistics().duplicateBytesDropped();
+        }
+        long clientCommitted = clientSide.stream().filter(e -> e.getBoolean("committed")).count();
+        long clientFailed = clientSide.size() - clientCommitted;
+        Map<String, Long> initiations = new TreeMap<>();
+        for (RecordedEvent e : clientSide) {
+            initiations.merge(e.getString("initiation"), 1L, Long::sum);
+        }
+
+        StringBuilder header = new StringBuilder(String.format(Locale.ROOT, "%-50s", "counts of this download"));
+        for (HttpFileServer s : servers) {
+            header.append(String.format(Locale.ROOT, "%10s", s.name()));
+        }
+        console.println(header.append(String.format(Locale.ROOT, "%10s", "client")));
+        row(console, "connections accepted (client: opened)", servers, HttpFileServer::sessionsStarted, "1");
+        row(console, "migrations in (the session arrived here)", in, "-");
+        row(console, "migrations out (the session moved away)", out, String.valueOf(clientCommitted));
+        row(console, "migrations failed", failed, String.valueOf(clientFailed));
+        row(console, "triggers sent (this server asked to move)", servers, HttpFileServer::triggersSent, "-");
+        row(console, "request bytes replayed at the destination", replayed, "-");
+        row(console, "response bytes sent again by the destination", resent, "-");
+        row(console, "bytes written again that the client had, dropped", duplicates, "n/a");
+        console.printf(Locale.ROOT, "client: %d migrations committed, %d failed, initiated by %s (JFR org.mtcp.Migration, role CLIENT);%n"
+                + "  the client drops the bytes sent again that it already had: its MtcpSocket.statistics() count them,%n"
+                + "  which HttpURLConnection does not expose%n", clientCommitted, clientFailed, initiations);
+    }
+
+    private static void row(PrintStream console, String label, List<HttpFileServer> servers,
+                            java.util.function.ToLongFunction<HttpFileServer> value, String client) {
+        long[] values = servers.stream().mapToLong(value).toArray();
+        row(console, label, values, client);
+    }
+
+    private static void row(PrintStream console, String label, long[] values, String client) {
+        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "  %-48s", label));
+        for (long v : values) {
+            line.append(String.format(Locale.ROOT, "%10d", v));
+        }
+        console.println(line.append(String.format(Locale.ROOT, "%10s", client)));
     }
 
     /**

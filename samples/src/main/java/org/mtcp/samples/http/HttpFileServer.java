@@ -91,10 +91,25 @@ public final class HttpFileServer implements Closeable {
      * @throws IOException when the socket cannot be bound or the root is not a directory
      */
     public HttpFileServer(String name, Path documentRoot, InetAddress bindAddress, TriggerPolicy policy) throws IOException {
+        this(name, documentRoot, bindAddress, 0, policy);
+    }
+
+    /**
+     * Binds the server to a port.
+     *
+     * @param name         short name for logs, e.g. {@code S1}
+     * @param documentRoot the directory of files to serve, the same for every cooperating server
+     * @param bindAddress  address to listen on
+     * @param port         port to listen on, 0 for an ephemeral one
+     * @param policy       when to ask clients to migrate away (one instance per server)
+     * @throws IOException when the socket cannot be bound or the root is not a directory
+     */
+    public HttpFileServer(String name, Path documentRoot, InetAddress bindAddress, int port, TriggerPolicy policy)
+            throws IOException {
         this.name = Objects.requireNonNull(name, "name");
         this.root = new DocumentRoot(documentRoot);
         this.policy = Objects.requireNonNull(policy, "policy");
-        this.socket = new MtcpServerSocket(0, 50, bindAddress);
+        this.socket = new MtcpServerSocket(port, 128, bindAddress);
         // the server sees what the client cannot: the state moved and its own phase timings
         socket.addMigrationListener(migrations::add);
         for (HttpState.Phase p : HttpState.Phase.values()) {
@@ -118,6 +133,17 @@ public final class HttpFileServer implements Closeable {
             throws IOException {
         socket.setOption(MtcpOptions.CONTROL_MAPPINGS, controlMappings);
         socket.setOption(MtcpOptions.ADDITIONAL_SERVERS, alternates);
+    }
+
+    /**
+     * Runs a standalone server until the JVM is stopped (Ctrl-C), as {@code jwebserver} does: see
+     * {@link ServerCommand} for the options ({@code --port}, {@code --root}, {@code --peers}, ...).
+     *
+     * @param args the options
+     * @throws Exception when the server cannot start
+     */
+    public static void main(String[] args) throws Exception {
+        System.exit(ServerCommand.run(args, System.out, System.err));
     }
 
     /** Starts accepting connections. */

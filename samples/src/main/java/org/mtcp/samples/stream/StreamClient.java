@@ -186,7 +186,7 @@ public final class StreamClient implements Closeable {
                 event.committed(), event.committed() ? null : String.valueOf(event.failure()), event.totalNanos());
         migrations.add(mark);
         long count = migrations.stream().filter(MigrationMark::committed).count();
-        log.accept(String.format(Locale.ROOT, "  [%s] %8.1f ms %8.1f KiB  %s -> %s %s (client %.2f ms)",
+        log.accept(String.format(Locale.ROOT, "  [%s] at %8.1f ms, %8.1f KiB received: %s -> %s %s (client's migration time %.2f ms)",
                 tag, mark.millis(), offset / 1024.0, mark.from(), mark.to(),
                 mark.committed() ? "migrated, #" + count : "FAILED: " + mark.failure(),
                 mark.migrationNanos() / 1e6));

@@ -22,13 +22,19 @@ import java.util.Locale;
 /**
  * Draws the runs as the thesis's figure 5.4: stream offset received against time, one curve per run,
  * each committed migration marked where it happened, and the line a client would follow if a healthy
- * server served it all the way.
+ * server served it all the way. The migration runs tend to lie on top of each other (that is the
+ * point: the state's size hardly matters), so each has its own colour, dash pattern and marker.
  */
 public final class TracePlot {
     private static final Color[] MIGRATION_COLORS = {
         new Color(0x1f77b4), new Color(0x2ca02c), new Color(0x9467bd), new Color(0xff7f0e), new Color(0x17becf),
     };
     private static final Color BASELINE_COLOR = new Color(0xd62728);
+    /** Migration runs often follow the same curve: each has its own dash pattern and migration marker too. */
+    private static final float[][] MIGRATION_DASHES = {null, {10f, 5f}, {2f, 4f}, {12f, 4f, 2f, 4f}, {6f, 6f}};
+    private static final org.knowm.xchart.style.markers.Marker[] MIGRATION_MARKERS = {
+        SeriesMarkers.DIAMOND, SeriesMarkers.CIRCLE, SeriesMarkers.SQUARE, SeriesMarkers.TRIANGLE_UP, SeriesMarkers.CROSS,
+    };
 
     private TracePlot() {
     }
@@ -82,8 +88,7 @@ public final class TracePlot {
                     new float[] {6f, 5f}, 0f));
         }
 
-        List<double[]> marks = new ArrayList<>();
-        int colour = 0;
+        int run = 0;
         for (RunResult r : results) {
             if (r.trace().isEmpty()) {
                 continue;
@@ -97,25 +102,31 @@ public final class TracePlot {
             }
             XYSeries s = chart.addSeries(label(r), x, y);
             s.setMarker(SeriesMarkers.NONE);
-            s.setLineWidth(2.2f);
-            s.setLineColor(r.migrating() ? MIGRATION_COLORS[colour++ % MIGRATION_COLORS.length] : BASELINE_COLOR);
+            if (!r.migrating()) {
+                s.setLineWidth(2.2f);
+                s.setLineColor(BASELINE_COLOR);
+                continue;
+            }
+            int k = run++;
+            Color colour = MIGRATION_COLORS[k % MIGRATION_COLORS.length];
+            float[] dash = MIGRATION_DASHES[k % MIGRATION_DASHES.length];
+            s.setLineColor(colour);
+            s.setLineStyle(dash == null ? new BasicStroke(2.2f)
+                    : new BasicStroke(2.2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, dash, 0f));
+            List<double[]> marks = new ArrayList<>();
             for (MigrationMark m : r.migrations()) {
                 if (m.committed()) {
                     marks.add(new double[] {m.nanos() / 1e9, m.offset() / 1024.0});
                 }
             }
-        }
-        if (!marks.isEmpty()) {
-            double[] x = new double[marks.size()];
-            double[] y = new double[marks.size()];
-            for (int i = 0; i < x.length; i++) {
-                x[i] = marks.get(i)[0];
-                y[i] = marks.get(i)[1];
+            if (!marks.isEmpty()) {
+                // this run's migrations, in its colour and with its own marker
+                XYSeries m = chart.addSeries("migrations, state " + DemoOptions.sizeLabel(r.stateBytes()),
+                        marks.stream().mapToDouble(p -> p[0]).toArray(), marks.stream().mapToDouble(p -> p[1]).toArray());
+                m.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+                m.setMarker(MIGRATION_MARKERS[k % MIGRATION_MARKERS.length]);
+                m.setMarkerColor(colour.darker());
             }
-            XYSeries m = chart.addSeries("migration", x, y);
-            m.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
-            m.setMarker(SeriesMarkers.DIAMOND);
-            m.setMarkerColor(Color.BLACK);
         }
         return chart;
     }

@@ -44,7 +44,14 @@ class HttpDemoTest {
             recording.dump(jfr);
         }
         long arrivals = 0;
+        long departures = 0;
         for (RecordedEvent e : RecordingFile.readAllEvents(jfr)) {
+            if (e.getEventType().getName().equals("org.mtcp.Migration") && e.getString("role").equals("ORIGIN")
+                    && e.getBoolean("committed")) {
+                departures++;
+                // the origins asked for every move: their events say so, as the client's do
+                assertEquals("SERVER_TRIGGER", e.getString("initiation"), e.toString());
+            }
             if (e.getEventType().getName().equals("org.mtcp.Migration") && e.getString("role").equals("DESTINATION")
                     && e.getBoolean("committed")) {
                 arrivals++;
@@ -56,8 +63,15 @@ class HttpDemoTest {
         assertEquals(16L << 20, r.bytes());
         assertTrue(r.migrations() >= 3, "migrations: " + r.migrations());
         assertTrue(arrivals >= r.migrations(), "JFR events " + arrivals + " for " + r.migrations() + " migrations");
+        assertTrue(departures >= r.migrations(), "JFR origin events " + departures + " for " + r.migrations() + " migrations");
         assertTrue(text.contains("migration 1: S1 -> S2"), text);
         assertTrue(text.contains("identical to the file"), text);
+        // the counters, labelled, one column per server and one for the client
+        assertTrue(text.matches("(?s).*counts of this download\\s+S1\\s+S2\\s+S3\\s+client\n.*"), text);
+        assertTrue(text.matches("(?s).*migrations in \\(the session arrived here\\)(\\s+\\d+){3}\\s+-\n.*"), text);
+        assertTrue(text.matches("(?s).*migrations out \\(the session moved away\\)(\\s+\\d+){3}\\s+" + r.migrations() + "\n.*"), text);
+        assertTrue(text.contains("client: " + r.migrations() + " migrations committed, 0 failed, initiated by {SERVER_TRIGGER="
+                + r.migrations() + "}"), text);
     }
 
     @Test
@@ -68,7 +82,8 @@ class HttpDemoTest {
         assertNull(HttpDemo.parse("--help"));
         assertThrows(IllegalArgumentException.class, () -> HttpDemo.parse("--size"));
         assertThrows(IllegalArgumentException.class, () -> HttpDemo.parse("--size", "x"));
-        assertThrows(IllegalArgumentException.class, () -> HttpDemo.parse("--bogus", "1"));
+        assertEquals("unknown option: --bogus", assertThrows(IllegalArgumentException.class, () -> HttpDemo.parse("--bogus", "1")).getMessage());
+        assertEquals("unknown option: --bogus", assertThrows(IllegalArgumentException.class, () -> HttpDemo.parse("--bogus")).getMessage());
         assertThrows(IllegalArgumentException.class, () -> HttpDemo.parse("--servers", "1"));
     }
 }

@@ -62,6 +62,34 @@ class TraceOutputTest {
     }
 
     @Test
+    void runsThatLieOnTopOfEachOtherAreToldApart() {
+        RunResult small = run("migration-2KiB", true, 200);
+        RunResult same = new RunResult("migration-16KiB", 16384, true, 65536, 65536, 0, -1, small.elapsedNanos(),
+                small.trace(), small.migrations(), null, List.of());
+        org.knowm.xchart.XYChart chart = TracePlot.chart(List.of(small, same, run("no-migration", false, 50)), 65536, 256 * 1024, 2);
+        java.util.Map<String, org.knowm.xchart.XYSeries> series = chart.getSeriesMap();
+        org.knowm.xchart.XYSeries a = series.get("migrations, state 2 KiB");
+        org.knowm.xchart.XYSeries b = series.get("migrations, state 16 KiB");
+        assertNotNull(a, series.keySet().toString());
+        assertNotNull(b, series.keySet().toString());
+        assertTrue(a.getMarker() != b.getMarker(), "each run's migrations have their own marker");
+        assertTrue(!a.getMarkerColor().equals(b.getMarkerColor()), "and their own colour");
+        assertEquals(4, a.getXData().length, "the committed migrations of that run only");
+        List<org.knowm.xchart.XYSeries> curves = series.values().stream().filter(x -> x.getName().startsWith("migration, ")).toList();
+        assertEquals(2, curves.size(), series.keySet().toString());
+        assertTrue(!curves.get(0).getLineColor().equals(curves.get(1).getLineColor()), "distinct colours");
+        assertTrue(!curves.get(0).getLineStyle().equals(curves.get(1).getLineStyle()), "distinct dash patterns");
+    }
+
+    @Test
+    void tableSaysWhatEachMigrationTimeMeasures() {
+        String table = StreamDemo.table(List.of(run("migration-2KiB", true, 200)), 256 * 1024);
+        assertTrue(table.contains("client ms"), table);
+        assertTrue(table.contains("client ms: the client's mean migration time"), table);
+        assertTrue(table.contains("the destination's migration"), table);
+    }
+
+    @Test
     void tableCountsCommittedAndFailedMigrations() {
         String table = StreamDemo.table(List.of(run("migration-2KiB", true, 200), run("no-migration", false, 50)),
                 256 * 1024);
