@@ -235,9 +235,21 @@ public final class ServerSession extends SessionCore implements Accepted {
 
     @Override
     public <T> void setOption(SocketOption<T> name, T value) throws IOException {
-        SocketChannel ch = channel();
-        if (ch != null) {
-            ch.setOption(name, value);
+        lock().lock();
+        try {
+            checkMoved();
+            if (isClosing()) {
+                throw new SocketException("Socket is closed (" + describe() + ")");
+            }
+            SocketChannel ch = linkChannel();
+            if (ch != null && !linkDead()) {
+                ch.setOption(name, value);
+            }
+            // no live connection under the session (it ended, or is being replaced): nothing to apply the option to
+        } catch (java.nio.channels.ClosedChannelException e) {
+            // the connection under the session closed meanwhile: the socket itself is open, as a JDK socket would be
+        } finally {
+            lock().unlock();
         }
     }
 

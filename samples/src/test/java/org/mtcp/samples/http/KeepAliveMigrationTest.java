@@ -80,6 +80,8 @@ class KeepAliveMigrationTest {
             assertEquals(HELLO, new String(r.body(), StandardCharsets.US_ASCII));
             // nothing was exported on S1 (a new connection awaits its request): every byte of the
             // first half, read there or not, came to S2 with the session
+            // the loop reports the arrival after it installed the session, which may be after the response
+            HttpTestKit.awaitTrue(() -> !c.committedArrivals().isEmpty(), 10, () -> "the arrival at S2 is reported");
             MigrationEvent arrival = c.committedArrivals().get(0);
             assertEquals(first.length(), arrival.replayedBytes(), "request bytes carried to S2");
             HttpTestKit.assertMigratedAtLeast(c, 1);

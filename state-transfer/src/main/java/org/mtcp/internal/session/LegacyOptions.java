@@ -176,7 +176,9 @@ public final class LegacyOptions {
         if (e instanceof SocketException) {
             return (SocketException) e;
         }
-        SocketException se = new SocketException(e.getMessage());
+        String m = e.getMessage() != null ? e.getMessage()
+                : e instanceof java.nio.channels.ClosedChannelException ? "Socket is closed" : e.toString();
+        SocketException se = new SocketException(m);
         se.initCause(e);
         return se;
     }
