@@ -303,14 +303,14 @@ public final class ClientSession extends SessionCore {
             return;
         }
         if (peerFinished()) {
-            peerClosed("an orderly end: the server sent everything and closed");
+            peerClosed("an orderly end: the server sent everything and closed", cause != null);
             return;
         }
         if (cause == null) {
             // the server's kernel ended the connection without the library's end of stream: its process is gone.
             // Plain TCP shows that as an end of stream after the bytes that arrived; so does the session
             log.warn("{}: the connection to {} closed without the end of stream: the server process ended", this, server);
-            peerClosed("the server's connection closed without an end of stream");
+            peerClosed("the server's connection closed without an end of stream", false);
             return;
         }
         // the JDK's words first ("Connection reset"), as java.net code matches them; then which connection

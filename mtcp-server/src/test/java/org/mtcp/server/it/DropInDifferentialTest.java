@@ -204,11 +204,6 @@ class DropInDifferentialTest {
                 obs -> obs.stream().filter(o -> !o.startsWith("server.read=")).collect(Collectors.toList())));
 
         // what differs today (the library is being fixed): each entry must go once its pair behaves as the JDK
-        String unread = "the first write after the other end closed with unread bytes succeeds, and only the next one fails"
-                + " (JDK: the kernel resets the connection at that close, so the first write fails): the closing session"
-                + " resets the connection when those bytes arrive, not at close";
-        KNOWN_DIFFERENCES.put(key(Scenario.CLOSE_WITH_UNREAD_DATA_SERVER, World.MTCP), unread);
-        KNOWN_DIFFERENCES.put(key(Scenario.CLOSE_WITH_UNREAD_DATA_CLIENT, World.MTCP), unread);
     }
 
     /** Observations per scenario and world, for the matrix. */

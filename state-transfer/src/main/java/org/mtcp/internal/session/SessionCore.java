@@ -73,6 +73,8 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
     private long closedAt;
     /** The application wrote once after the peer closed its connection (the next write fails). */
     private boolean wroteAfterPeerDone;
+    /** The peer's connection ended with a reset after its end of stream. */
+    private boolean peerReset;
 
     /**
      * @param loop          the session's I/O loop
@@ -267,11 +269,12 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
             if (lifecycle == Lifecycle.PEER_DONE) {
                 // the peer closed its connection. A kernel takes the first write for it all the same (the peer's
                 // reset comes back later) and fails the next: so does the session; those bytes go nowhere
-                if (!wroteAfterPeerDone) {
+                if (!wroteAfterPeerDone && !peerReset) {
                     wroteAfterPeerDone = true;
                     return;
                 }
-                throw new SocketException("Broken pipe (the peer closed its connection: " + describe() + ")");
+                throw new SocketException((peerReset ? "Connection reset" : "Broken pipe")
+                        + " (the peer closed its connection: " + describe() + ")");
             }
             long room = sendWindow - out.size();
             if (room <= 0) {
@@ -354,8 +357,22 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
             state(Lifecycle.CLOSING, "closed by the application");
             beforeCloseEndsOutput();
             outFinQueued = true;
+            boolean unread = in.available() > 0;
             in.releaseAll();
             flushLocked();
+            if (unread) {
+                // as a plain socket's close with bytes unread: the end of stream goes out after the data, then the
+                // kernel resets the connection (what it had not sent yet is lost with it, as there)
+                Link l = link;
+                try {
+                    l.channel.setOption(StandardSocketOptions.SO_LINGER, 0);
+                } catch (IOException | RuntimeException ignored) {
+                    // closing anyway
+                }
+                l.close(false, loop); // no TCP FIN before the reset: the peer's library must see the reset, not an end
+                released();
+                return;
+            }
             if (outFinAcked) {
                 closeLinkNow(true);
                 released();
@@ -459,8 +476,12 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
      * The peer closed the session's connection: reads drain to the end of stream, writes fail
      * ({@link Lifecycle#PEER_DONE}); a session its application closed already has nothing left to wait
      * for and is released. Session lock held.
+     *
+     * @param reset whether the connection ended with a reset after the peer's end of stream (it closed
+     *              with bytes unread): writes fail from the first, as they do on a plain socket
      */
-    protected final void peerClosed(String reason) {
+    protected final void peerClosed(String reason, boolean reset) {
+        peerReset = reset;
         if (lifecycle == Lifecycle.CLOSING) {
             log.debug("{}: released: {}", this, reason);
             closeLinkNow(false);
