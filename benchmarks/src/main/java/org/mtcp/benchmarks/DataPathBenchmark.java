@@ -34,6 +34,8 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code upload*}: the client writes 1 MiB in {@code chunk}-byte writes; the server reads and
  *       discards. Score in MiB/s.</li>
  *   <li>{@code pingPong*}: one byte to the server and back (echo), microseconds.</li>
+ *   <li>{@code splitResponse*}: a 100-byte request, a response in two writes (150 B, 1 KiB) with
+ *       every option at its default (Nagle on), microseconds.</li>
  *   <li>{@code connect*}: connect (with the MTCP handshake), the server closes at once, the client
  *       reads the end of stream and closes: microseconds.</li>
  * </ul>
@@ -368,6 +370,113 @@ public class DataPathBenchmark {
     @OutputTimeUnit(TimeUnit.MICROSECONDS)
     public int pingPongMtcp(MtcpEcho s) throws IOException {
         return s.pingPong();
+    }
+
+    // ---------------------------------------------------------------- request/response, default options
+
+    /** Reads 100-byte requests; answers each with a 150-byte head and a 1 KiB body in two writes, Nagle on. */
+    static Acceptor.App splitResponder() {
+        return s -> {
+            InputStream in = s.getInputStream();
+            OutputStream out = s.getOutputStream();
+            byte[] request = new byte[SplitClient.REQUEST];
+            byte[] head = new byte[150];
+            byte[] body = new byte[1024];
+            while (in.readNBytes(request, 0, request.length) == request.length) {
+                out.write(head);
+                out.write(body); // Nagle holds it until the head is acknowledged
+            }
+        };
+    }
+
+    /** A client of the split responder, with every option at its default. */
+    public abstract static class SplitClient {
+        static final int REQUEST = 100;
+        BenchServer server;
+        Socket client;
+        InputStream in;
+        OutputStream out;
+        final byte[] request = new byte[REQUEST];
+        final byte[] response = new byte[150 + 1024];
+
+        void start(boolean mtcp) throws IOException {
+            server = BenchServer.start(mtcp, splitResponder());
+            client = server.connect();
+            in = client.getInputStream();
+            out = client.getOutputStream();
+        }
+
+        /**
+         * One request, one two-part response.
+         *
+         * @return the response's length
+         * @throws IOException when the exchange fails
+         */
+        public int exchange() throws IOException {
+            out.write(request);
+            int n = in.readNBytes(response, 0, response.length);
+            if (n != response.length) {
+                throw new IOException("response ended after " + n + " bytes");
+            }
+            return n;
+        }
+
+        /** Closes client and server. */
+        @TearDown(Level.Trial)
+        public void stop() {
+            Acceptor.closeQuietly(client);
+            server.close();
+        }
+    }
+
+    /** Plain client and server. */
+    @State(Scope.Benchmark)
+    public static class PlainSplit extends SplitClient {
+        /** @throws IOException when loopback fails */
+        @Setup(Level.Trial)
+        public void setUp() throws IOException {
+            start(false);
+        }
+    }
+
+    /** MTCP client and server. */
+    @State(Scope.Benchmark)
+    public static class MtcpSplit extends SplitClient {
+        /** @throws IOException when loopback fails */
+        @Setup(Level.Trial)
+        public void setUp() throws IOException {
+            start(true);
+        }
+    }
+
+    /**
+     * A request and a response written in two parts with Nagle's algorithm on, every option at its
+     * default: the second part waits for the first one's acknowledgement, so the receiver's delayed
+     * ACK shows in the round trip (plain TCP: the kernel's, about 40 ms on Linux).
+     *
+     * @param s plain connection
+     * @return the response's length
+     * @throws IOException when the exchange fails
+     */
+    @Benchmark
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.MICROSECONDS)
+    public int splitResponsePlain(PlainSplit s) throws IOException {
+        return s.exchange();
+    }
+
+    /**
+     * The same between MtcpSocket and MtcpServerSocket.
+     *
+     * @param s MTCP connection
+     * @return the response's length
+     * @throws IOException when the exchange fails
+     */
+    @Benchmark
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.MICROSECONDS)
+    public int splitResponseMtcp(MtcpSplit s) throws IOException {
+        return s.exchange();
     }
 
     // ---------------------------------------------------------------- connect

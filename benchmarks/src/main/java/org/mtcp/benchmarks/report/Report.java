@@ -589,6 +589,10 @@ public final class Report {
         double pp = us(DP + "pingPongPlain");
         double pm = us(DP + "pingPongMtcp");
         md.append("| 1-byte ping-pong | ").append(f(pp)).append(" | ").append(f(pm)).append(" | ").append(x(pm / pp)).append(" |\n");
+        double sp = us(DP + "splitResponsePlain");
+        double sm = us(DP + "splitResponseMtcp");
+        md.append("| request, response in two writes, default options (Nagle on) | ").append(f(sp)).append(" | ")
+                .append(f(sm)).append(" | ").append(x(sm / sp)).append(" |\n");
         double cp = us(DP + "connectPlain");
         double cm = us(DP + "connectMtcp");
         md.append("| connect + handshake, server closes, client sees EOF and closes | ").append(f(cp)).append(" | ")

@@ -55,6 +55,8 @@ public final class Link implements FrameReader.Handler, IoHandler {
     boolean dead;
     /** TCP_NODELAY was turned on for an end of stream or a trigger and must be turned off once it went; session lock held. */
     boolean nagleToRestore;
+    /** Bytes arrived since the kernel was last told to acknowledge at once ({@code TCP_QUICKACK}); session lock held. */
+    boolean quickAckDue;
     /** Application threads' waiters that have this channel registered. */
     final List<ChannelWaiter> waiters = new ArrayList<>(1);
 

@@ -266,6 +266,7 @@ public abstract class LinkEngine {
         }
         int arrived = (int) (in.end() - before);
         if (n > 0) {
+            l.quickAckDue = true;
             afterNetworkRead(arrived);
         }
         return (int) n;
