@@ -30,7 +30,10 @@ public final class MigrationEvent {
         SERVER_TRIGGER,
         /** A client-side migration policy. */
         POLICY,
-        /** Unknown to this party: a destination cannot tell, an origin only knows its own triggers. */
+        /**
+         * Unknown to this party: an origin knows only its own triggers (the client's own decisions reach
+         * the destination, in its migration request), and a client of an older version does not say.
+         */
         UNKNOWN
     }
 

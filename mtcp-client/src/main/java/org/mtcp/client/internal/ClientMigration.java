@@ -103,7 +103,7 @@ final class ClientMigration {
             byte[] oldKey = session.key();
             Message.MigrateRequest request = new Message.MigrateRequest(session.id(), origin, destination, downReceived, credit,
                     sequence, clientPublic, Proofs.migrationProof(oldKey, session.id(), sequence, origin, destination,
-                    downReceived, credit, clientPublic));
+                    downReceived, credit, clientPublic), initiation);
             BlockingIo.writeFully(ch, Frames.opening(Wire.MAGIC, request), deadlineNanos, "the migration request to " + destination);
             preparedNanos = System.nanoTime();
             state(State.REQUESTED, "MIGRATE_REQ sent");

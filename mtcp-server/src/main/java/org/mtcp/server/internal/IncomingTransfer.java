@@ -177,8 +177,8 @@ final class IncomingTransfer {
         phases.put(MigrationEvent.Phase.DESTINATION_PREPARE_REQUEST, sentNanos - startNanos);
         phases.put(MigrationEvent.Phase.DESTINATION_WAIT_REPLY, replied - sentNanos);
         phases.put(MigrationEvent.Phase.DESTINATION_REINSTATE, System.nanoTime() - replied);
-        server.report(MigrationEvent.Role.DESTINATION, hex, request.origin(), self, null, st.appState.length,
-                st.upBytes.length, st.downBytes.length, phases);
+        server.recorder.record(new MigrationEvent(MigrationEvent.Role.DESTINATION, request.initiation(), hex, request.origin(),
+                self, null, st.appState.length, st.upBytes.length, st.downBytes.length, phases));
     }
 
     /** STATE_REJECT from the origin. */
@@ -219,8 +219,8 @@ final class IncomingTransfer {
             // closing is all we wanted
         }
         state(State.REJECTED, reason + ": " + message);
-        server.report(MigrationEvent.Role.DESTINATION, hex, request.origin(), server.identity(),
-                new MigrationException(message, reason, true, null), 0, 0, 0, Map.of());
+        server.recorder.record(new MigrationEvent(MigrationEvent.Role.DESTINATION, request.initiation(), hex, request.origin(),
+                server.identity(), new MigrationException(message, reason, true, null), 0, 0, 0, Map.of()));
     }
 
     /** @return the state, for tests */

@@ -429,12 +429,6 @@ public final class Server {
         return new ArrayList<>(sessions.values());
     }
 
-    void report(MigrationEvent.Role role, String hex, InetSocketAddress from, InetSocketAddress to,
-                MigrationException failure, int stateBytes, long replayed, long resent, Map<MigrationEvent.Phase, Long> phases) {
-        recorder.record(new MigrationEvent(role, MigrationEvent.Initiation.UNKNOWN, hex, from, to, failure, stateBytes,
-                replayed, resent, phases));
-    }
-
     /** @return counters of this server's migrations */
     public MigrationStatistics statistics() {
         long live = 0;

@@ -72,7 +72,8 @@ class ObservabilityTest {
         assertTrue(events.stream().anyMatch(e -> e.getEventType().getName().equals("org.mtcp.Migration")
                 && "CLIENT".equals(e.getString("role")) && e.getBoolean("committed") && e.getLong("waitTime") > 0),
                 "a committed client migration with its wait phase: " + events);
-        assertTrue(events.stream().anyMatch(e -> "DESTINATION".equals(e.getString("role")) && e.getInt("stateBytes") > 0));
+        assertTrue(events.stream().anyMatch(e -> "DESTINATION".equals(e.getString("role")) && e.getInt("stateBytes") > 0
+                && "CLIENT".equals(e.getString("initiation"))), "the destination learns who started it from the request: " + events);
         assertTrue(events.stream().anyMatch(e -> "CLIENT".equals(e.getString("role")) && !e.getBoolean("committed")));
     }
 }

@@ -62,18 +62,20 @@ public final class ClientMigrations {
             }
         }
         String id = socket.sessionId();
-        boolean agree = Waits.until(() -> socket.statistics().committed() == committed() && arrivals(c, id) == committed(),
-                Duration.ofSeconds(10));
+        boolean agree = Waits.until(() -> socket.statistics().committed() == committed()
+                && arrivals(c, id, initiation) == committed(), Duration.ofSeconds(10));
         if (!agree) {
             MigrationStatistics st = socket.statistics();
             throw new AssertionError("the accounts of the migrations disagree: client listener " + committed()
-                    + ", client statistics " + st.committed() + ", arrivals the destinations reported " + arrivals(c, id) + "; " + st);
+                    + ", client statistics " + st.committed() + ", arrivals the destinations reported as initiated by "
+                    + initiation + " " + arrivals(c, id, initiation) + "; " + st + "; destination events " + c.events);
         }
         return committed;
     }
 
-    private static long arrivals(Cluster c, String sessionId) {
+    /** Arrivals reported by the destinations, with who started them as the client said. */
+    private static long arrivals(Cluster c, String sessionId, MigrationEvent.Initiation initiation) {
         return c.events.stream().filter(e -> e.role() == MigrationEvent.Role.DESTINATION && e.committed()
-                && e.sessionId().equals(sessionId)).count();
+                && e.sessionId().equals(sessionId) && e.initiation() == initiation).count();
     }
 }

@@ -63,7 +63,7 @@ public sealed interface Message {
             case Wire.HELLO_ACK: m = new HelloAck(r.bytes(Wire.SESSION_ID_SIZE), r.bytes(Wire.PUBLIC_KEY_SIZE), r.offset(),
                     r.address(), r.addresses()); break;
             case Wire.MIGRATE_REQ: m = new MigrateRequest(r.bytes(Wire.SESSION_ID_SIZE), r.address(), r.address(), r.offset(),
-                    r.offset(), r.u64(), r.bytes(Wire.PUBLIC_KEY_SIZE), r.bytes(Wire.PROOF_SIZE)); break;
+                    r.offset(), r.u64(), r.bytes(Wire.PUBLIC_KEY_SIZE), r.bytes(Wire.PROOF_SIZE), Wire.initiation(r.u8())); break;
             case Wire.MIGRATE_ACK: m = new MigrateAck(r.offset(), r.offset(), r.offset(), r.address(), r.addresses(),
                     r.bytes(Wire.PUBLIC_KEY_SIZE), r.bytes(Wire.PROOF_SIZE)); break;
             case Wire.MIGRATE_REJECT: m = new MigrateReject(Wire.reason(r.u8()), r.u8() == 1, r.string()); break;
@@ -143,20 +143,29 @@ public sealed interface Message {
      * the server the client dialled, {@code downReceived} every down byte the client holds (plus one
      * for a FIN), {@code credit} the down credit, {@code clientPublic} the client's ephemeral X25519 key
      * for the rotated session key, and {@code proof} the HMAC under the session's proof key of all of
-     * them ({@link #proofInput}).
+     * them ({@link #proofInput}). {@code initiation}, last, says who started the migration, for the
+     * destination's migration events only: it authorizes nothing, so the proof leaves it out.
      */
     record MigrateRequest(byte[] sessionId, InetSocketAddress origin, InetSocketAddress destination, long downReceived,
-                          long credit, long sequence, byte[] clientPublic, byte[] proof) implements Message {
+                          long credit, long sequence, byte[] clientPublic, byte[] proof,
+                          org.mtcp.api.MigrationEvent.Initiation initiation) implements Message {
+        /** A request whose initiation is not known (tests, tools). */
+        public MigrateRequest(byte[] sessionId, InetSocketAddress origin, InetSocketAddress destination, long downReceived,
+                              long credit, long sequence, byte[] clientPublic, byte[] proof) {
+            this(sessionId, origin, destination, downReceived, credit, sequence, clientPublic, proof,
+                    org.mtcp.api.MigrationEvent.Initiation.UNKNOWN);
+        }
         @Override public int type() { return Wire.MIGRATE_REQ; }
         @Override public int payloadSize() {
             return Wire.SESSION_ID_SIZE + Frames.addressSize(origin) + Frames.addressSize(destination) + 24
-                    + Wire.PUBLIC_KEY_SIZE + Wire.PROOF_SIZE;
+                    + Wire.PUBLIC_KEY_SIZE + Wire.PROOF_SIZE + 1;
         }
         @Override public void writePayload(ByteBuffer b) {
             b.put(sessionId);
             Frames.putAddress(b, origin);
             Frames.putAddress(b, destination);
             b.putLong(downReceived).putLong(credit).putLong(sequence).put(clientPublic).put(proof);
+            b.put((byte) Wire.initiationCode(initiation));
         }
         @Override public void dispatch(FrameReader.Handler h) throws IOException { h.onMigrateRequest(this); }
     }

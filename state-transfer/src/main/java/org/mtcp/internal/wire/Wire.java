@@ -122,6 +122,21 @@ public final class Wire {
         return code >= 0 && code < all.length ? all[code] : MigrationException.Reason.OTHER;
     }
 
+    /** @return the wire code of who started a migration (MIGRATE_REQ's last byte) */
+    public static int initiationCode(org.mtcp.api.MigrationEvent.Initiation i) {
+        return i.ordinal();
+    }
+
+    /**
+     * @param code an initiation code from the wire
+     * @return who started the migration, {@code UNKNOWN} for codes this version does not know (it is
+     *         only reported, never acted on)
+     */
+    public static org.mtcp.api.MigrationEvent.Initiation initiation(int code) {
+        org.mtcp.api.MigrationEvent.Initiation[] all = org.mtcp.api.MigrationEvent.Initiation.values();
+        return code >= 0 && code < all.length ? all[code] : org.mtcp.api.MigrationEvent.Initiation.UNKNOWN;
+    }
+
     /** @return a readable name of a frame type, for error messages */
     public static String typeName(int type) {
         switch (type) {
