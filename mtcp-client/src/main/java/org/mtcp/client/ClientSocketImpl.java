@@ -55,7 +55,9 @@ final class ClientSocketImpl extends SocketImpl {
 
     private final Predicate<InetSocketAddress> speaksMtcp;
     /** Listeners and counters, shared with the session. */
-    final MigrationRecorder recorder = ClientSession.newRecorder();
+    final MigrationRecorder recorder;
+    /** The factory's recorder, which counts this socket's migrations too, or {@code null}. */
+    private final MigrationRecorder parent;
     /** Standard options set by the application, in order; guarded by this. */
     private final Map<SocketOption<?>, Object> options = new LinkedHashMap<>();
     private volatile MigrationPolicy policy;
@@ -74,7 +76,20 @@ final class ClientSocketImpl extends SocketImpl {
     private OutputStream output;
 
     ClientSocketImpl(Predicate<InetSocketAddress> speaksMtcp) {
+        this(speaksMtcp, null);
+    }
+
+    /** @param parent a recorder that counts this socket's migrations and duplicates too (its factory's), or {@code null} */
+    ClientSocketImpl(Predicate<InetSocketAddress> speaksMtcp, MigrationRecorder parent) {
         this.speaksMtcp = speaksMtcp;
+        this.parent = parent;
+        this.recorder = ClientSession.newRecorder(parent);
+    }
+
+    /** @return duplicates the live session dropped so far, 0 once closed (then its factory's recorder has them) */
+    long liveDuplicates() {
+        ClientSession s = session;
+        return s == null || closed ? 0 : s.duplicatesDropped();
     }
 
     ClientSession session() {
@@ -302,10 +317,17 @@ final class ClientSocketImpl extends SocketImpl {
 
     @Override
     protected void close() throws IOException {
-        closed = true;
+        boolean first;
+        synchronized (this) {
+            first = !closed;
+            closed = true;
+        }
         ClientSession s = session;
         if (s != null) {
             s.close();
+            if (first && parent != null) {
+                parent.duplicatesDropped(s.duplicatesDropped()); // the factory's count keeps them after the socket is gone
+            }
         }
         ChannelStreams p = plain;
         if (p != null) {

@@ -1,9 +1,16 @@
 package org.mtcp.client;
 
+import org.mtcp.api.MigrationStatistics;
+import org.mtcp.internal.observe.MigrationRecorder;
+
 import java.net.InetSocketAddress;
 import java.net.SocketImpl;
 import java.net.SocketImplFactory;
+import java.util.Collections;
+import java.util.List;
 import java.util.Objects;
+import java.util.Set;
+import java.util.WeakHashMap;
 import java.util.function.Predicate;
 
 /**
@@ -17,6 +24,10 @@ import java.util.function.Predicate;
  */
 public class MtcpSocketImplFactory implements SocketImplFactory {
     private final Predicate<InetSocketAddress> speaksMtcp;
+    /** Counts the migrations and duplicates of every socket made here. */
+    private final MigrationRecorder recorder = new MigrationRecorder(List.of());
+    /** The sockets made here that are still reachable, for their live sessions' duplicates; guarded by itself. */
+    private final Set<ClientSocketImpl> made = Collections.newSetFromMap(new WeakHashMap<>());
 
     /** Every destination speaks MTCP. */
     public MtcpSocketImplFactory() {
@@ -30,6 +41,26 @@ public class MtcpSocketImplFactory implements SocketImplFactory {
 
     @Override
     public SocketImpl createSocketImpl() {
-        return new ClientSocketImpl(speaksMtcp);
+        ClientSocketImpl impl = new ClientSocketImpl(speaksMtcp, recorder);
+        synchronized (made) {
+            made.add(impl);
+        }
+        return impl;
+    }
+
+    /**
+     * Counters of every socket this factory made, as {@link MtcpSocket#statistics()} gives one
+     * socket's: for applications whose sockets a library hides (HttpURLConnection, JDBC drivers).
+     *
+     * @return migrations started, committed and failed, bytes replayed and resent, duplicates dropped
+     */
+    public MigrationStatistics statistics() {
+        long live = 0;
+        synchronized (made) {
+            for (ClientSocketImpl impl : made) {
+                live += impl.liveDuplicates();
+            }
+        }
+        return recorder.snapshot(live);
     }
 }

@@ -551,6 +551,11 @@ public final class ClientSession extends SessionCore {
 
     /** @return a recorder for a socket's migrations, with a fresh thread-safe listener list */
     public static MigrationRecorder newRecorder() {
-        return new MigrationRecorder(new CopyOnWriteArrayList<>());
+        return newRecorder(null);
+    }
+
+    /** @param parent a recorder that counts the socket's outcomes too, or {@code null} @return a recorder for a socket */
+    public static MigrationRecorder newRecorder(MigrationRecorder parent) {
+        return new MigrationRecorder(new CopyOnWriteArrayList<>(), parent);
     }
 }

@@ -52,7 +52,8 @@ class SocketImplFactoryTest {
         try (Cluster c = new Cluster(2, i -> Apps.transformingEcho(16, 1));
              ServerSocket plainServer = new ServerSocket(0, 5, LO)) {
             Set<Integer> mtcpPorts = Set.of(c.address(0).getPort(), c.address(1).getPort());
-            Socket.setSocketImplFactory(new MtcpSocketImplFactory(a -> mtcpPorts.contains(a.getPort())));
+            MtcpSocketImplFactory factory = new MtcpSocketImplFactory(a -> mtcpPorts.contains(a.getPort()));
+            Socket.setSocketImplFactory(factory);
 
             Thread plainEcho = new Thread(() -> {
                 try (Socket a = plainServer.accept()) { // a plain accepted socket in the same JVM
@@ -79,6 +80,9 @@ class SocketImplFactoryTest {
                 assertTrue(c.live(1).get(0).getOption(MtcpOptions.MIGRATED));
                 unmodifiedClientRoundTrip(s, 10_000, 10_000);
                 assertEquals(c.address(1).getPort(), s.getPort(), "the socket names the server it is on now");
+                assertTrue(Waits.until(() -> factory.statistics().committed() == 1, Duration.ofSeconds(10)),
+                        "the factory counts the migration of a socket it made: " + factory.statistics());
+                assertEquals(0, factory.statistics().failed(), factory.statistics().toString());
             }
             c.assertNoAppFailure();
         }

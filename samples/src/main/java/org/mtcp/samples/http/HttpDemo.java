@@ -46,6 +46,8 @@ public final class HttpDemo {
     /** The destinations the global socket factory makes migratory: this run's servers. */
     private static final Set<InetSocketAddress> MTCP_SERVERS = new CopyOnWriteArraySet<>();
     private static boolean factoryInstalled;
+    /** The JVM's socket factory, once installed: its statistics count the hidden client socket's duplicates. */
+    private static volatile MtcpSocketImplFactory factory;
 
     /**
      * The demo's settings.
@@ -191,8 +193,9 @@ public final class HttpDemo {
                 console.printf("GET %s with java.net.HttpURLConnection; each server asks its client to move on every %d MiB, sends at most %d MiB/s%n",
                         uri, options.everyMiB(), options.rateMiB());
                 // the client's side of each migration, as JDK Flight Recorder records it (HttpURLConnection
-                // does not show its socket, so the client's MtcpSocket.statistics() are out of reach)
+                // does not show its socket: its duplicates come from the factory's statistics, before and after)
                 List<RecordedEvent> clientSide;
+                long duplicatesBefore = clientDuplicates();
                 long t0 = System.nanoTime();
                 Recording recording = new Recording();
                 recording.enable("org.mtcp.Migration");
@@ -214,7 +217,7 @@ public final class HttpDemo {
                 console.printf(Locale.ROOT, "received %d bytes (Content-Length %d) in %d ms, %.0f MiB/s, sha256 %s: %s%n",
                         got.length(), announced, millis, got.length() / 1048576.0 / Math.max(millis, 1) * 1000,
                         got.sha256(), verified ? "identical to the file" : "MISMATCH");
-                printCounts(cluster, clientSide, console);
+                printCounts(cluster, clientSide, clientDuplicates() - duplicatesBefore, console);
                 if (!cluster.failures().isEmpty()) {
                     console.println("server failures: " + cluster.failures());
                 }
@@ -246,7 +249,13 @@ public final class HttpDemo {
      * The counters of the download, one column per server and one for the client: a migration counts
      * once at its origin (out) and once at its destination (in).
      */
-    static void printCounts(HttpCluster cluster, List<RecordedEvent> clientSide, PrintStream console) {
+    /** @return duplicates the factory's client sockets dropped so far, -1 without the factory */
+    private static long clientDuplicates() {
+        MtcpSocketImplFactory f = factory;
+        return f == null ? -1 : f.statistics().duplicateBytesDropped();
+    }
+
+    static void printCounts(HttpCluster cluster, List<RecordedEvent> clientSide, long clientDuplicates, PrintStream console) {
         List<HttpFileServer> servers = cluster.servers();
         int n = servers.size();
         long[] in = new long[n];
@@ -289,10 +298,11 @@ public final class HttpDemo {
         row(console, "triggers sent (this server asked to move)", servers, HttpFileServer::triggersSent, "-");
         row(console, "request bytes replayed at the destination", replayed, "-");
         row(console, "response bytes sent again by the destination", resent, "-");
-        row(console, "bytes written again that the client had, dropped", duplicates, "n/a");
+        row(console, "bytes sent again that this end had, dropped", duplicates,
+                clientDuplicates < 0 ? "n/a" : String.valueOf(clientDuplicates));
         console.printf(Locale.ROOT, "client: %d migrations committed, %d failed, initiated by %s (JFR org.mtcp.Migration, role CLIENT);%n"
-                + "  the client drops the bytes sent again that it already had: its MtcpSocket.statistics() count them,%n"
-                + "  which HttpURLConnection does not expose%n", clientCommitted, clientFailed, initiations);
+                + "  its duplicates from MtcpSocketImplFactory.statistics() (HttpURLConnection hides its socket)%n",
+                clientCommitted, clientFailed, initiations);
     }
 
     private static void row(PrintStream console, String label, List<HttpFileServer> servers,
@@ -318,7 +328,9 @@ public final class HttpDemo {
         MTCP_SERVERS.clear();
         MTCP_SERVERS.addAll(cluster.serviceAddresses());
         if (!factoryInstalled) {
-            Socket.setSocketImplFactory(new MtcpSocketImplFactory(MTCP_SERVERS::contains));
+            MtcpSocketImplFactory f = new MtcpSocketImplFactory(MTCP_SERVERS::contains);
+            Socket.setSocketImplFactory(f);
+            factory = f;
             factoryInstalled = true;
         }
     }

@@ -27,9 +27,21 @@ public final class MigrationRecorder {
     private final LongAdder resent = new LongAdder();
     private final LongAdder duplicates = new LongAdder();
 
+    /** Also counts every outcome and duplicate of this one (a factory's sockets together), or {@code null}. */
+    private final MigrationRecorder parent;
+
     /** @param listeners the socket's listeners (a live, thread-safe list) */
     public MigrationRecorder(List<MigrationListener> listeners) {
+        this(listeners, null);
+    }
+
+    /**
+     * @param listeners the socket's listeners (a live, thread-safe list)
+     * @param parent    a recorder that counts this one's outcomes too (its listeners are not told), or {@code null}
+     */
+    public MigrationRecorder(List<MigrationListener> listeners, MigrationRecorder parent) {
         this.listeners = listeners;
+        this.parent = parent;
         for (MigrationException.Reason r : MigrationException.Reason.values()) {
             failed.put(r, new LongAdder());
         }
@@ -44,19 +56,15 @@ public final class MigrationRecorder {
     public void duplicatesDropped(long n) {
         if (n > 0) {
             duplicates.add(n);
+            if (parent != null) {
+                parent.duplicatesDropped(n);
+            }
         }
     }
 
     /** Reports an outcome to everyone who listens. */
     public void record(MigrationEvent e) {
-        started.increment();
-        if (e.committed()) {
-            committed.increment();
-            replayed.add(e.replayedBytes());
-            resent.add(e.resentBytes());
-        } else {
-            failed.get(e.failure().reason()).increment();
-        }
+        count(e);
         MigrationJfrEvent.emit(e);
         if (log.isDebugEnabled()) {
             log.debug("{}", e);
@@ -67,6 +75,20 @@ public final class MigrationRecorder {
             } catch (RuntimeException ex) {
                 log.warn("migration listener {} failed on {}", l, e, ex);
             }
+        }
+    }
+
+    private void count(MigrationEvent e) {
+        started.increment();
+        if (e.committed()) {
+            committed.increment();
+            replayed.add(e.replayedBytes());
+            resent.add(e.resentBytes());
+        } else {
+            failed.get(e.failure().reason()).increment();
+        }
+        if (parent != null) {
+            parent.count(e);
         }
     }
 
