@@ -31,8 +31,9 @@ public final class MigrationEvent {
         /** A client-side migration policy. */
         POLICY,
         /**
-         * Unknown to this party: an origin knows only its own triggers (the client's own decisions reach
-         * the destination, in its migration request), and a client of an older version does not say.
+         * Unknown to this party. The client says who started a migration in its request, and the
+         * destination passes it on to the origin; a request that does not say (a hand-made one) leaves the
+         * destination with this and the origin with what it knows itself (its own trigger).
          */
         UNKNOWN
     }

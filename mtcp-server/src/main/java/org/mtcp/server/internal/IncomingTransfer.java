@@ -111,7 +111,7 @@ final class IncomingTransfer {
         server.reserveQueuePlace();
         key = connection.newKey();
         connection.request(this, new Message.StateRequest(key, request.sessionId(), request.downReceived(), request.credit(),
-                request.sequence(), request.clientPublic(), request.proof(), request.destination()));
+                request.sequence(), request.clientPublic(), request.proof(), request.destination(), request.initiation()));
         sentNanos = System.nanoTime();
         deadline = endpoint.loop().schedule(TimeUnit.MILLISECONDS.toNanos(Settings.STATE_TIMEOUT_MILLIS), this::onTimeout);
     }

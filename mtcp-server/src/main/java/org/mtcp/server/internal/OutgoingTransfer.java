@@ -57,6 +57,8 @@ final class OutgoingTransfer {
     private final long startNanos = System.nanoTime();
     // written by the loop before SENT, read after COMMITTED/ABORTED (the compare-and-set orders them)
     private long packNanos;
+    /** Who started the migration: as the client told the destination, else what this server knows (its trigger). */
+    private MigrationEvent.Initiation initiation = MigrationEvent.Initiation.UNKNOWN;
     private int stateBytes;
     private long upBytes;
     private long downBytes;
@@ -87,6 +89,7 @@ final class OutgoingTransfer {
             return;
         }
         OutgoingTransfer t = new OutgoingTransfer(c, m.key(), server, s, m.destination());
+        t.initiation = m.initiation() != MigrationEvent.Initiation.UNKNOWN ? m.initiation() : s.initiation();
         SessionState st;
         try {
             st = s.freezeAndPack(t, m);
@@ -153,7 +156,7 @@ final class OutgoingTransfer {
         session.moved(destination);
         server.loop().execute(() -> {
             connection.forgetServed(key, this);
-            server.recorder.record(new MigrationEvent(MigrationEvent.Role.ORIGIN, session.initiation(), session.hexId(),
+            server.recorder.record(new MigrationEvent(MigrationEvent.Role.ORIGIN, initiation, session.hexId(),
                     server.identity(), destination, null, stateBytes, upBytes, downBytes,
                     Map.of(MigrationEvent.Phase.ORIGIN_PREPARE_REPLY, packNanos)));
         });
@@ -183,7 +186,7 @@ final class OutgoingTransfer {
         session.unfreeze(this, reason);
         server.loop().execute(() -> {
             connection.forgetServed(key, this);
-            server.recorder.record(new MigrationEvent(MigrationEvent.Role.ORIGIN, session.initiation(), session.hexId(),
+            server.recorder.record(new MigrationEvent(MigrationEvent.Role.ORIGIN, initiation, session.hexId(),
                     server.identity(), destination,
                     new MigrationException("migration of " + session.describe() + " to " + destination + " did not commit: "
                             + reason + "; the session goes on here", Reason.OTHER, true, null),

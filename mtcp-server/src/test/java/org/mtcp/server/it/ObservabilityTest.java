@@ -74,6 +74,8 @@ class ObservabilityTest {
                 "a committed client migration with its wait phase: " + events);
         assertTrue(events.stream().anyMatch(e -> "DESTINATION".equals(e.getString("role")) && e.getInt("stateBytes") > 0
                 && "CLIENT".equals(e.getString("initiation"))), "the destination learns who started it from the request: " + events);
+        assertTrue(events.stream().anyMatch(e -> "ORIGIN".equals(e.getString("role")) && e.getBoolean("committed")
+                && "CLIENT".equals(e.getString("initiation"))), "so does the origin, from the destination: " + events);
         assertTrue(events.stream().anyMatch(e -> "CLIENT".equals(e.getString("role")) && !e.getBoolean("committed")));
     }
 }

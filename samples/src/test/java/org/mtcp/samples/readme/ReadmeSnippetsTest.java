@@ -154,8 +154,8 @@ class ReadmeSnippetsTest {
             awaitTrue(() -> departures.size() == 1, "S1 reports the migration");
             assertEquals(MigrationEvent.Role.ORIGIN, departures.get(0).role());
             assertTrue(departures.get(0).committed());
-            assertEquals(MigrationEvent.Initiation.UNKNOWN, departures.get(0).initiation(),
-                    "S1 never triggered it: the client decided, which a server cannot tell from its policy");
+            assertEquals(MigrationEvent.Initiation.CLIENT, departures.get(0).initiation(),
+                    "S1 never triggered it: the client's application decided, as its request told the destination and S2 told S1");
         }
     }
 

@@ -81,7 +81,7 @@ public sealed interface Message {
             }
             case Wire.CTRL_HELLO: m = new ControlHello(r.address()); break;
             case Wire.STATE_REQUEST: m = new StateRequest(r.u64(), r.bytes(Wire.SESSION_ID_SIZE), r.offset(), r.offset(),
-                    r.u64(), r.bytes(Wire.PUBLIC_KEY_SIZE), r.bytes(Wire.PROOF_SIZE), r.address()); break;
+                    r.u64(), r.bytes(Wire.PUBLIC_KEY_SIZE), r.bytes(Wire.PROOF_SIZE), r.address(), Wire.initiation(r.u8())); break;
             case Wire.STATE_REPLY: {
                 long key = r.u64();
                 int at = payload.position();
@@ -346,14 +346,22 @@ public sealed interface Message {
      * must be the peer this connection authenticated.
      */
     record StateRequest(long key, byte[] sessionId, long downReceived, long credit, long sequence, byte[] clientPublic,
-                        byte[] proof, InetSocketAddress destination) implements Message {
+                        byte[] proof, InetSocketAddress destination,
+                        org.mtcp.api.MigrationEvent.Initiation initiation) implements Message {
+        /** A request whose initiation is not known (tests, tools). */
+        public StateRequest(long key, byte[] sessionId, long downReceived, long credit, long sequence, byte[] clientPublic,
+                            byte[] proof, InetSocketAddress destination) {
+            this(key, sessionId, downReceived, credit, sequence, clientPublic, proof, destination,
+                    org.mtcp.api.MigrationEvent.Initiation.UNKNOWN);
+        }
         @Override public int type() { return Wire.STATE_REQUEST; }
         @Override public int payloadSize() {
-            return 8 + Wire.SESSION_ID_SIZE + 24 + Wire.PUBLIC_KEY_SIZE + Wire.PROOF_SIZE + Frames.addressSize(destination);
+            return 8 + Wire.SESSION_ID_SIZE + 24 + Wire.PUBLIC_KEY_SIZE + Wire.PROOF_SIZE + Frames.addressSize(destination) + 1;
         }
         @Override public void writePayload(ByteBuffer b) {
             b.putLong(key).put(sessionId).putLong(downReceived).putLong(credit).putLong(sequence).put(clientPublic).put(proof);
             Frames.putAddress(b, destination);
+            b.put((byte) Wire.initiationCode(initiation));
         }
         @Override public void dispatch(FrameReader.Handler h) throws IOException { h.onStateRequest(this); }
     }
