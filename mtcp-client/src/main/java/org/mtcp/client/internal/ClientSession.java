@@ -169,7 +169,8 @@ public final class ClientSession extends SessionCore {
             try {
                 answer = BlockingIo.readMessage(ch, deadline, Wire.MAX_CONTROL_PAYLOAD_ON_DATA, "the MTCP handshake answer from " + to);
             } catch (SocketTimeoutException e) {
-                throw new SocketTimeoutException("server " + to + " did not answer the MTCP handshake in time: does it speak MTCP?");
+                throw new SocketTimeoutException("server " + to + " did not answer the MTCP handshake in time: its accept queue"
+                        + " is full (the application is not accepting), or it does not speak MTCP");
             }
             if (answer instanceof Message.Error) {
                 throw new SocketException("server " + to + " refused the session: " + ((Message.Error) answer).message());
