@@ -264,11 +264,6 @@ public final class ClientSession extends SessionCore {
     }
 
     @Override
-    protected void checkWritable() throws IOException {
-        super.checkWritable();
-    }
-
-    @Override
     protected void onTrigger(Link l, Message.Trigger m) {
         InetSocketAddress to = m.destination();
         if (to != null && !alternates.contains(to) && !to.equals(server) && !to.equals(connectedTo)) { // here: a no-op
@@ -303,19 +298,7 @@ public final class ClientSession extends SessionCore {
             migration.originLost(); // the session cannot fall back to it
             return;
         }
-        if (peerFinished()) {
-            peerClosed("an orderly end: the server sent everything and closed", cause != null);
-            return;
-        }
-        if (cause == null) {
-            // the server's kernel ended the connection without the library's end of stream: its process is gone.
-            // Plain TCP shows that as an end of stream after the bytes that arrived; so does the session
-            log.warn("{}: the connection to {} closed without the end of stream: the server process ended", this, server);
-            peerClosed("the server's connection closed without an end of stream", false);
-            return;
-        }
-        // the JDK's words first ("Connection reset"), as java.net code matches them; then which connection
-        fail(new SocketException(cause.getMessage() + " (the connection to " + server + " was lost: " + describe() + ")"));
+        connectionEnded(cause, "the connection to " + server);
     }
 
     @Override

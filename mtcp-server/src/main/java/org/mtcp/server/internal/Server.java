@@ -5,6 +5,7 @@ import org.mtcp.api.MigrationException;
 import org.mtcp.api.MigrationStatistics;
 import org.mtcp.internal.io.EventLoop;
 import org.mtcp.internal.io.IoHandler;
+import org.mtcp.internal.io.Uninterruptibly;
 import org.mtcp.internal.observe.MigrationRecorder;
 import org.mtcp.internal.session.Settings;
 import org.mtcp.internal.wire.Message;
@@ -357,16 +358,7 @@ public final class Server {
                     throw new SocketTimeoutException("Accept timed out");
                 }
                 // JDK 17's ServerSocket.accept ignores interrupts (the flag stays set): so does this wait, without spinning
-                boolean interrupted = Thread.interrupted();
-                try {
-                    notEmpty.awaitNanos(Math.min(wait, TimeUnit.SECONDS.toNanos(1)));
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                } finally {
-                    if (interrupted) {
-                        Thread.currentThread().interrupt();
-                    }
-                }
+                Uninterruptibly.awaitNanos(notEmpty, Math.min(wait, TimeUnit.SECONDS.toNanos(1)));
             }
             Accepted a = queue.poll();
             if (acceptPaused && queue.size() + inflight < capacity) {

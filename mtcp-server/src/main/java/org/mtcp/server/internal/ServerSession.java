@@ -437,19 +437,7 @@ public final class ServerSession extends SessionCore implements Accepted {
         if (l != link() || outgoing != null || lifecycle() == Lifecycle.MOVED) {
             return; // a frozen session learns its fate from the destination
         }
-        if (peerFinished()) {
-            peerClosed("the client closed its connection after its FIN", cause != null);
-            return;
-        }
-        if (cause == null) {
-            // the client's kernel ended the connection without the library's end of stream: its process is gone.
-            // Plain TCP shows that as an end of stream after the bytes that arrived; so does the session
-            log.warn("{}: the connection from {} closed without the end of stream: the client process ended", this, remote);
-            peerClosed("the client's connection closed without an end of stream", false);
-            return;
-        }
-        // the JDK's words first ("Connection reset"), as java.net code matches them; then which connection
-        fail(new SocketException(cause.getMessage() + " (the connection from client " + remote + " was lost: " + describe() + ")"));
+        connectionEnded(cause, "the connection from client " + remote);
     }
 
     @Override

@@ -12,6 +12,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.CancelledKeyException;
 import java.nio.channels.SelectionKey;
@@ -57,6 +58,8 @@ public final class Link implements FrameReader.Handler, IoHandler {
     boolean nagleToRestore;
     /** Bytes arrived since the kernel was last told to acknowledge at once ({@code TCP_QUICKACK}); session lock held. */
     boolean quickAckDue;
+    /** Whether this platform has {@code TCP_QUICKACK} (Linux); cleared at the first refusal. */
+    private static volatile boolean quickAckSupported = true;
     /** Application threads' waiters that have this channel registered. */
     final List<ChannelWaiter> waiters = new ArrayList<>(1);
 
@@ -182,6 +185,79 @@ public final class Link implements FrameReader.Handler, IoHandler {
      *
      * @param graceful send the peer an orderly end of TCP stream first
      */
+    /**
+     * Sends the next write at once: TCP_NODELAY on until {@link #everythingWritten}, which turns the
+     * application's Nagle back on, so the option it reads is the one it set. Session lock held.
+     */
+    void pushNextWrite() {
+        if (nagleToRestore) {
+            return;
+        }
+        try {
+            if (!channel.getOption(StandardSocketOptions.TCP_NODELAY)) {
+                channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                nagleToRestore = true;
+            }
+        } catch (IOException | UnsupportedOperationException ignored) {
+            // not a TCP channel, or closing: nothing to hold back
+        }
+    }
+
+    /** Everything pending went into the kernel: Nagle again if {@link #pushNextWrite} turned it off. Session lock held. */
+    void everythingWritten() {
+        if (!nagleToRestore) {
+            return;
+        }
+        nagleToRestore = false;
+        try {
+            channel.setOption(StandardSocketOptions.TCP_NODELAY, false);
+        } catch (IOException | UnsupportedOperationException ignored) {
+            // closing: nothing more to send
+        }
+    }
+
+    /**
+     * Has the kernel acknowledge what arrived now rather than after its delayed-ACK timer, when bytes
+     * arrived since the last time: a peer whose next segment waits for that acknowledgement (Nagle's
+     * algorithm: a response written in two parts) sends it at once. The library's own ACK frame keeps
+     * its delay; one {@code setsockopt} per wait that follows new bytes. Session lock held.
+     */
+    void acknowledgeNow() {
+        if (!quickAckDue) {
+            return;
+        }
+        quickAckDue = false;
+        if (!quickAckSupported) {
+            return;
+        }
+        try {
+            channel.setOption(jdk.net.ExtendedSocketOptions.TCP_QUICKACK, true);
+        } catch (UnsupportedOperationException e) {
+            quickAckSupported = false; // not Linux: the kernel's delayed ACK it is, and no more tries
+        } catch (IOException | IllegalArgumentException ignored) {
+            // closing
+        }
+    }
+
+    /** @return the channel's SO_LINGER (set by the application) in nanoseconds, -1 when off */
+    long lingerNanos() {
+        try {
+            Integer l = channel.getOption(StandardSocketOptions.SO_LINGER);
+            return l == null || l < 0 ? -1 : java.util.concurrent.TimeUnit.SECONDS.toNanos(l);
+        } catch (IOException | UnsupportedOperationException e) {
+            return -1;
+        }
+    }
+
+    /** The next {@link #close} resets the connection (SO_LINGER 0), as a kernel's close does with bytes unread. */
+    void resetOnClose() {
+        try {
+            channel.setOption(StandardSocketOptions.SO_LINGER, 0);
+        } catch (IOException | RuntimeException ignored) {
+            // closed already: nothing to reset
+        }
+    }
+
     void close(boolean graceful, EventLoop loop) {
         if (dead && !channel.isOpen()) {
             return;

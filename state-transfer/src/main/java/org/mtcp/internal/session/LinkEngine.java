@@ -251,11 +251,7 @@ public abstract class LinkEngine {
         if (isClosing() && in.end() > before) {
             // data for an application that closed its socket: the kernel answers that with a reset, and the
             // peer's writes fail from then on, as they would against a plain socket
-            try {
-                l.channel.setOption(java.net.StandardSocketOptions.SO_LINGER, 0);
-            } catch (IOException | RuntimeException ignored) {
-                // closing anyway
-            }
+            l.resetOnClose();
             fail(new java.net.SocketException("Connection reset by this end: data arrived after the application closed "
                     + describe()));
             return -1;
@@ -480,32 +476,10 @@ public abstract class LinkEngine {
         return true;
     }
 
-    /**
-     * Sends the next write at once (end of stream, triggers): it must not wait for Nagle. The
-     * application's TCP_NODELAY comes back after the write that carried it, so the option it reads is
-     * the one it set. Session lock held.
-     */
+    /** Sends the next write at once (end of stream, triggers): it must not wait for Nagle. Session lock held. */
     protected final void noDelay(Link l) {
-        if (l == null || l.nagleToRestore) {
-            return;
-        }
-        try {
-            if (!l.channel.getOption(java.net.StandardSocketOptions.TCP_NODELAY)) {
-                l.channel.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
-                l.nagleToRestore = true;
-            }
-        } catch (IOException | UnsupportedOperationException ignored) {
-            // not a TCP channel, or closing: nothing to hold back
-        }
-    }
-
-    /** The write that needed {@link #noDelay} went whole into the kernel: Nagle as the application set it. */
-    private static void restoreNagle(Link l) {
-        l.nagleToRestore = false;
-        try {
-            l.channel.setOption(java.net.StandardSocketOptions.TCP_NODELAY, false);
-        } catch (IOException | UnsupportedOperationException ignored) {
-            // closing: nothing more to send
+        if (l != null) {
+            l.pushNextWrite();
         }
     }
 
@@ -576,9 +550,7 @@ public abstract class LinkEngine {
             }
             if (n == 0) {
                 kernelFull = false;
-                if (l.nagleToRestore) {
-                    restoreNagle(l);
-                }
+                l.everythingWritten();
                 return true;
             }
             long total = 0;

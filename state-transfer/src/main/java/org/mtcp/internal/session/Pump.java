@@ -89,8 +89,8 @@ final class Pump {
             s.awaitChange(deadlineNanos);
             return;
         }
-        if ((waitOps & SelectionKey.OP_READ) != 0 && l.quickAckDue) {
-            quickAck(l);
+        if ((waitOps & SelectionKey.OP_READ) != 0) {
+            l.acknowledgeNow(); // the application took what arrived and waits for more
         }
         ChannelWaiter w = ChannelWaiter.current();
         if (!l.waiters.contains(w)) {
@@ -125,35 +125,6 @@ final class Pump {
         }
         if ((ready & SelectionKey.OP_READ) != 0) {
             s.readLink(l);
-        }
-    }
-
-    /**
-     * The application took what arrived and waits for more: the kernel acknowledges the bytes now
-     * rather than after its delayed-ACK timer, so a peer whose next segment waits for that
-     * acknowledgement (Nagle's algorithm: a response written in two parts) sends it at once. The
-     * library's own ACK frame keeps its delay; one {@code setsockopt} per wait that follows new bytes.
-     */
-    private static void quickAck(Link l) {
-        l.quickAckDue = false;
-        if (!QUICK_ACK) {
-            return;
-        }
-        try {
-            l.channel.setOption(jdk.net.ExtendedSocketOptions.TCP_QUICKACK, true);
-        } catch (IOException | UnsupportedOperationException | IllegalArgumentException ignored) {
-            // closing, or not supported here: the delayed ACK it is
-        }
-    }
-
-    /** Whether this platform has {@code TCP_QUICKACK} (Linux). */
-    private static final boolean QUICK_ACK = quickAckSupported();
-
-    private static boolean quickAckSupported() {
-        try (java.nio.channels.SocketChannel ch = java.nio.channels.SocketChannel.open()) {
-            return ch.supportedOptions().contains(jdk.net.ExtendedSocketOptions.TCP_QUICKACK);
-        } catch (IOException | RuntimeException | LinkageError e) {
-            return false;
         }
     }
 

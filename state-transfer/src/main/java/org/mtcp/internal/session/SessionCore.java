@@ -2,6 +2,7 @@ package org.mtcp.internal.session;
 
 import org.mtcp.internal.io.ChannelWaiter;
 import org.mtcp.internal.io.EventLoop;
+import org.mtcp.internal.io.Uninterruptibly;
 import org.mtcp.internal.wire.Message;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -9,16 +10,10 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.net.SocketException;
-import java.net.StandardSocketOptions;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.List;
-import java.util.Set;
-import java.util.WeakHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -42,25 +37,6 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
     private static final Logger log = LoggerFactory.getLogger(SessionCore.class);
     /** A closed session waits at most this long for the peer to acknowledge everything. */
     private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(Long.getLong("mtcp.lingerSeconds", 30));
-    /**
-     * At JVM exit the sessions still holding bytes are given at most this long to deliver them (a plain
-     * socket's kernel keeps sending after its process is gone; our bytes live in this process).
-     */
-    private static final long EXIT_FLUSH_NANOS = TimeUnit.SECONDS.toNanos(Long.getLong("mtcp.exitFlushSeconds",
-            Long.getLong("mtcp.lingerSeconds", 30)));
-    /**
-     * Sessions not yet released, for the exit flush. Weak: a session dropped without being released
-     * (a destination's copy that never installed) is not kept alive by it. Guarded by itself.
-     */
-    private static final Set<SessionCore> UNRELEASED = Collections.newSetFromMap(new WeakHashMap<>());
-
-    static {
-        try {
-            Runtime.getRuntime().addShutdownHook(new Thread(SessionCore::flushAtExit, "mtcp-exit-flush"));
-        } catch (IllegalStateException | SecurityException e) {
-            // the JVM is exiting already, or hooks are not allowed here: nothing to flush into
-        }
-    }
 
     /** Who does the network I/O: an application thread or the loop; guarded by the session lock. */
     private final Pump pump = new Pump(this);
@@ -85,34 +61,11 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
      */
     protected SessionCore(EventLoop loop, long outStart, long inStart, int sendWindow, int receiveWindow) {
         super(loop, outStart, inStart, sendWindow, receiveWindow);
-        synchronized (UNRELEASED) {
-            UNRELEASED.add(this);
-        }
-    }
-
-    /**
-     * The JVM is exiting (normally: {@code System.exit}, the end of {@code main}, SIGTERM): end every
-     * session as the kernel ends a plain socket's connection when its process exits, by sending what
-     * was written, then the end of stream. Waits until the peers acknowledged it, at most
-     * {@code mtcp.exitFlushSeconds} (default: the linger time) in all. The I/O loops are daemon threads,
-     * which keep running while shutdown hooks do.
-     */
-    static void flushAtExit() {
-        List<SessionCore> all;
-        synchronized (UNRELEASED) {
-            all = new ArrayList<>(UNRELEASED);
-        }
-        long deadline = System.nanoTime() + EXIT_FLUSH_NANOS;
-        for (SessionCore s : all) {
-            s.close();
-        }
-        for (SessionCore s : all) {
-            s.awaitReleased(deadline);
-        }
+        ExitFlush.add(this);
     }
 
     /** Waits until the session is released or failed, or the deadline. */
-    private void awaitReleased(long deadlineNanos) {
+    void awaitReleased(long deadlineNanos) {
         lock.lock();
         try {
             while (lifecycle == Lifecycle.CLOSING) {
@@ -346,7 +299,7 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
                 released();
                 return;
             }
-            lingerNanos = lingerOption(link.channel);
+            lingerNanos = link.lingerNanos();
             if (lingerNanos == 0) {
                 // SO_LINGER 0: an abortive close, as java.net's: the kernel resets the connection, nothing more is sent
                 state(Lifecycle.CLOSING, "closed by the application with SO_LINGER 0: reset");
@@ -363,13 +316,8 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
             if (unread) {
                 // as a plain socket's close with bytes unread: the end of stream goes out after the data, then the
                 // kernel resets the connection (what it had not sent yet is lost with it, as there)
-                Link l = link;
-                try {
-                    l.channel.setOption(StandardSocketOptions.SO_LINGER, 0);
-                } catch (IOException | RuntimeException ignored) {
-                    // closing anyway
-                }
-                l.close(false, loop); // no TCP FIN before the reset: the peer's library must see the reset, not an end
+                link.resetOnClose();
+                closeLinkNow(false); // no TCP FIN before the reset: the peer's library must see the reset, not an end
                 released();
                 return;
             }
@@ -390,16 +338,6 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
         }
     }
 
-    /** @return the channel's SO_LINGER in nanoseconds, -1 when off */
-    private static long lingerOption(SocketChannel ch) {
-        try {
-            Integer l = ch.getOption(StandardSocketOptions.SO_LINGER);
-            return l == null || l < 0 ? -1 : TimeUnit.SECONDS.toNanos(l);
-        } catch (IOException | UnsupportedOperationException e) {
-            return -1;
-        }
-    }
-
     /** {@link #close} is about to end the outgoing stream (queue the FIN); session lock held. */
     protected void beforeCloseEndsOutput() {
     }
@@ -409,9 +347,7 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
         if (lifecycle != Lifecycle.MOVED) {
             state(Lifecycle.CLOSED, "released");
         }
-        synchronized (UNRELEASED) {
-            UNRELEASED.remove(this);
-        }
+        ExitFlush.remove(this);
         out.releaseAll();
         in.releaseAll();
         out.releaseSpare();
@@ -473,6 +409,26 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
     }
 
     /**
+     * The session's connection ended and nothing else (a migration) decides its fate: it ends as a
+     * plain socket's would. After the peer's end of stream, or without one (the kernel closed it: the
+     * peer's process ended), reads drain to the end of stream; a reset fails the session, with the
+     * JDK's words first ("Connection reset"), which java.net code matches. Session lock held.
+     *
+     * @param cause      why it ended, {@code null} for an end of stream
+     * @param connection which connection, for messages ("the connection to ...")
+     */
+    protected final void connectionEnded(IOException cause, String connection) {
+        if (peerFinished()) {
+            peerClosed(connection + " closed after the peer's end of stream", cause != null);
+        } else if (cause == null) {
+            log.warn("{}: {} closed without the end of stream: the peer's process ended", this, connection);
+            peerClosed(connection + " closed without an end of stream", false);
+        } else {
+            fail(new SocketException(cause.getMessage() + " (" + connection + " was lost: " + describe() + ")"));
+        }
+    }
+
+    /**
      * The peer closed the session's connection: reads drain to the end of stream, writes fail
      * ({@link Lifecycle#PEER_DONE}); a session its application closed already has nothing left to wait
      * for and is released. Session lock held.
@@ -480,7 +436,7 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
      * @param reset whether the connection ended with a reset after the peer's end of stream (it closed
      *              with bytes unread): writes fail from the first, as they do on a plain socket
      */
-    protected final void peerClosed(String reason, boolean reset) {
+    private void peerClosed(String reason, boolean reset) {
         peerReset = reset;
         if (lifecycle == Lifecycle.CLOSING) {
             log.debug("{}: released: {}", this, reason);
@@ -498,18 +454,7 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
         if (slice <= 0) {
             return;
         }
-        // JDK 17's sockets ignore interrupts (the flag stays set); awaiting with the flag set would return at once
-        // and make the caller's loop spin, so the flag is cleared for the wait and set again after it
-        boolean interrupted = Thread.interrupted();
-        try {
-            changed.awaitNanos(slice);
-        } catch (InterruptedException e) {
-            interrupted = true;
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        Uninterruptibly.awaitNanos(changed, slice); // as JDK 17's sockets, which ignore interrupts
     }
 
     // ================================================================== network side
