@@ -7,8 +7,6 @@ import org.mtcp.server.ServerInternals;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -131,12 +129,6 @@ final class DiffKit {
 
         boolean done() {
             return task.isDone();
-        }
-
-        /** @return CPU time of the thread so far, in nanoseconds */
-        long cpuNanos() {
-            ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-            return mx.getThreadCpuTime(thread.getId());
         }
     }
 

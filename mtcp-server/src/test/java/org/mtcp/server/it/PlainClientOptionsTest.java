@@ -43,6 +43,7 @@ class PlainClientOptionsTest {
                 patient.setSoTimeout(500);
                 assertThrows(SocketTimeoutException.class, patient::accept,
                         "a silent client is still being given its hour to show it speaks MTCP");
+                assertEquals(0, silentAtPatient.getInputStream().available(), "nothing served it yet");
                 quick.setSoTimeout(30_000);
                 try (Socket served = quick.accept()) { // the server speaks first, as SMTP's does
                     served.getOutputStream().write("220 ready\r\n".getBytes(StandardCharsets.US_ASCII));

@@ -48,6 +48,7 @@ class SocketImplFactoryTest {
     }
 
     @Test
+    @SuppressWarnings("deprecation") // deprecated in JDK 17, not for removal: the only hook into unmodified Socket code
     void unmodifiedSocketCodeMigratesWhenTheServerAsks() throws Exception {
         try (Cluster c = new Cluster(2, i -> Apps.transformingEcho(16, 1));
              ServerSocket plainServer = new ServerSocket(0, 5, LO)) {

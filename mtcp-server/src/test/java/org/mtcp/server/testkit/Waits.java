@@ -1,5 +1,7 @@
 package org.mtcp.server.testkit;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -23,6 +25,21 @@ public final class Waits {
             TimeUnit.MILLISECONDS.sleep(2);
         }
         return true;
+    }
+
+    /**
+     * Interrupts {@code t}, blocked in a socket call, and watches it: whether it spins, that is spent
+     * more than half of the watch on a CPU. A thread that waits uses next to none, a busy loop all of
+     * it: this tells the two apart and measures no speed.
+     */
+    public static boolean spinsWhenInterrupted(Thread t, Duration watch) throws InterruptedException {
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        long cpu0 = mx.getThreadCpuTime(t.getId());
+        long wall0 = System.nanoTime();
+        t.interrupt();
+        TimeUnit.NANOSECONDS.sleep(watch.toNanos());
+        long cpu = mx.getThreadCpuTime(t.getId()) - cpu0;
+        return cpu > (System.nanoTime() - wall0) / 2;
     }
 
     /**
