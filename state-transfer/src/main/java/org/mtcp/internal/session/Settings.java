@@ -16,8 +16,14 @@ public final class Settings {
     public static final int READ_LOG_LIMIT = Integer.getInteger("mtcp.readLogLimit", 1024 * 1024);
     /** {@code mtcp.maxStateBytes}: largest application state an export may hold. */
     public static final int MAX_STATE_BYTES = Integer.getInteger("mtcp.maxStateBytes", 4 * 1024 * 1024);
-    /** {@code mtcp.handshakeTimeoutMillis}: a client's wait for the server's handshake answer. */
-    public static final long HANDSHAKE_TIMEOUT_MILLIS = Long.getLong("mtcp.handshakeTimeoutMillis", 10_000);
+    /**
+     * {@code mtcp.handshakeTimeoutMillis}: a client's wait for the server's handshake answer when the application
+     * gave {@code connect} no timeout. The default is as long as the kernel goes on retrying a SYN that a full
+     * backlog drops ({@link #kernelConnectWindowMillis()}, 127 s on Linux's defaults): a JDK client's connect
+     * waits that long for a server that does not accept, and an MTCP client's waits as long for a server whose
+     * application does not accept (the server answers the handshake as it takes the connection off the kernel).
+     */
+    public static final long HANDSHAKE_TIMEOUT_MILLIS = Long.getLong("mtcp.handshakeTimeoutMillis", kernelConnectWindowMillis());
     /** {@code mtcp.migrateTimeoutMillis}: a client's wait for the destination's answer; above the state timeout. */
     public static final long MIGRATE_TIMEOUT_MILLIS = Long.getLong("mtcp.migrateTimeoutMillis", 10_000);
     /** {@code mtcp.stateTimeoutMillis}: a destination's wait for the origin's state reply. */
@@ -28,4 +34,23 @@ public final class Settings {
     public static final long DETECT_MILLIS = Long.getLong("mtcp.detectMillis", 2000);
     /** {@code mtcp.controlConnectTimeoutMillis}: connecting to a cooperating server's control address. */
     public static final long CONTROL_CONNECT_TIMEOUT_MILLIS = Long.getLong("mtcp.controlConnectTimeoutMillis", 3_000);
+
+    /**
+     * @return how long the kernel retries a SYN before {@code connect} fails: with {@code net.ipv4.tcp_syn_retries}
+     * retries and an initial retransmission timeout of 1 s doubling each time, 2^(n+1) - 1 seconds; Linux's default
+     * of 6 where the setting cannot be read
+     */
+    static long kernelConnectWindowMillis() {
+        int retries = 6;
+        try {
+            java.nio.file.Path p = java.nio.file.Path.of("/proc/sys/net/ipv4/tcp_syn_retries");
+            if (java.nio.file.Files.isReadable(p)) {
+                retries = Integer.parseInt(java.nio.file.Files.readString(p).trim());
+            }
+        } catch (java.io.IOException | NumberFormatException | SecurityException e) {
+            // keep Linux's default
+        }
+        retries = Math.max(1, Math.min(retries, 10)); // the kernel caps it at 127; beyond 10 is over half an hour
+        return ((1L << (retries + 1)) - 1) * 1000;
+    }
 }
