@@ -35,6 +35,9 @@ import java.util.concurrent.CompletableFuture;
  */
 public class MtcpServerSocket extends ServerSocket {
     private final ListenerImpl impl;
+    private final Object membershipLock = new Object();
+    /** The membership followed, or {@code null}; guarded by membershipLock. */
+    private Membership membership;
 
     /** @throws IOException when the socket cannot be created */
     public MtcpServerSocket() throws IOException {
@@ -135,6 +138,51 @@ public class MtcpServerSocket extends ServerSocket {
             sb.append(s.debugState()).append('\n');
         }
         return sb.toString();
+    }
+
+    /**
+     * Takes the cooperating servers from {@code membership} from now on: each member list it reports
+     * replaces {@link MtcpOptions#CONTROL_MAPPINGS} (this server's own entry kept when the list lacks it)
+     * and {@link MtcpOptions#ADDITIONAL_SERVERS} (every member but this server, at most 64), so a server
+     * that leaves is no longer advertised to new clients nor trusted as a peer, and one that joins is. A
+     * list the server refuses (e.g. a non-loopback control address without {@link MtcpOptions#CONTROL_TLS})
+     * is logged and the previous one stays. The membership is closed with this socket, or when replaced.
+     *
+     * @param membership the source, or {@code null} to stop following the current one (the last list stays)
+     * @throws IOException when the socket is not bound, or the membership cannot start watching
+     */
+    public void setMembership(Membership membership) throws IOException {
+        if (!isBound()) {
+            throw new SocketException("bind the server socket before setting its membership");
+        }
+        Membership old;
+        synchronized (membershipLock) {
+            old = this.membership;
+            this.membership = membership;
+        }
+        if (old != null) {
+            old.close();
+        }
+        if (membership != null) {
+            membership.watch(list -> MembershipUpdate.apply(server(), list));
+        }
+    }
+
+    /** Closes the membership (if any), then the socket as {@link ServerSocket#close()}. */
+    @Override
+    public void close() throws IOException {
+        Membership m;
+        synchronized (membershipLock) {
+            m = membership;
+            membership = null;
+        }
+        try {
+            if (m != null) {
+                m.close();
+            }
+        } finally {
+            super.close();
+        }
     }
 
     Server server() {
