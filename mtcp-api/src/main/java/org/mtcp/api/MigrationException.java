@@ -34,7 +34,11 @@ public class MigrationException extends IOException {
         /** No destination was given and the server advertised no alternate. */
         NO_DESTINATION,
         /** Anything else. */
-        OTHER
+        OTHER,
+        /** A migration already under way took the place of the one asked for (a TRIGGER or a move). */
+        SUPERSEDED,
+        /** The session ended (closed, or its client gone) before it could move. */
+        SESSION_ENDED
     }
 
     private final Reason reason;

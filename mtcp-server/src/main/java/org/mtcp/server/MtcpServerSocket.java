@@ -11,6 +11,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 
@@ -118,17 +119,61 @@ public class MtcpServerSocket extends ServerSocket {
     }
 
     /**
-     * Drains this server (the deploy use case): asks every live migratable session, and every one
-     * that arrives meanwhile, to migrate to {@code target}, again every second until it has. The
-     * future completes with the number of sessions that moved away once no MTCP session is left;
-     * plain TCP clients cannot move and are not waited for. Bound the wait with
-     * {@link CompletableFuture#get(long, java.util.concurrent.TimeUnit)}; a new drain replaces this one.
+     * Drains this server (the deploy use case) to one target: {@link #drain(List)} with one element.
      *
      * @param target the server the sessions should move to
-     * @return completes when the server has no session left
+     * @return completes with the number of sessions that moved away, when the server has no session left
      */
     public CompletableFuture<Integer> drain(InetSocketAddress target) {
-        return impl.server().drain(Objects.requireNonNull(target, "target"));
+        return drain(List.of(Objects.requireNonNull(target, "target")));
+    }
+
+    /**
+     * Drains this server (the deploy use case): asks every live MTCP session, and every one that arrives
+     * meanwhile, to migrate to one of {@code targets}, spread round robin; a session whose move fails is asked
+     * again a second later, to the next target. The future completes with the number of sessions that moved
+     * away once no MTCP session is left (moved, or ended); plain TCP clients cannot move and are not waited
+     * for. Bound the wait with {@link CompletableFuture#get(long, java.util.concurrent.TimeUnit)}; a new drain
+     * replaces this one (which is then cancelled).
+     *
+     * @param targets servers this one advertises ({@link MtcpOptions#ADDITIONAL_SERVERS})
+     * @return completes when the server has no session left
+     * @throws IllegalArgumentException when {@code targets} is empty or names a server not advertised
+     */
+    public CompletableFuture<Integer> drain(List<InetSocketAddress> targets) {
+        return impl.server().drain(List.copyOf(targets));
+    }
+
+    /**
+     * @return this server's live MTCP sessions (a snapshot; plain TCP clients are not sessions and are not
+     *         listed), with what {@link #move} needs
+     */
+    public List<SessionInfo> sessions() {
+        List<SessionInfo> out = new java.util.ArrayList<>();
+        for (org.mtcp.server.internal.ServerSession s : impl.server().sessions()) {
+            if (!s.isClosed()) {
+                out.add(s.info());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Moves one session to {@code target}: sends its client a TRIGGER (thesis 3.2.1) and follows it to its
+     * outcome. The future completes with this server's migration event once the session has arrived at
+     * the destination (committed), or exceptionally with a {@link org.mtcp.api.MigrationException} whose
+     * {@link org.mtcp.api.MigrationException#reason() reason} says why not: the client refused or could not
+     * reach the target ({@code NOT_AUTHORIZED}, {@code PEER_UNREACHABLE}, ...), a migration already under way
+     * took its place ({@code SUPERSEDED}), the session ended first ({@code SESSION_ENDED}), it is not here
+     * ({@code UNKNOWN_SESSION}), or the client did not answer in time ({@code TIMEOUT}, within about 25 s).
+     * The listeners and the statistics hear of every outcome too.
+     *
+     * @param sessionId a {@link SessionInfo#id()} of this server
+     * @param target    a server this one advertises ({@link MtcpOptions#ADDITIONAL_SERVERS})
+     * @return the outcome
+     */
+    public CompletableFuture<org.mtcp.api.MigrationEvent> move(String sessionId, InetSocketAddress target) {
+        return impl.server().move(Objects.requireNonNull(sessionId, "sessionId"), Objects.requireNonNull(target, "target"));
     }
 
     /** @return the live sessions' offsets and I/O states, for diagnostics (not a stable format) */

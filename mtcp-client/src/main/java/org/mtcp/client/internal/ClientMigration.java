@@ -181,4 +181,9 @@ final class ClientMigration {
     State state() {
         return state;
     }
+
+    /** @return where the session is going */
+    InetSocketAddress destination() {
+        return destination;
+    }
 }

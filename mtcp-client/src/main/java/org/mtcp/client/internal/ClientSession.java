@@ -272,13 +272,50 @@ public final class ClientSession extends SessionCore {
                     + server + " did not advertise (alternates " + alternates + "); the session stays on " + server,
                     Reason.NOT_AUTHORIZED, true, null);
             log.warn("{}", refused.getMessage());
+            triggerResult(Message.TriggerResult.Outcome.REFUSED, refused.reason(), to, refused.getMessage());
             MigrationEvent event = new MigrationEvent(MigrationEvent.Role.CLIENT, MigrationEvent.Initiation.SERVER_TRIGGER,
                     sessionHex, server, to, refused, 0, 0, 0, Map.of());
             loop().execute(() -> report(event)); // the policy and the listeners run with no session lock held
             return;
         }
-        if (l == link() && migration == null) {
-            startBackground(to, MigrationEvent.Initiation.SERVER_TRIGGER);
+        if (l != link()) {
+            return; // from a connection the session has left: its server hears of the switch
+        }
+        if (migration != null) {
+            triggerResult(Message.TriggerResult.Outcome.SUPERSEDED, Reason.SUPERSEDED, migration.destination(),
+                    "a migration of " + describe() + " to " + migration.destination() + " was already under way");
+            return;
+        }
+        startBackground(to, MigrationEvent.Initiation.SERVER_TRIGGER);
+    }
+
+    /**
+     * Tells the server that sent a TRIGGER what became of it, when it did not move the session away (a
+     * move does not need telling: the server takes part in it); best effort, session lock held.
+     */
+    private void triggerResult(Message.TriggerResult.Outcome outcome, Reason reason, InetSocketAddress to, String message) {
+        if (!isLive()) {
+            return;
+        }
+        String m = message == null ? "" : message.length() > 512 ? message.substring(0, 512) + "..." : message;
+        try {
+            if (!sendControl(new Message.TriggerResult(outcome, reason, to, m))) {
+                log.debug("{}: no room to tell {} that its TRIGGER was {}", this, server, outcome);
+            }
+        } catch (IOException e) {
+            log.debug("{}: could not tell {} that its TRIGGER was {}: {}", this, server, outcome, e.getMessage());
+        }
+    }
+
+    /** As {@link #triggerResult}, from a thread without the session lock, if the session is still at {@code origin}. */
+    private void triggerFailed(InetSocketAddress origin, InetSocketAddress to, MigrationException failure) {
+        lock().lock();
+        try {
+            if (origin.equals(server) && migration == null) {
+                triggerResult(Message.TriggerResult.Outcome.FAILED, failure.reason(), to, failure.getMessage());
+            }
+        } finally {
+            lock().unlock();
         }
     }
 
@@ -326,17 +363,29 @@ public final class ClientSession extends SessionCore {
 
     // ================================================================== migration
 
+    /** Starts a migration on a background thread; session lock held. */
     private void startBackground(InetSocketAddress to, MigrationEvent.Initiation initiation) {
+        InetSocketAddress origin = server;
+        boolean triggered = initiation == MigrationEvent.Initiation.SERVER_TRIGGER;
         try {
             MIGRATIONS.execute(() -> {
                 try {
                     migrate(to, initiation, Settings.MIGRATE_TIMEOUT_MILLIS * 2);
+                } catch (MigrationException e) {
+                    log.debug("{}-started migration of {} failed: {}", initiation, this, e.getMessage());
+                    if (triggered && e.sessionAlive()) {
+                        triggerFailed(origin, to, e);
+                    }
                 } catch (IOException e) {
                     log.debug("{}-started migration of {} failed: {}", initiation, this, e.getMessage());
                 }
             });
         } catch (RejectedExecutionException e) {
             log.warn("too many background migrations queued; {} stays on {}", describe(), server);
+            if (triggered) {
+                triggerResult(Message.TriggerResult.Outcome.FAILED, Reason.OTHER, to, "the client of " + describe()
+                        + " has too many migrations queued");
+            }
         }
     }
 

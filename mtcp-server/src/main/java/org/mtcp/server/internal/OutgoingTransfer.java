@@ -156,9 +156,11 @@ final class OutgoingTransfer {
         session.moved(destination);
         server.loop().execute(() -> {
             connection.forgetServed(key, this);
-            server.recorder.record(new MigrationEvent(MigrationEvent.Role.ORIGIN, initiation, session.hexId(),
+            MigrationEvent e = new MigrationEvent(MigrationEvent.Role.ORIGIN, initiation, session.hexId(),
                     server.identity(), destination, null, stateBytes, upBytes, downBytes,
-                    Map.of(MigrationEvent.Phase.ORIGIN_PREPARE_REPLY, packNanos)));
+                    Map.of(MigrationEvent.Phase.ORIGIN_PREPARE_REPLY, packNanos));
+            server.recorder.record(e);
+            session.transferEnded(e);
         });
         return true;
     }
@@ -186,11 +188,13 @@ final class OutgoingTransfer {
         session.unfreeze(this, reason);
         server.loop().execute(() -> {
             connection.forgetServed(key, this);
-            server.recorder.record(new MigrationEvent(MigrationEvent.Role.ORIGIN, initiation, session.hexId(),
+            MigrationEvent e = new MigrationEvent(MigrationEvent.Role.ORIGIN, initiation, session.hexId(),
                     server.identity(), destination,
                     new MigrationException("migration of " + session.describe() + " to " + destination + " did not commit: "
                             + reason + "; the session goes on here", Reason.OTHER, true, null),
-                    stateBytes, upBytes, downBytes, Map.of()));
+                    stateBytes, upBytes, downBytes, Map.of());
+            server.recorder.record(e);
+            session.transferEnded(e);
         });
     }
 

@@ -430,44 +430,85 @@ public final class Server {
         return recorder.snapshot(live);
     }
 
-    // ================================================================== draining
+    // ================================================================== moving and draining
 
-    /** A drain: every live session is asked to move to a target until none is left. */
+    /** @return the live session with this hex id, or {@code null} */
+    public ServerSession session(String hexId) {
+        for (ServerSession s : sessions.values()) {
+            if (s.hexId().equalsIgnoreCase(hexId)) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Asks the client of session {@code hexId} to move to {@code target} (a TRIGGER).
+     *
+     * @return completes with this server's committed migration event, or exceptionally with a
+     *         {@link org.mtcp.api.MigrationException} that says why the session did not move
+     */
+    public CompletableFuture<MigrationEvent> move(String hexId, InetSocketAddress target) {
+        ServerSession s = session(hexId);
+        if (s == null || s.isClosed()) {
+            return CompletableFuture.failedFuture(new org.mtcp.api.MigrationException("no live MTCP session " + hexId + " on "
+                    + this, org.mtcp.api.MigrationException.Reason.UNKNOWN_SESSION, false, null));
+        }
+        try {
+            return s.move(target);
+        } catch (IOException | RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /** A drain: every live session is asked to move to one of the targets until none is left. */
     private final class Drain {
-        final InetSocketAddress target;
+        final List<InetSocketAddress> targets;
         final CompletableFuture<Integer> done = new CompletableFuture<>();
-        final Map<ServerSession, Long> triggeredAt = new java.util.HashMap<>();
+        /** When each session was last asked to move, and how often; loop thread only. */
+        final Map<ServerSession, long[]> attempts = new java.util.HashMap<>();
+        /** The next target handed out, round robin, so that a drain spreads the sessions; loop thread only. */
+        int next;
         int moved;
 
-        Drain(InetSocketAddress target) {
-            this.target = target;
+        Drain(List<InetSocketAddress> targets) {
+            this.targets = targets;
         }
 
-        /** One pass on the loop: (re)trigger what is left, complete when nothing is. */
+        /** One pass on the loop: ask what is left and not already asked, complete when nothing is. */
         void pass() {
             if (done.isDone()) {
                 return;
             }
             long now = System.nanoTime();
-            triggeredAt.keySet().retainAll(sessions.values());
+            attempts.keySet().retainAll(sessions.values());
             int left = 0;
             for (ServerSession s : sessions.values()) {
                 if (s.isClosed()) {
                     continue;
                 }
                 left++;
-                Long last = triggeredAt.get(s);
-                if (s.migratable() && (last == null || now - last > TimeUnit.SECONDS.toNanos(1))) {
+                long[] a = attempts.computeIfAbsent(s, k -> new long[] {now - TimeUnit.SECONDS.toNanos(2), 0});
+                // after a failed attempt the session waits a second, then tries the next target
+                if (s.migratable() && !s.triggerPending() && now - a[0] > TimeUnit.SECONDS.toNanos(1)) {
+                    InetSocketAddress to = targets.get(Math.floorMod(next++, targets.size()));
+                    a[0] = now;
+                    a[1]++;
                     try {
-                        s.trigger(target);
-                        triggeredAt.put(s, now);
-                    } catch (IOException e) {
+                        s.move(to).whenComplete((e, failure) -> {
+                            if (failure != null) {
+                                log.debug("drain of {}: {} did not move to {}: {}", identity(), s, to, failure.getMessage());
+                            }
+                        });
+                    } catch (IOException | RuntimeException e) {
                         log.debug("drain of {}: cannot trigger {}: {}", identity(), s, e.getMessage());
                     }
                 }
             }
             if (left == 0) {
-                drain = null;
+                if (drain == this) {
+                    drain = null;
+                }
                 done.complete(moved);
                 return;
             }
@@ -476,12 +517,24 @@ public final class Server {
     }
 
     /**
-     * Asks every live session, and every one that arrives meanwhile, to migrate to {@code target}
-     * (again every second until it has); completes with the number of sessions that moved away when
-     * none is left. Plain TCP clients cannot move: they do not count, and are not waited for.
+     * Asks every live session, and every one that arrives meanwhile, to migrate to one of {@code targets}
+     * (spread round robin; after a failed attempt, a second later, to the next); completes with the number of
+     * sessions that moved away when none is left. Plain TCP clients cannot move: they do not count, and are
+     * not waited for. A new drain replaces this one.
+     *
+     * @throws IllegalArgumentException when {@code targets} is empty or names a server this one does not advertise
      */
-    public CompletableFuture<Integer> drain(InetSocketAddress target) {
-        Drain d = new Drain(target);
+    public CompletableFuture<Integer> drain(List<InetSocketAddress> targets) {
+        if (targets.isEmpty()) {
+            throw new IllegalArgumentException("drain of " + this + ": no target given");
+        }
+        for (InetSocketAddress t : targets) {
+            if (!alternates.contains(t)) {
+                throw new IllegalArgumentException("drain of " + this + " to " + t + ": clients follow a trigger only to an"
+                        + " advertised server (ADDITIONAL_SERVERS " + alternates + ")");
+            }
+        }
+        Drain d = new Drain(List.copyOf(targets));
         Drain previous = drain;
         drain = d;
         if (previous != null) {

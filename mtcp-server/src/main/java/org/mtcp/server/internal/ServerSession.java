@@ -31,6 +31,7 @@ import java.net.SocketOption;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The server end of a session. On top of the shared stream engine it keeps the application's
@@ -83,6 +84,8 @@ public final class ServerSession extends SessionCore implements Accepted {
     private OutgoingTransfer lastTransfer;
     /** Where the session went, once MOVED. */
     private InetSocketAddress movedTo;
+    /** The last TRIGGER this server sent, until its outcome is known. */
+    private final TriggerTracker trigger;
 
     private ServerSession(Server server, byte[] sessionId, InetSocketAddress identity, boolean migrated, long outStart,
                           long inStart, InetSocketAddress remote, InetSocketAddress local) {
@@ -96,6 +99,7 @@ public final class ServerSession extends SessionCore implements Accepted {
         this.local = local;
         this.input = new SessionInputStream(this, () -> readTimeout);
         this.output = new SessionOutputStream(this);
+        this.trigger = new TriggerTracker(this, server, lock());
     }
 
     /**
@@ -294,6 +298,17 @@ public final class ServerSession extends SessionCore implements Accepted {
 
     @Override
     public void trigger(InetSocketAddress to) throws IOException {
+        move(to);
+    }
+
+    /**
+     * Sends the client a TRIGGER (thesis 3.2.1) to {@code to}, or to an alternate of its choice.
+     *
+     * @return completes with this server's committed migration event once the session has moved, or
+     *         exceptionally with a {@link MigrationException} that says why it did not ({@link TriggerTracker})
+     * @throws IOException when no TRIGGER could be sent: the session is closed, moved, or its client not reading
+     */
+    public CompletableFuture<MigrationEvent> move(InetSocketAddress to) throws IOException {
         if (to != null && !server.alternates().contains(to) && !to.equals(server.identityFor(local))) { // itself: a no-op
             throw new IllegalArgumentException("cannot trigger a migration of " + describe() + " to " + to
                     + ": its client follows a trigger only to an advertised server (ADDITIONAL_SERVERS " + server.alternates() + ")");
@@ -303,7 +318,7 @@ public final class ServerSession extends SessionCore implements Accepted {
             checkMoved();
             checkOpen();
             if (outgoing != null) {
-                return; // a migration of this session is under way
+                return trigger.alreadyMigrating(to, outgoing.destination());
             }
             noDelay(link());
             if (!sendControl(new Message.Trigger(to))) {
@@ -311,6 +326,46 @@ public final class ServerSession extends SessionCore implements Accepted {
                         Reason.OTHER, true, null);
             }
             triggered = true;
+            return trigger.sent(to);
+        } finally {
+            lock().unlock();
+        }
+    }
+
+    @Override
+    protected void onTriggerResult(Link l, Message.TriggerResult m) {
+        if (l == link()) {
+            trigger.result(m);
+        }
+    }
+
+    /** A transfer of this session ended and its event was recorded: a pending TRIGGER has its outcome; any thread. */
+    void transferEnded(MigrationEvent e) {
+        lock().lock();
+        try {
+            trigger.settled(e);
+        } finally {
+            lock().unlock();
+        }
+    }
+
+    /** @return what {@code MtcpServerSocket.sessions()} lists of this session */
+    public org.mtcp.server.SessionInfo info() {
+        lock().lock();
+        try {
+            boolean movable = lifecycle() == Lifecycle.OPEN && outgoing == null && !trigger.pending();
+            return new org.mtcp.server.SessionInfo(hex, remote, arrivedByMigration, readOffset(), ledger.downWrite(), migrations,
+                    movable);
+        } finally {
+            lock().unlock();
+        }
+    }
+
+    /** @return whether a TRIGGER this server sent still waits for its outcome */
+    boolean triggerPending() {
+        lock().lock();
+        try {
+            return trigger.pending();
         } finally {
             lock().unlock();
         }
@@ -438,10 +493,14 @@ public final class ServerSession extends SessionCore implements Accepted {
             return; // a frozen session learns its fate from the destination
         }
         connectionEnded(cause, "the connection from client " + remote);
+        trigger.ended("the connection from its client was lost");
     }
 
     @Override
     protected void released() {
+        if (lifecycle() != Lifecycle.MOVED) {
+            trigger.ended("it was closed");
+        }
         server.recorder.duplicatesDropped(takeDroppedDuplicates());
         super.released();
         server.forget(this);
@@ -557,8 +616,8 @@ public final class ServerSession extends SessionCore implements Accepted {
     }
 
 
-    /** @return whether the application closed the session or it ended */
-    boolean isClosed() {
+    /** @return whether the application closed the session or it ended; takes the session lock */
+    public boolean isClosed() {
         lock().lock();
         try {
             return isClosing() || lifecycle() == Lifecycle.MOVED;

@@ -64,9 +64,9 @@ public final class ControlSeal {
                     + s.counter() + " (last taken " + received + ")");
         }
         int t = s.innerType();
-        if (t != Wire.TRIGGER && t != Wire.MOVED && t != Wire.ERROR) {
-            throw new ProtocolException("a sealed " + Wire.typeName(t) + " frame on " + where + ": only TRIGGER, MOVED and"
-                    + " ERROR are sealed");
+        if (t != Wire.TRIGGER && t != Wire.TRIGGER_RESULT && t != Wire.MOVED && t != Wire.ERROR) {
+            throw new ProtocolException("a sealed " + Wire.typeName(t) + " frame on " + where + ": only TRIGGER,"
+                    + " TRIGGER_RESULT, MOVED and ERROR are sealed");
         }
         Message inner = s.inner(where);
         received = s.counter();

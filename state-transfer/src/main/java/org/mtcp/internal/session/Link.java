@@ -113,6 +113,11 @@ public final class Link implements FrameReader.Handler, IoHandler {
         }
 
         @Override
+        public void onTriggerResult(Message.TriggerResult m) throws IOException {
+            session.onTriggerResult(Link.this, m);
+        }
+
+        @Override
         public void onMoved(Message.Moved m) throws IOException {
             session.onMoved(Link.this);
         }
@@ -145,6 +150,11 @@ public final class Link implements FrameReader.Handler, IoHandler {
     @Override
     public void onMoved(Message.Moved m) {
         dropForged("a MOVED frame without a seal on " + name);
+    }
+
+    @Override
+    public void onTriggerResult(Message.TriggerResult m) {
+        dropForged("a TRIGGER_RESULT frame without a seal on " + name);
     }
 
     private void dropForged(String what) {

@@ -123,6 +123,11 @@ public abstract class LinkEngine {
         throw new ProtocolException("unexpected TRIGGER frame on " + l);
     }
 
+    /** A TRIGGER_RESULT arrived (only a server accepts one); session lock held. */
+    protected void onTriggerResult(Link l, Message.TriggerResult m) throws IOException {
+        throw new ProtocolException("unexpected TRIGGER_RESULT frame on " + l);
+    }
+
     /** A MOVED arrived; session lock held. */
     protected abstract void onMoved(Link l) throws IOException;
 

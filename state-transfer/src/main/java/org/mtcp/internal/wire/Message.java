@@ -72,6 +72,8 @@ public sealed interface Message {
             case Wire.TRIGGER: m = new Trigger(r.u8() == 1 ? r.address() : null); break;
             case Wire.ERROR: m = new Error(r.string()); break;
             case Wire.MOVED: m = new Moved(); break;
+            case Wire.TRIGGER_RESULT: m = new TriggerResult(TriggerResult.outcome(r.u8(), where), Wire.reason(r.u8()),
+                    r.u8() == 1 ? r.address() : null, r.string()); break;
             case Wire.SEALED: {
                 long counter = r.u64();
                 int inner = r.u8();
@@ -269,6 +271,42 @@ public sealed interface Message {
         @Override public void dispatch(FrameReader.Handler h) throws IOException { h.onTrigger(this); }
     }
 
+    /**
+     * C to S: a TRIGGER that did not move the session away, and why; {@code destination} is the one it named
+     * (or, when superseded, the one of the migration under way), {@code null} when none.
+     */
+    record TriggerResult(Outcome outcome, Reason reason, InetSocketAddress destination, String message) implements Message {
+        /** What became of the TRIGGER. */
+        public enum Outcome {
+            /** The client would not follow it (e.g. to a server its server never advertised). */
+            REFUSED,
+            /** A migration was already under way; the TRIGGER was dropped for it. */
+            SUPERSEDED,
+            /** The client tried and the migration failed; the session goes on at this server. */
+            FAILED
+        }
+
+        static Outcome outcome(int code, Object where) throws ProtocolException {
+            if (code < 1 || code > Outcome.values().length) {
+                throw new ProtocolException("TRIGGER_RESULT with unknown outcome " + code + " on " + where);
+            }
+            return Outcome.values()[code - 1];
+        }
+
+        @Override public int type() { return Wire.TRIGGER_RESULT; }
+        @Override public int payloadSize() {
+            return 3 + (destination == null ? 0 : Frames.addressSize(destination)) + Frames.stringSize(message);
+        }
+        @Override public void writePayload(ByteBuffer b) {
+            b.put((byte) (outcome.ordinal() + 1)).put((byte) Wire.reasonCode(reason)).put((byte) (destination == null ? 0 : 1));
+            if (destination != null) {
+                Frames.putAddress(b, destination);
+            }
+            Frames.putString(b, message);
+        }
+        @Override public void dispatch(FrameReader.Handler h) throws IOException { h.onTriggerResult(this); }
+    }
+
     /** Either way: a fatal error; the connection closes after it. */
     record Error(String message) implements Message {
         @Override public int type() { return Wire.ERROR; }
@@ -291,7 +329,7 @@ public sealed interface Message {
     }
 
     /**
-     * Either way on a data connection: a control frame (TRIGGER, MOVED, ERROR) authenticated under the
+     * Either way on a data connection: a control frame (TRIGGER, TRIGGER_RESULT, MOVED, ERROR) authenticated under the
      * session key. {@code counter} grows with every sealed frame of one direction of one connection;
      * {@code tag} is the truncated HMAC of the counter, the inner type and the inner payload under that
      * direction's control key ({@code org.mtcp.internal.crypto.ControlSeal} makes and checks it).

@@ -86,9 +86,15 @@ public final class Wire {
     public static final int MOVED = 0x15;
     /**
      * Either way: an authenticated control frame: counter (u64), inner type (u8), inner payload, tag (16).
-     * TRIGGER, MOVED and ERROR travel on a data connection only inside it.
+     * TRIGGER, TRIGGER_RESULT, MOVED and ERROR travel on a data connection only inside it.
      */
     public static final int SEALED = 0x16;
+    /**
+     * C to S, sealed: what became of a TRIGGER that did not move the session away: outcome (u8: 1 refused,
+     * 2 superseded by a migration already under way, 3 the migration it started failed), reason (u8, as
+     * MIGRATE_REJECT's), has-destination (u8) then an address when 1, message (u16 length, UTF-8).
+     */
+    public static final int TRIGGER_RESULT = 0x17;
 
     // ---- control connection frames ----
     /** Opens a control connection: the sender's service address. */
@@ -152,6 +158,7 @@ public final class Wire {
             case ERROR: return "ERROR";
             case MOVED: return "MOVED";
             case SEALED: return "SEALED";
+            case TRIGGER_RESULT: return "TRIGGER_RESULT";
             case CTRL_HELLO: return "CTRL_HELLO";
             case STATE_REQUEST: return "STATE_REQUEST";
             case STATE_REPLY: return "STATE_REPLY";

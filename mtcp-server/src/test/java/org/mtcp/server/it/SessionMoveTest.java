@@ -1,0 +1,201 @@
+package org.mtcp.server.it;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.mtcp.api.MigrationEvent;
+import org.mtcp.api.MigrationException;
+import org.mtcp.api.MtcpOptions;
+import org.mtcp.client.MtcpSocket;
+import org.mtcp.server.SessionInfo;
+import org.mtcp.server.testkit.Apps;
+import org.mtcp.server.testkit.Cluster;
+import org.mtcp.server.testkit.Waits;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Sessions by id (the operations issue): a server lists its sessions, moves one by id and learns the real
+ * outcome of every TRIGGER it sends (moved, refused and why, superseded), and drains over several targets.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class SessionMoveTest {
+    private static final InetAddress LO = InetAddress.getLoopbackAddress();
+
+    @Test
+    void aSessionIsListedAndMovedByIdAndTheMoveCompletesWhenItHasArrived() throws Exception {
+        try (Cluster c = new Cluster(3, i -> Apps.transformingEcho(32, 1));
+             MtcpSocket s = new MtcpSocket(LO, c.address(0).getPort())) {
+            s.setSoTimeout(20_000);
+            long offset = echo(s, 0, 3000, "before the move");
+            SessionInfo info = only(c, 0);
+            assertEquals(s.getLocalPort(), info.client().getPort(), "the listed session is the client's: " + info);
+            assertFalse(info.migrated(), "a session opened here did not arrive by migration: " + info);
+            assertEquals(3000, info.bytesRead(), "the application read 3000 bytes: " + info);
+            assertEquals(3000, info.bytesWritten(), "the application wrote 3000 bytes: " + info);
+            assertTrue(info.movable(), "an idle open session can move: " + info);
+
+            MigrationEvent moved = c.server(0).move(info.id(), c.address(2)).get(30, TimeUnit.SECONDS);
+            assertTrue(moved.committed(), "the move's event is the committed migration: " + moved);
+            assertEquals(MigrationEvent.Role.ORIGIN, moved.role());
+            assertEquals(MigrationEvent.Initiation.SERVER_TRIGGER, moved.initiation());
+            assertEquals(c.address(2), moved.to());
+            assertTrue(Waits.until(() -> c.server(0).sessions().isEmpty(), Duration.ofSeconds(10)),
+                    "the origin still lists " + c.server(0).sessions());
+            SessionInfo arrived = only(c, 2);
+            assertEquals(info.id(), arrived.id(), "the session keeps its id across servers");
+            assertTrue(arrived.migrated(), "it arrived by migration: " + arrived);
+            assertEquals(1, arrived.migrations(), "one migration so far: " + arrived);
+            assertEquals(c.address(2), s.currentServer());
+            echo(s, offset, 3000, "after the move");
+            c.assertNoAppFailure();
+        }
+    }
+
+    @Test
+    void aMoveTheClientRefusesFailsWithItsReasonAndIsCounted() throws Exception {
+        try (Cluster c = new Cluster(3, i -> Apps.transformingEcho(32, 1))) {
+            // the client learns the alternates at its handshake: server 2 is not among them yet
+            c.server(0).setOption(MtcpOptions.ADDITIONAL_SERVERS, List.of(c.address(1)));
+            try (MtcpSocket s = new MtcpSocket(LO, c.address(0).getPort())) {
+                s.setSoTimeout(20_000);
+                long offset = echo(s, 0, 1000, "before");
+                c.server(0).setOption(MtcpOptions.ADDITIONAL_SERVERS, List.of(c.address(1), c.address(2)));
+                MigrationException refused = failure(c.server(0).move(only(c, 0).id(), c.address(2)));
+                assertEquals(MigrationException.Reason.NOT_AUTHORIZED, refused.reason(), refused.getMessage());
+                assertTrue(refused.sessionAlive(), refused.getMessage());
+                assertTrue(refused.getMessage().contains("refused"), refused.getMessage());
+                assertTrue(Waits.until(() -> c.events.stream().anyMatch(e -> e.role() == MigrationEvent.Role.ORIGIN
+                        && e.failure() != null && e.failure().reason() == MigrationException.Reason.NOT_AUTHORIZED),
+                        Duration.ofSeconds(10)), "the origin's listeners heard of the refusal: " + c.events);
+                assertEquals(1L, c.server(0).statistics().failedByReason().get(MigrationException.Reason.NOT_AUTHORIZED),
+                        "counted once: " + c.server(0).statistics());
+                assertEquals(c.address(0), s.currentServer());
+                echo(s, offset, 1000, "after the refusal");
+            }
+        }
+    }
+
+    @Test
+    void aMoveToAServerTheClientCannotReachFailsAndTheSessionStays() throws Exception {
+        try (Cluster c = new Cluster(3, i -> Apps.transformingEcho(32, 1));
+             MtcpSocket s = new MtcpSocket(LO, c.address(0).getPort())) {
+            s.setSoTimeout(20_000);
+            long offset = echo(s, 0, 1000, "before");
+            c.server(2).close(); // still advertised, nobody listening
+            MigrationException failed = failure(c.server(0).move(only(c, 0).id(), c.address(2)));
+            assertTrue(failed.sessionAlive(), failed.getMessage());
+            assertEquals(MigrationException.Reason.PEER_UNREACHABLE, failed.reason(), failed.getMessage());
+            assertEquals(c.address(0), s.currentServer());
+            echo(s, offset, 1000, "after the failed move");
+        }
+    }
+
+    @Test
+    void aMoveReplacedByAnotherEndsAsSupersededAndEveryMoveHasAnOutcome() throws Exception {
+        try (Cluster c = new Cluster(3, i -> Apps.transformingEcho(32, 1));
+             MtcpSocket s = new MtcpSocket(LO, c.address(0).getPort())) {
+            s.setSoTimeout(20_000);
+            long offset = echo(s, 0, 1000, "before");
+            String id = only(c, 0).id();
+            CompletableFuture<MigrationEvent> first = c.server(0).move(id, c.address(1));
+            CompletableFuture<MigrationEvent> second = c.server(0).move(id, c.address(2));
+            MigrationException replaced = failure(first);
+            assertEquals(MigrationException.Reason.SUPERSEDED, replaced.reason(), replaced.getMessage());
+            // the second ends too, whichever way the client's two TRIGGERs played out
+            try {
+                assertTrue(second.get(40, TimeUnit.SECONDS).committed());
+            } catch (ExecutionException e) {
+                assertInstanceOf(MigrationException.class, e.getCause());
+            }
+            echo(s, offset, 1000, "after both moves (on " + s.currentServer() + ")");
+            c.assertNoAppFailure();
+        }
+    }
+
+    @Test
+    void anUnknownSessionIsRefusedAtOnce() throws Exception {
+        try (Cluster c = new Cluster(2, i -> Apps.transformingEcho(32, 1))) {
+            MigrationException e = failure(c.server(0).move("00112233445566778899aabbccddeeff", c.address(1)));
+            assertEquals(MigrationException.Reason.UNKNOWN_SESSION, e.reason(), e.getMessage());
+        }
+    }
+
+    @Test
+    void aDrainSpreadsTheSessionsOverItsTargets() throws Exception {
+        int n = 6;
+        try (Cluster c = new Cluster(3, i -> Apps.transformingEcho(32, 1))) {
+            List<MtcpSocket> clients = new ArrayList<>();
+            long[] offsets = new long[n];
+            try {
+                for (int i = 0; i < n; i++) {
+                    MtcpSocket s = new MtcpSocket(LO, c.address(0).getPort());
+                    s.setSoTimeout(20_000);
+                    clients.add(s);
+                    offsets[i] = echo(s, 0, 500, "client " + i + " before the drain");
+                }
+                assertTrue(Waits.until(() -> c.server(0).sessions().size() == n, Duration.ofSeconds(10)),
+                        "listed " + c.server(0).sessions());
+                int moved = c.server(0).drain(List.of(c.address(1), c.address(2))).get(60, TimeUnit.SECONDS);
+                assertEquals(n, moved, "every session moved");
+                assertTrue(c.server(0).sessions().isEmpty(), "left " + c.server(0).sessions());
+                int on1 = 0;
+                int on2 = 0;
+                for (int i = 0; i < n; i++) {
+                    InetSocketAddress at = clients.get(i).currentServer();
+                    on1 += at.equals(c.address(1)) ? 1 : 0;
+                    on2 += at.equals(c.address(2)) ? 1 : 0;
+                    offsets[i] = echo(clients.get(i), offsets[i], 500, "client " + i + " after the drain");
+                }
+                assertEquals(n, on1 + on2, "every client is on a target");
+                assertTrue(on1 > 0 && on2 > 0, "the drain spread the sessions: " + on1 + " on server 1, " + on2 + " on server 2");
+                c.assertNoAppFailure();
+            } finally {
+                for (MtcpSocket s : clients) {
+                    s.close();
+                }
+            }
+        }
+    }
+
+    private static SessionInfo only(Cluster c, int server) throws InterruptedException {
+        assertTrue(Waits.until(() -> c.server(server).sessions().size() == 1, Duration.ofSeconds(10)),
+                "server " + server + " lists " + c.server(server).sessions());
+        return c.server(server).sessions().get(0);
+    }
+
+    private static MigrationException failure(CompletableFuture<MigrationEvent> f) throws Exception {
+        try {
+            MigrationEvent e = f.get(40, TimeUnit.SECONDS);
+            throw new AssertionError("expected the move to fail, it completed: " + e);
+        } catch (ExecutionException e) {
+            return assertInstanceOf(MigrationException.class, e.getCause());
+        }
+    }
+
+    private static long echo(MtcpSocket s, long from, int n, String where) throws IOException {
+        byte[] b = new byte[n];
+        for (int k = 0; k < n; k++) {
+            b[k] = Apps.streamByte(9, from + k);
+        }
+        s.getOutputStream().write(b);
+        byte[] got = new byte[n];
+        Apps.readFully(s.getInputStream(), got);
+        for (int k = 0; k < n; k++) {
+            assertEquals(Apps.transform(b[k], from + k), got[k], "byte " + (from + k) + " of the echo, " + where);
+        }
+        return from + n;
+    }
+}
