@@ -18,6 +18,7 @@ import java.util.Map;
  *   <tr><td>{@link #ADDITIONAL_SERVERS}</td><td>server socket (set), client socket (get)</td><td>alternates advertised to clients</td></tr>
  *   <tr><td>{@link #CONTROL_MAPPINGS}</td><td>server socket</td><td>service address to control address of every cooperating server</td></tr>
  *   <tr><td>{@link #CONTROL_TLS}</td><td>server socket</td><td>TLS 1.3 with mutual authentication on TCP control connections (set before {@link #CONTROL_MAPPINGS})</td></tr>
+ *   <tr><td>{@link #DRAIN_ON_CLOSE}</td><td>server socket</td><td>closing it, or the JVM's shutdown, first moves its sessions to the advertised servers, within this deadline</td></tr>
  *   <tr><td>{@link #PLAIN_CLIENT_WAIT}</td><td>server socket</td><td>how long a silent new client is given to show it speaks MTCP</td></tr>
  *   <tr><td>{@link #PLAIN_CLIENTS}</td><td>server socket</td><td>whether clients that do not speak MTCP are served (as plain TCP)</td></tr>
  *   <tr><td>{@link #TRIGGER}</td><td>accepted server socket</td><td>write-only: ask the client to migrate</td></tr>
@@ -97,6 +98,18 @@ public final class MtcpOptions {
      */
     public static final SocketOption<java.time.Duration> PLAIN_CLIENT_WAIT =
             new Option<>("MTCP_PLAIN_CLIENT_WAIT", java.time.Duration.class);
+
+    /**
+     * On a server socket: drain on shutdown, the deploy story. When set to a positive duration,
+     * {@code close()} and a normal JVM shutdown (SIGTERM, {@code System.exit}, the end of {@code main})
+     * first stop accepting, then move every movable session to the servers it advertises
+     * ({@link #ADDITIONAL_SERVERS}, spread round robin), waiting at most this long, and only then close,
+     * after which whatever could not move ends as a plain socket's connection ends at exit. Sessions that
+     * migrate away keep their clients connected; plain TCP clients cannot move. Off ({@code null} or zero)
+     * by default: closing a server socket otherwise leaves its accepted sessions running.
+     */
+    public static final SocketOption<java.time.Duration> DRAIN_ON_CLOSE =
+            new Option<>("MTCP_DRAIN_ON_CLOSE", java.time.Duration.class);
 
     /**
      * On a server socket: whether clients that do not speak MTCP are served, as plain,

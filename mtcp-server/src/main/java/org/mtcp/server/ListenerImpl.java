@@ -109,7 +109,7 @@ final class ListenerImpl extends SocketImpl {
 
     @Override
     protected void close() throws IOException {
-        server.close();
+        server.closeDraining();
     }
 
     @Override
@@ -125,6 +125,7 @@ final class ListenerImpl extends SocketImpl {
         s.add(MtcpOptions.CONTROL_TLS);
         s.add(MtcpOptions.ADDITIONAL_SERVERS);
         s.add(MtcpOptions.PLAIN_CLIENT_WAIT);
+        s.add(MtcpOptions.DRAIN_ON_CLOSE);
         s.add(MtcpOptions.PLAIN_CLIENTS);
         return Collections.unmodifiableSet(s);
     }
@@ -139,6 +140,12 @@ final class ListenerImpl extends SocketImpl {
             server().setControlTls((javax.net.ssl.SSLContext) value);
         } else if (name == MtcpOptions.ADDITIONAL_SERVERS) {
             server().setAlternates((List<InetSocketAddress>) Objects.requireNonNull(value, "alternates"));
+        } else if (name == MtcpOptions.DRAIN_ON_CLOSE) {
+            java.time.Duration d = (java.time.Duration) value;
+            if (d != null && d.isNegative()) {
+                throw new IllegalArgumentException("DRAIN_ON_CLOSE must not be negative: " + d);
+            }
+            server().setDrainOnClose(d == null || d.isZero() ? null : d);
         } else if (name == MtcpOptions.PLAIN_CLIENT_WAIT) {
             java.time.Duration d = (java.time.Duration) Objects.requireNonNull(value, "PLAIN_CLIENT_WAIT");
             if (d.isNegative()) {
@@ -170,6 +177,10 @@ final class ListenerImpl extends SocketImpl {
         }
         if (name == MtcpOptions.ADDITIONAL_SERVERS) {
             return (T) server().alternates();
+        }
+        if (name == MtcpOptions.DRAIN_ON_CLOSE) {
+            java.time.Duration d = server().drainOnClose();
+            return (T) (d == null ? java.time.Duration.ZERO : d);
         }
         if (name == MtcpOptions.PLAIN_CLIENT_WAIT) {
             return (T) java.time.Duration.ofMillis(server().detectMillis());

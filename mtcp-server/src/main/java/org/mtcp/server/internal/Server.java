@@ -65,6 +65,12 @@ public final class Server {
     private boolean acceptPaused;
     // ---- volatile: set by the application's thread, read by the loop ----
     private volatile boolean closed;
+    /** Cleared when the server stops taking connections (a drain on close runs); set once. */
+    private volatile boolean accepting = true;
+    /** {@code MtcpOptions.DRAIN_ON_CLOSE}, or {@code null}: off. */
+    private volatile java.time.Duration drainOnClose;
+    /** This server's drain at JVM exit, registered while DRAIN_ON_CLOSE is set. */
+    private final Runnable exitDrain = this::drainBeforeExit;
     private volatile InetSocketAddress bound;
     private volatile List<InetSocketAddress> alternates = List.of();
     private volatile Map<InetSocketAddress, SocketAddress> mappings = Map.of();
@@ -349,8 +355,8 @@ public final class Server {
         long deadline = timeoutMillis > 0 ? System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis) : Long.MAX_VALUE;
         queueLock.lock();
         try {
-            while (queue.isEmpty()) {
-                if (closed) {
+            while (queue.isEmpty() || !accepting) {
+                if (closed || !accepting) {
                     throw new SocketException("Socket is closed");
                 }
                 long wait = deadline == Long.MAX_VALUE ? TimeUnit.SECONDS.toNanos(1) : deadline - System.nanoTime();
@@ -554,10 +560,61 @@ public final class Server {
 
     // ================================================================== closing
 
-    /** Stops listening; live sessions go on. */
-    public void close() throws IOException {
-        closed = true;
-        ControlEndpoint c = control;
+    /** @param d drain on close and at JVM exit within {@code d} ({@code MtcpOptions.DRAIN_ON_CLOSE}), or {@code null}: off */
+    public void setDrainOnClose(java.time.Duration d) {
+        drainOnClose = d;
+        if (d != null) {
+            org.mtcp.internal.session.ExitFlush.beforeSessionsEnd(exitDrain);
+        } else {
+            org.mtcp.internal.session.ExitFlush.removeBeforeSessionsEnd(exitDrain);
+        }
+    }
+
+    /** @return the drain-on-close deadline, or {@code null} when off */
+    public java.time.Duration drainOnClose() {
+        return drainOnClose;
+    }
+
+    /**
+     * Closes as {@link #close}, after a drain when {@code DRAIN_ON_CLOSE} is set: stops accepting (new
+     * clients go elsewhere; the control endpoint stays, since the destinations pull the sessions' state
+     * through it), moves the sessions to the advertised servers within the deadline, then closes.
+     */
+    public void closeDraining() throws IOException {
+        java.time.Duration d = drainOnClose;
+        List<InetSocketAddress> targets = alternates;
+        if (d != null && !targets.isEmpty() && !closed && bound != null) {
+            stopAccepting();
+            CompletableFuture<Integer> f = drain(targets);
+            try {
+                int moved = f.get(d.toNanos(), TimeUnit.NANOSECONDS);
+                log.info("{} drained before closing: {} sessions moved to {}", this, moved, targets);
+            } catch (java.util.concurrent.TimeoutException e) {
+                f.cancel(false);
+                log.warn("{}: the drain before closing did not finish within {}: {} sessions are still here and end with it",
+                        this, d, sessions.size());
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
+                log.warn("{}: the drain before closing ended early: {}", this, e.toString());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                f.cancel(false);
+            }
+        }
+        close();
+    }
+
+    /** The JVM is exiting: drain (if still open) before the sessions are ended. */
+    private void drainBeforeExit() {
+        try {
+            closeDraining();
+        } catch (IOException e) {
+            log.warn("{}: drain at exit failed: {}", this, e.getMessage());
+        }
+    }
+
+    /** Stops taking connections: the listening channel closes and the ones never accepted are reset. */
+    private void stopAccepting() {
+        accepting = false;
         loop.execute(() -> {
             if (acceptKey != null) {
                 acceptKey.cancel();
@@ -568,9 +625,6 @@ public final class Server {
                 // closing is all we wanted
             }
         });
-        if (c != null) {
-            c.close();
-        }
         List<Accepted> left;
         queueLock.lock();
         try {
@@ -582,6 +636,17 @@ public final class Server {
         }
         for (Accepted a : left) {
             resetQuietly(a);
+        }
+    }
+
+    /** Stops listening; live sessions go on. */
+    public void close() throws IOException {
+        closed = true;
+        org.mtcp.internal.session.ExitFlush.removeBeforeSessionsEnd(exitDrain);
+        stopAccepting();
+        ControlEndpoint c = control;
+        if (c != null) {
+            c.close();
         }
     }
 
