@@ -176,6 +176,23 @@ public class MtcpServerSocket extends ServerSocket {
         return impl.server().move(Objects.requireNonNull(sessionId, "sessionId"), Objects.requireNonNull(target, "target"));
     }
 
+    /**
+     * Asks another cooperating server to move one of its sessions (thesis 3.2.1(b), a third party's trigger:
+     * an operator or a load balancer acting through this server), over the authenticated control connection;
+     * with {@code target} this server's own address it pulls the session here. The holder moves it as
+     * {@link #move} does, and refuses what {@code move} refuses.
+     *
+     * @param holder    the service address of the server that has the session (this one's own works too)
+     * @param sessionId the session's id there ({@link SessionInfo#id()})
+     * @param target    where it should go: a server the holder advertises
+     * @return completes with where the session went, or exceptionally with a
+     *         {@link org.mtcp.api.MigrationException} that says why not
+     */
+    public CompletableFuture<InetSocketAddress> requestMove(InetSocketAddress holder, String sessionId, InetSocketAddress target) {
+        return impl.server().requestMove(Objects.requireNonNull(holder, "holder"), Objects.requireNonNull(sessionId, "sessionId"),
+                Objects.requireNonNull(target, "target"));
+    }
+
     /** @return the live sessions' offsets and I/O states, for diagnostics (not a stable format) */
     public String debugState() {
         StringBuilder sb = new StringBuilder();

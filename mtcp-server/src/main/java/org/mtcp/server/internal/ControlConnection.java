@@ -1,7 +1,10 @@
 package org.mtcp.server.internal;
 
+import org.mtcp.api.MigrationException;
+import org.mtcp.api.MigrationException.Reason;
 import org.mtcp.internal.io.EventLoop;
 import org.mtcp.internal.io.IoHandler;
+import org.mtcp.internal.session.Proofs;
 import org.mtcp.internal.session.Settings;
 import org.mtcp.internal.wire.FrameReader;
 import org.mtcp.internal.wire.Frames;
@@ -23,6 +26,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -73,6 +77,8 @@ final class ControlConnection implements IoHandler, FrameReader.Handler {
     private final ArrayDeque<ByteBuffer> out = new ArrayDeque<>();
     /** This server's requests on this connection, by the key it chose. */
     private final Map<Long, IncomingTransfer> requested = new HashMap<>();
+    /** This server's MOVE_REQUESTs waiting for their MOVE_RESULT, by the key it chose. */
+    private final Map<Long, CompletableFuture<InetSocketAddress>> moves = new HashMap<>();
     /** The peer's requests this server answered with a state, by the peer's key. */
     private final Map<Long, OutgoingTransfer> served = new HashMap<>();
     private State state;
@@ -191,6 +197,71 @@ final class ControlConnection implements IoHandler, FrameReader.Handler {
         send(m.encode());
     }
 
+    /**
+     * Asks the peer, which holds session {@code sessionId}, to move it to {@code target} (thesis 3.2.1(b));
+     * loop thread.
+     *
+     * @return completes with where the session went, or exceptionally with a {@link MigrationException}
+     */
+    CompletableFuture<InetSocketAddress> requestMove(byte[] sessionId, InetSocketAddress target) {
+        CompletableFuture<InetSocketAddress> f = new CompletableFuture<>();
+        long k;
+        do {
+            k = ThreadLocalRandom.current().nextLong();
+        } while (moves.containsKey(k) || requested.containsKey(k));
+        long mine = k;
+        moves.put(mine, f);
+        send(new Message.MoveRequest(mine, sessionId, target));
+        long millis = TriggerTracker.DEADLINE_MILLIS + 5_000;
+        loop.schedule(TimeUnit.MILLISECONDS.toNanos(millis), () -> {
+            CompletableFuture<InetSocketAddress> late = moves.remove(mine);
+            if (late != null) {
+                late.completeExceptionally(new MigrationException("server " + peer + " did not answer the request to move "
+                        + Proofs.hex(sessionId) + " within " + millis + " ms", Reason.TIMEOUT, true, null));
+                maybeRetire();
+            }
+        });
+        return f;
+    }
+
+    @Override
+    public void onMoveRequest(Message.MoveRequest m) throws ProtocolException {
+        checkOpen(m);
+        String id = Proofs.hex(m.sessionId());
+        InetSocketAddress from = peer;
+        endpoint.server().move(id, m.target()).whenComplete((event, failure) -> loop.execute(() -> {
+            Message.MoveResult r;
+            if (failure == null) {
+                r = new Message.MoveResult(m.key(), true, false, Reason.OTHER, event.to(), "moved");
+            } else {
+                Throwable t = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                        ? failure.getCause() : failure;
+                MigrationException me = t instanceof MigrationException ? (MigrationException) t : null;
+                Reason why = me != null ? me.reason() : t instanceof IllegalArgumentException ? Reason.NOT_COOPERATING : Reason.OTHER;
+                String text = String.valueOf(t.getMessage());
+                r = new Message.MoveResult(m.key(), false, me == null || me.sessionAlive(), why, m.target(),
+                        text.length() > 1024 ? text.substring(0, 1024) + "..." : text);
+            }
+            log.debug("{}: {} asked to move {} to {}: {}", this, from, id, m.target(), r.moved() ? "moved" : r.message());
+            send(r);
+        }));
+    }
+
+    @Override
+    public void onMoveResult(Message.MoveResult m) throws ProtocolException {
+        checkOpen(m);
+        CompletableFuture<InetSocketAddress> f = moves.remove(m.key());
+        if (f != null) {
+            if (m.moved()) {
+                f.complete(m.destination());
+            } else {
+                f.completeExceptionally(new MigrationException("server " + peer + " did not move the session: " + m.message(),
+                        m.reason(), m.sessionAlive(), null));
+            }
+        }
+        maybeRetire();
+    }
+
     /** @return this server's requests waiting for their answer on this connection; loop thread (for tests) */
     List<IncomingTransfer> pendingRequests() {
         return new ArrayList<>(requested.values());
@@ -250,7 +321,8 @@ final class ControlConnection implements IoHandler, FrameReader.Handler {
     }
 
     private void maybeRetire() {
-        if (state == State.RETIRING && initiator && requested.isEmpty() && out.isEmpty() && !transport.wantsWrite()) {
+        if (state == State.RETIRING && initiator && requested.isEmpty() && moves.isEmpty() && out.isEmpty()
+                && !transport.wantsWrite()) {
             close("a duplicate control connection to " + peer);
         }
     }
@@ -452,6 +524,12 @@ final class ControlConnection implements IoHandler, FrameReader.Handler {
         requested.clear();
         for (IncomingTransfer t : asked) {
             t.onConnectionLost(why);
+        }
+        List<CompletableFuture<InetSocketAddress>> asking = new ArrayList<>(moves.values());
+        moves.clear();
+        for (CompletableFuture<InetSocketAddress> f : asking) {
+            f.completeExceptionally(new MigrationException("the control connection to " + peer + " closed before it answered"
+                    + " a request to move a session: " + why, Reason.PEER_UNREACHABLE, true, null));
         }
         List<OutgoingTransfer> frozen = new ArrayList<>(served.values());
         served.clear();

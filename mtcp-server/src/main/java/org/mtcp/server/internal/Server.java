@@ -467,6 +467,54 @@ public final class Server {
         }
     }
 
+    /**
+     * Asks {@code holder}, a cooperating server, to move its session {@code hexId} to {@code target} over the
+     * authenticated control connection (thesis 3.2.1(b): a third party's trigger; with {@code target} this
+     * server, a pull). {@code holder} may be this server itself.
+     *
+     * @return completes with where the session went, or exceptionally with a {@link MigrationException} that
+     *         says why not (the holder's refusal, or that it could not be asked)
+     */
+    public CompletableFuture<InetSocketAddress> requestMove(InetSocketAddress holder, String hexId, InetSocketAddress target) {
+        byte[] id;
+        try {
+            id = java.util.HexFormat.of().parseHex(hexId);
+        } catch (IllegalArgumentException e) {
+            id = null;
+        }
+        if (id == null || id.length != Wire.SESSION_ID_SIZE) {
+            return CompletableFuture.failedFuture(new MigrationException("not a session id: " + hexId + " (32 hex digits)",
+                    MigrationException.Reason.UNKNOWN_SESSION, false, null));
+        }
+        if (holder.equals(identity())) {
+            return move(hexId, target).thenApply(MigrationEvent::to);
+        }
+        SocketAddress controlAddress = mappings.get(holder);
+        ControlEndpoint c = control;
+        if (controlAddress == null || c == null) {
+            return CompletableFuture.failedFuture(new MigrationException(this + " cannot ask " + holder + " to move a session: "
+                    + (c == null ? "this server has no CONTROL_MAPPINGS" : "it is not among the cooperating servers "
+                    + mappings.keySet()), MigrationException.Reason.NOT_COOPERATING, true, null));
+        }
+        byte[] sessionId = id;
+        CompletableFuture<InetSocketAddress> f = new CompletableFuture<>();
+        loop.execute(() -> {
+            try {
+                c.connectionTo(holder, controlAddress).requestMove(sessionId, target).whenComplete((to, e) -> {
+                    if (e == null) {
+                        f.complete(to);
+                    } else {
+                        f.completeExceptionally(e);
+                    }
+                });
+            } catch (IOException | RuntimeException e) {
+                f.completeExceptionally(new MigrationException(this + " cannot reach " + holder + " to ask it to move " + hexId
+                        + ": " + e.getMessage(), MigrationException.Reason.PEER_UNREACHABLE, true, e));
+            }
+        });
+        return f;
+    }
+
     /** A drain: every live session is asked to move to one of the targets until none is left. */
     private final class Drain {
         final List<InetSocketAddress> targets;

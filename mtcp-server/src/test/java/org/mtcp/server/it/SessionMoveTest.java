@@ -58,7 +58,7 @@ class SessionMoveTest {
             assertEquals(info.id(), arrived.id(), "the session keeps its id across servers");
             assertTrue(arrived.migrated(), "it arrived by migration: " + arrived);
             assertEquals(1, arrived.migrations(), "one migration so far: " + arrived);
-            assertEquals(c.address(2), s.currentServer());
+            awaitOn(s, c.address(2));
             echo(s, offset, 3000, "after the move");
             c.assertNoAppFailure();
         }
@@ -126,6 +126,32 @@ class SessionMoveTest {
     }
 
     @Test
+    void aThirdServerAsksTheHolderToMoveASessionAndTheDestinationPullsOne() throws Exception {
+        try (Cluster c = new Cluster(3, i -> Apps.transformingEcho(32, 1));
+             MtcpSocket s = new MtcpSocket(LO, c.address(0).getPort())) {
+            s.setSoTimeout(20_000);
+            long offset = echo(s, 0, 1000, "before");
+            String id = only(c, 0).id();
+            // server 1, a third party, moves the session from server 0 to server 2
+            InetSocketAddress went = c.server(1).requestMove(c.address(0), id, c.address(2)).get(30, TimeUnit.SECONDS);
+            assertEquals(c.address(2), went);
+            awaitOn(s, c.address(2));
+            offset = echo(s, offset, 1000, "after the third party's move");
+            // server 1 pulls it to itself from server 2
+            went = c.server(1).requestMove(c.address(2), id, c.address(1)).get(30, TimeUnit.SECONDS);
+            assertEquals(c.address(1), went, "servers " + c.address(0) + " " + c.address(1) + " " + c.address(2) + ", client on "
+                    + s.currentServer() + ", events " + c.events);
+            awaitOn(s, c.address(1));
+            echo(s, offset, 1000, "after the pull");
+            // asking a holder for a session it does not have: refused with the reason, over the control connection
+            MigrationException unknown = failureOf(c.server(0).requestMove(c.address(2), id, c.address(0)));
+            assertEquals(MigrationException.Reason.UNKNOWN_SESSION, unknown.reason(), unknown.getMessage());
+            assertTrue(unknown.getMessage().contains(":" + c.address(2).getPort()), "names the holder: " + unknown.getMessage());
+            c.assertNoAppFailure();
+        }
+    }
+
+    @Test
     void anUnknownSessionIsRefusedAtOnce() throws Exception {
         try (Cluster c = new Cluster(2, i -> Apps.transformingEcho(32, 1))) {
             MigrationException e = failure(c.server(0).move("00112233445566778899aabbccddeeff", c.address(1)));
@@ -154,7 +180,10 @@ class SessionMoveTest {
                 int on1 = 0;
                 int on2 = 0;
                 for (int i = 0; i < n; i++) {
-                    InetSocketAddress at = clients.get(i).currentServer();
+                    MtcpSocket client = clients.get(i);
+                    assertTrue(Waits.until(() -> !c.address(0).equals(client.currentServer()), Duration.ofSeconds(10)),
+                            "client " + i + " is still on the drained server");
+                    InetSocketAddress at = client.currentServer();
                     on1 += at.equals(c.address(1)) ? 1 : 0;
                     on2 += at.equals(c.address(2)) ? 1 : 0;
                     offsets[i] = echo(clients.get(i), offsets[i], 500, "client " + i + " after the drain");
@@ -180,6 +209,24 @@ class SessionMoveTest {
         try {
             MigrationEvent e = f.get(40, TimeUnit.SECONDS);
             throw new AssertionError("expected the move to fail, it completed: " + e);
+        } catch (ExecutionException e) {
+            return assertInstanceOf(MigrationException.class, e.getCause());
+        }
+    }
+
+    /**
+     * Waits for the client to be on {@code server}: a move completes when the destination has installed the
+     * session (the commit), which may be a moment before the client has switched to it.
+     */
+    private static void awaitOn(MtcpSocket s, InetSocketAddress server) throws InterruptedException {
+        assertTrue(Waits.until(() -> server.equals(s.currentServer()), Duration.ofSeconds(10)),
+                "the client is on " + s.currentServer() + ", not " + server);
+    }
+
+    private static MigrationException failureOf(CompletableFuture<InetSocketAddress> f) throws Exception {
+        try {
+            InetSocketAddress a = f.get(40, TimeUnit.SECONDS);
+            throw new AssertionError("expected the request to fail, it completed: " + a);
         } catch (ExecutionException e) {
             return assertInstanceOf(MigrationException.class, e.getCause());
         }

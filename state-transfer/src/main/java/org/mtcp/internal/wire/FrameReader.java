@@ -115,6 +115,16 @@ public final class FrameReader {
             throw new UnexpectedFrame(m.type());
         }
 
+        /** MOVE_REQUEST. */
+        default void onMoveRequest(Message.MoveRequest m) throws IOException {
+            throw new UnexpectedFrame(m.type());
+        }
+
+        /** MOVE_RESULT. */
+        default void onMoveResult(Message.MoveResult m) throws IOException {
+            throw new UnexpectedFrame(m.type());
+        }
+
         /** STATE_ABORT. */
         default void onStateAbort(Message.StateAbort m) throws IOException {
             throw new UnexpectedFrame(m.type());

@@ -102,6 +102,17 @@ public sealed interface Message {
             case Wire.STATE_REJECT: m = new StateReject(r.u64(), Wire.reason(r.u8()), r.string()); break;
             case Wire.STATE_ACK: m = new StateAck(r.u64()); break;
             case Wire.STATE_ABORT: m = new StateAbort(r.u64()); break;
+            case Wire.MOVE_REQUEST: m = new MoveRequest(r.u64(), r.bytes(Wire.SESSION_ID_SIZE), r.address()); break;
+            case Wire.MOVE_RESULT: {
+                long key = r.u64();
+                int flags = r.u8();
+                if ((flags & ~3) != 0) {
+                    throw new ProtocolException("MOVE_RESULT with unknown flags " + flags + " on " + where);
+                }
+                m = new MoveResult(key, (flags & 1) != 0, (flags & 2) != 0, Wire.reason(r.u8()), r.u8() == 1 ? r.address() : null,
+                        r.string());
+                break;
+            }
             default:
                 throw new ProtocolException("unknown frame type " + Wire.typeName(type) + " on " + where);
         }
@@ -447,5 +458,37 @@ public sealed interface Message {
         @Override public int payloadSize() { return 8; }
         @Override public void writePayload(ByteBuffer b) { b.putLong(key); }
         @Override public void dispatch(FrameReader.Handler h) throws IOException { h.onStateAbort(this); }
+    }
+
+    /** Any server to the session's holder: move session {@code sessionId} to {@code target} (a third party's trigger). */
+    record MoveRequest(long key, byte[] sessionId, InetSocketAddress target) implements Message {
+        @Override public int type() { return Wire.MOVE_REQUEST; }
+        @Override public int payloadSize() { return 8 + Wire.SESSION_ID_SIZE + Frames.addressSize(target); }
+        @Override public void writePayload(ByteBuffer b) {
+            b.putLong(key).put(sessionId);
+            Frames.putAddress(b, target);
+        }
+        @Override public void dispatch(FrameReader.Handler h) throws IOException { h.onMoveRequest(this); }
+    }
+
+    /**
+     * The holder to the asker: the outcome of a MOVE_REQUEST; {@code destination} is where the session went
+     * (moved) or the target asked for, {@code null} when none.
+     */
+    record MoveResult(long key, boolean moved, boolean sessionAlive, Reason reason, InetSocketAddress destination,
+                      String message) implements Message {
+        @Override public int type() { return Wire.MOVE_RESULT; }
+        @Override public int payloadSize() {
+            return 11 + (destination == null ? 0 : Frames.addressSize(destination)) + Frames.stringSize(message);
+        }
+        @Override public void writePayload(ByteBuffer b) {
+            b.putLong(key).put((byte) ((moved ? 1 : 0) | (sessionAlive ? 2 : 0))).put((byte) Wire.reasonCode(reason))
+                    .put((byte) (destination == null ? 0 : 1));
+            if (destination != null) {
+                Frames.putAddress(b, destination);
+            }
+            Frames.putString(b, message);
+        }
+        @Override public void dispatch(FrameReader.Handler h) throws IOException { h.onMoveResult(this); }
     }
 }

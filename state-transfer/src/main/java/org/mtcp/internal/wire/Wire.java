@@ -112,6 +112,17 @@ public final class Wire {
     public static final int STATE_ACK = 0x44;
     /** S2 to S1: key (u64): the destination gave up; the origin resumes the session. */
     public static final int STATE_ABORT = 0x45;
+    /**
+     * Any server to the server holding a session (thesis 3.2.1(b), a third party's trigger; the destination
+     * itself when it pulls): key (u64), session id (16), target (address). Answered by MOVE_RESULT.
+     */
+    public static final int MOVE_REQUEST = 0x46;
+    /**
+     * The holder to the asker: key (u64), flags (u8: 1 moved, 2 the session goes on at the holder), reason (u8, as
+     * STATE_REJECT's; ignored when moved), has-destination (u8) then the address where it went when 1, message
+     * (u16 length, UTF-8).
+     */
+    public static final int MOVE_RESULT = 0x47;
 
     // ---- reject reasons on the wire ----
     /** Reason codes carried by MIGRATE_REJECT and STATE_REJECT. */
@@ -165,6 +176,8 @@ public final class Wire {
             case STATE_REJECT: return "STATE_REJECT";
             case STATE_ACK: return "STATE_ACK";
             case STATE_ABORT: return "STATE_ABORT";
+            case MOVE_REQUEST: return "MOVE_REQUEST";
+            case MOVE_RESULT: return "MOVE_RESULT";
             default: return "0x" + Integer.toHexString(type);
         }
     }

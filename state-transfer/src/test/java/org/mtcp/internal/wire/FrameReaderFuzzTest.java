@@ -66,6 +66,9 @@ class FrameReaderFuzzTest {
         @Override public void onStateReject(Message.StateReject m) { messages.add(m); }
         @Override public void onStateAck(Message.StateAck m) { messages.add(m); }
         @Override public void onStateAbort(Message.StateAbort m) { messages.add(m); }
+        @Override public void onTriggerResult(Message.TriggerResult m) { messages.add(m); }
+        @Override public void onMoveRequest(Message.MoveRequest m) { messages.add(m); }
+        @Override public void onMoveResult(Message.MoveResult m) { messages.add(m); }
     }
 
     static InetSocketAddress address(Random r) {
@@ -92,6 +95,9 @@ class FrameReaderFuzzTest {
     }
 
     /** @return a random message of every type in turn, {@code i} choosing which */
+    /** How many frame types {@link #sample} makes (every one but DATA). */
+    static final int SAMPLE_TYPES = 20;
+
     static Message sample(Random r, int i) {
         Reason reason = Reason.values()[r.nextInt(Reason.values().length)];
         List<InetSocketAddress> alternates = new ArrayList<>();
@@ -99,7 +105,7 @@ class FrameReaderFuzzTest {
             alternates.add(address(r));
         }
         String text = "why " + r.nextInt() + " \u00e9";
-        switch (i % 17) {
+        switch (i % SAMPLE_TYPES) {
             case 0: return new Message.Hello(r.nextInt(256), offset(r), bytes(r, 32));
             case 1: return new Message.HelloAck(bytes(r, 16), bytes(r, 32), offset(r), address(r), List.copyOf(alternates));
             case 2: return new Message.MigrateRequest(bytes(r, 16), address(r), address(r), offset(r), offset(r), r.nextLong(),
@@ -119,6 +125,11 @@ class FrameReaderFuzzTest {
             case 13: return new Message.StateReject(r.nextLong(), reason, text);
             case 14: return new Message.StateAck(r.nextLong());
             case 15: return new Message.Sealed(r.nextLong(), r.nextInt(256), bytes(r, r.nextInt(40)), bytes(r, 16));
+            case 16: return new Message.TriggerResult(Message.TriggerResult.Outcome.values()[r.nextInt(3)], reason,
+                    r.nextBoolean() ? address(r) : null, text);
+            case 17: return new Message.MoveRequest(r.nextLong(), bytes(r, 16), address(r));
+            case 18: return new Message.MoveResult(r.nextLong(), r.nextBoolean(), r.nextBoolean(), reason,
+                    r.nextBoolean() ? address(r) : null, text);
             default: return new Message.StateAbort(r.nextLong());
         }
     }
@@ -214,7 +225,7 @@ class FrameReaderFuzzTest {
         } else {
             ByteArrayOutputStream wire = new ByteArrayOutputStream();
             for (int f = 0; f < 20; f++) {
-                Message m = sample(r, r.nextInt(17));
+                Message m = sample(r, r.nextInt(SAMPLE_TYPES));
                 byte[] b = m.type() == Wire.STATE_REPLY ? bytesOf(new Message.StateAck(1)) : bytesOf(m);
                 wire.write(b, 0, b.length);
             }
@@ -252,7 +263,7 @@ class FrameReaderFuzzTest {
         Random r = new Random(seed);
         int[] types = {Wire.HELLO, Wire.HELLO_ACK, Wire.MIGRATE_REQ, Wire.MIGRATE_ACK, Wire.MIGRATE_REJECT, Wire.ACK, Wire.FIN,
             Wire.TRIGGER, Wire.ERROR, Wire.MOVED, Wire.CTRL_HELLO, Wire.STATE_REQUEST, Wire.STATE_REPLY, Wire.STATE_REJECT,
-            Wire.STATE_ACK, Wire.STATE_ABORT, Wire.SEALED, 0x7f};
+            Wire.STATE_ACK, Wire.STATE_ABORT, Wire.SEALED, Wire.TRIGGER_RESULT, Wire.MOVE_REQUEST, Wire.MOVE_RESULT, 0x7f};
         int decoded = 0;
         int refused = 0;
         for (int type : types) {
@@ -275,7 +286,7 @@ class FrameReaderFuzzTest {
     @Test
     void truncatedAndOverlongPayloadsOfEveryTypeAreRefused() {
         Random r = new Random(7);
-        for (int i = 0; i < 17; i++) {
+        for (int i = 0; i < SAMPLE_TYPES; i++) {
             Message m = sample(r, i);
             if (m instanceof Message.Sealed) {
                 continue; // its inner payload has no length of its own: the tag refuses a cut one (ControlSealTest)
