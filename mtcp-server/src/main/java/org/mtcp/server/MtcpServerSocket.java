@@ -37,6 +37,8 @@ import java.util.concurrent.CompletableFuture;
 public class MtcpServerSocket extends ServerSocket {
     private final ListenerImpl impl;
     private final Object membershipLock = new Object();
+    /** Its MXBean, registered while bound. */
+    private final ServerSocketManagement management = new ServerSocketManagement(this);
     /** The membership followed, or {@code null}; guarded by membershipLock. */
     private Membership membership;
 
@@ -230,7 +232,14 @@ public class MtcpServerSocket extends ServerSocket {
         }
     }
 
-    /** Closes the membership (if any), then the socket as {@link ServerSocket#close()}. */
+    /** Binds as {@link ServerSocket#bind(SocketAddress, int)}, then registers the socket's {@link MtcpServerSocketMXBean}. */
+    @Override
+    public void bind(java.net.SocketAddress endpoint, int backlog) throws IOException {
+        super.bind(endpoint, backlog);
+        management.register();
+    }
+
+    /** Closes the membership (if any), unregisters the MXBean, then closes the socket as {@link ServerSocket#close()}. */
     @Override
     public void close() throws IOException {
         Membership m;
@@ -243,7 +252,11 @@ public class MtcpServerSocket extends ServerSocket {
                 m.close();
             }
         } finally {
-            super.close();
+            try {
+                super.close();
+            } finally {
+                management.unregister();
+            }
         }
     }
 
