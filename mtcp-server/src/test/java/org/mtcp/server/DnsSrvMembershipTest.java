@@ -331,4 +331,23 @@ class DnsSrvMembershipTest {
             assertEquals(List.of(), advertised(c, 0));
         }
     }
+    @Test
+    void aServerNotYetInTheListKeepsTheOwnEntryItWasGivenAndTakesThePeers() throws Exception {
+        try (Cluster c = Cluster.unmapped(2, i -> Apps.transformingEcho(64, 1), DnsSrvMembershipTest::host)) {
+            Member m0 = new Member(c.address(0), c.mappings().get(c.address(0)));
+            Member m1 = new Member(c.address(1), c.mappings().get(c.address(1)));
+            Pushed without = new Pushed();
+            c.server(0).setMembership(without);
+            without.push(List.of(m1)); // no entry of its own anywhere: refused
+            assertEquals(Map.of(), mappings(c, 0));
+            assertEquals(List.of(), advertised(c, 0), "nothing advertised that the server cannot cooperate with");
+
+            Pushed p = new Pushed();
+            c.server(1).setOption(MtcpOptions.CONTROL_MAPPINGS, Map.of(c.address(1), c.mappings().get(c.address(1))));
+            c.server(1).setMembership(p);
+            p.push(List.of(m0)); // as DNS before this server is ready: the others only
+            assertEquals(c.mappings(), mappings(c, 1), "its own entry kept, the peer added");
+            assertEquals(List.of(c.address(0)), advertised(c, 1));
+        }
+    }
 }
