@@ -188,9 +188,18 @@ final class DnsSrvLookup {
                 throw new Failure("DNS lookup of SRV " + name + " at " + providerUrl + ": unreadable record '" + v + "'", null);
             }
             String target = f[3].endsWith(".") ? f[3].substring(0, f[3].length() - 1) : f[3];
-            int port = Integer.parseInt(f[2]);
-            if (!target.isEmpty() && port != 0) {
-                out.add(new Srv(Integer.parseInt(f[0]), Integer.parseInt(f[1]), port, target.toLowerCase(Locale.ROOT)));
+            int priority;
+            int weight;
+            int port;
+            try {
+                priority = Integer.parseInt(f[0]);
+                weight = Integer.parseInt(f[1]);
+                port = Integer.parseInt(f[2]);
+            } catch (NumberFormatException e) {
+                throw new Failure("DNS lookup of SRV " + name + " at " + providerUrl + ": unreadable record '" + v + "'", e);
+            }
+            if (!target.isEmpty() && port > 0 && port <= 65535) {
+                out.add(new Srv(priority, weight, port, target.toLowerCase(Locale.ROOT)));
             }
         }
         return out;

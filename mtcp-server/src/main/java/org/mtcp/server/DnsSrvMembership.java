@@ -111,6 +111,11 @@ public final class DnsSrvMembership implements Membership {
                 this.listener = null;
             }
             throw new IOException(e.getMessage() + "; the server has no members from DNS yet", e.getCause());
+        } catch (RuntimeException e) {
+            synchronized (lock) {
+                this.listener = null;
+            }
+            throw e;
         }
         synchronized (lock) {
             if (closed) {
@@ -153,8 +158,8 @@ public final class DnsSrvMembership implements Membership {
                 last = now;
                 listener.accept(now);
             }
-        } catch (RuntimeException | Error e) {
-            log.warn("{}: the member list listener failed: {}", this, e.toString(), e);
+        } catch (RuntimeException e) {
+            log.warn("{}: a refresh failed: {}", this, e.toString(), e);
         }
     }
 
