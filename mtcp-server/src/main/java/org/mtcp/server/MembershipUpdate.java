@@ -35,7 +35,10 @@ final class MembershipUpdate {
                 server.setControlMappings(map);
             }
         } catch (IOException | RuntimeException e) {
-            log.warn("server {}: membership update refused, the previous control mappings stay: {}", self, e.getMessage());
+            // the alternates stay too: never advertise a server this one would not take as a peer
+            log.warn("server {}: membership update refused, the previous control mappings and alternates stay: {}", self,
+                    e.getMessage());
+            return;
         }
         InetSocketAddress me = server.identity();
         List<InetSocketAddress> others = new ArrayList<>();

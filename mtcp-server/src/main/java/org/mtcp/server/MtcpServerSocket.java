@@ -210,7 +210,9 @@ public class MtcpServerSocket extends ServerSocket {
      * and {@link MtcpOptions#ADDITIONAL_SERVERS} (every member but this server, at most 64), so a server
      * that leaves is no longer advertised to new clients nor trusted as a peer, and one that joins is. A
      * list the server refuses (e.g. a non-loopback control address without {@link MtcpOptions#CONTROL_TLS})
-     * is logged and the previous one stays. The membership is closed with this socket, or when replaced.
+     * is logged and the previous one stays. The membership is closed with this socket, or when replaced;
+     * setting the one already followed does nothing, and one whose {@code watch} throws is not followed
+     * (it may be set again later).
      *
      * @param membership the source, or {@code null} to stop following the current one (the last list stays)
      * @throws IOException when the socket is not bound, or the membership cannot start watching
@@ -222,13 +224,25 @@ public class MtcpServerSocket extends ServerSocket {
         Membership old;
         synchronized (membershipLock) {
             old = this.membership;
+            if (old == membership && membership != null) {
+                return; // already followed
+            }
             this.membership = membership;
         }
         if (old != null) {
             old.close();
         }
         if (membership != null) {
-            membership.watch(list -> MembershipUpdate.apply(server(), list));
+            try {
+                membership.watch(list -> MembershipUpdate.apply(server(), list));
+            } catch (IOException | RuntimeException e) {
+                synchronized (membershipLock) {
+                    if (this.membership == membership) {
+                        this.membership = null; // not followed: a later setMembership(membership) may try again
+                    }
+                }
+                throw e;
+            }
         }
     }
 

@@ -80,8 +80,25 @@ public final class Cluster implements AutoCloseable {
         this(n, appFor, true, hostFor, tlsFor);
     }
 
+    /**
+     * Servers that know nothing of each other yet (no CONTROL_MAPPINGS, no ADDITIONAL_SERVERS): for a
+     * {@link org.mtcp.server.Membership} to tell them. {@link #mappings()} has the control address
+     * reserved for each, to publish.
+     *
+     * @param hostFor the address server i binds, e.g. 127.0.0.2
+     */
+    public static Cluster unmapped(int n, Function<Integer, App> appFor, Function<Integer, InetAddress> hostFor)
+            throws IOException {
+        return new Cluster(n, appFor, false, false, hostFor, i -> null);
+    }
+
     private Cluster(int n, Function<Integer, App> appFor, boolean cooperate, Function<Integer, InetAddress> hostFor,
                     Function<Integer, SSLContext> tlsFor) throws IOException {
+        this(n, appFor, cooperate, true, hostFor, tlsFor);
+    }
+
+    private Cluster(int n, Function<Integer, App> appFor, boolean cooperate, boolean advertise,
+                    Function<Integer, InetAddress> hostFor, Function<Integer, SSLContext> tlsFor) throws IOException {
         List<ServerSocket> reserved = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             InetAddress host = hostFor.apply(i);
@@ -105,9 +122,11 @@ public final class Cluster implements AutoCloseable {
             if (cooperate) {
                 s.setOption(MtcpOptions.CONTROL_MAPPINGS, mappings);
             }
-            List<InetSocketAddress> others = new ArrayList<>(service);
-            others.remove(i);
-            s.setOption(MtcpOptions.ADDITIONAL_SERVERS, others);
+            if (advertise) {
+                List<InetSocketAddress> others = new ArrayList<>(service);
+                others.remove(i);
+                s.setOption(MtcpOptions.ADDITIONAL_SERVERS, others);
+            }
             s.addMigrationListener(events::add);
             int index = i;
             App app = appFor.apply(i);
