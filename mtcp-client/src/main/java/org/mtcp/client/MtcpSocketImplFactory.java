@@ -12,6 +12,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.WeakHashMap;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /**
  * Makes unmodified {@code java.net.Socket} code migratory:
@@ -24,6 +25,8 @@ import java.util.function.Predicate;
  */
 public class MtcpSocketImplFactory implements SocketImplFactory {
     private final Predicate<InetSocketAddress> speaksMtcp;
+    /** Makes each socket's migration policy, or {@code null} for none. */
+    private final Supplier<? extends MigrationPolicy> policies;
     /** Counts the migrations and duplicates of every socket made here. */
     private final MigrationRecorder recorder = new MigrationRecorder(List.of());
     /** The sockets made here that are still reachable, for their live sessions' duplicates; guarded by itself. */
@@ -36,12 +39,28 @@ public class MtcpSocketImplFactory implements SocketImplFactory {
 
     /** @param speaksMtcp which destinations speak MTCP; the others get plain TCP */
     public MtcpSocketImplFactory(Predicate<InetSocketAddress> speaksMtcp) {
+        this(speaksMtcp, null);
+    }
+
+    /**
+     * Sockets that also follow a migration policy, so that unmodified {@code java.net.Socket} code leaves a
+     * slow server by itself, e.g. {@code new MtcpSocketImplFactory(a -> true, SmoothedThroughputPolicy::new)}
+     * (thesis 3.2.1(a), the client's smoothed-throughput policy).
+     *
+     * @param speaksMtcp which destinations speak MTCP; the others get plain TCP (and no policy)
+     * @param policies   called once per socket (a policy keeps per-connection state), or {@code null} for none
+     */
+    public MtcpSocketImplFactory(Predicate<InetSocketAddress> speaksMtcp, Supplier<? extends MigrationPolicy> policies) {
         this.speaksMtcp = Objects.requireNonNull(speaksMtcp, "speaksMtcp");
+        this.policies = policies;
     }
 
     @Override
     public SocketImpl createSocketImpl() {
         ClientSocketImpl impl = new ClientSocketImpl(speaksMtcp, recorder);
+        if (policies != null) {
+            impl.setPolicy(policies.get());
+        }
         synchronized (made) {
             made.add(impl);
         }
