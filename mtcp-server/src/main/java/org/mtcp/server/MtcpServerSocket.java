@@ -253,21 +253,25 @@ public class MtcpServerSocket extends ServerSocket {
         management.register();
     }
 
-    /** Closes the membership (if any), unregisters the MXBean, then closes the socket as {@link ServerSocket#close()}. */
+    /**
+     * Closes the socket as {@link ServerSocket#close()} (after its drain, with {@link MtcpOptions#DRAIN_ON_CLOSE}),
+     * then the membership, if any (so that a registry that announces this server keeps it a member while its
+     * sessions leave), and unregisters the MXBean.
+     */
     @Override
     public void close() throws IOException {
-        Membership m;
-        synchronized (membershipLock) {
-            m = membership;
-            membership = null;
-        }
         try {
-            if (m != null) {
-                m.close();
-            }
+            super.close();
         } finally {
+            Membership m;
+            synchronized (membershipLock) {
+                m = membership;
+                membership = null;
+            }
             try {
-                super.close();
+                if (m != null) {
+                    m.close();
+                }
             } finally {
                 management.unregister();
             }
