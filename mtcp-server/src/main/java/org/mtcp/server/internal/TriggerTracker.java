@@ -133,8 +133,9 @@ final class TriggerTracker {
     private void fail(Reason reason, String message, boolean staysHere) {
         CompletableFuture<MigrationEvent> f = outcome;
         outcome = null;
-        MigrationException e = new MigrationException(staysHere ? message + "; the session stays on " + server.identity() : message,
-                reason, staysHere, null);
+        boolean said = message.contains("stays on"); // the client's own words may say it already
+        MigrationException e = new MigrationException(staysHere && !said ? message + "; the session stays on " + server.identity()
+                : message, reason, staysHere, null);
         record(target, e);
         f.completeExceptionally(e);
     }

@@ -93,10 +93,14 @@ class DrainOnCloseTest {
             }
             StringBuilder map = new StringBuilder();
             mappings.forEach((k, v) -> map.append(k.getPort()).append('=').append(((InetSocketAddress) v).getPort()).append(','));
+            java.nio.file.Path ready = java.nio.file.Files.createTempFile("mtcp-drain-ready", "");
+            java.nio.file.Files.delete(ready);
             Background<ChildJvm.Result> run = Background.start("child server", () -> ChildJvm.run(DrainingServer.class,
                     Map.of("drain.port", String.valueOf(childPort), "drain.map", map.toString(),
-                            "drain.clients", String.valueOf(CLIENTS)), Duration.ofSeconds(90)));
-            assertTrue(Waits.until(() -> canConnect(childPort), Duration.ofSeconds(30)), "the child server did not start");
+                            "drain.clients", String.valueOf(CLIENTS), "drain.ready", ready.toString()), Duration.ofSeconds(90)));
+            // its clients must connect once it advertises the others: a client follows a TRIGGER only there
+            assertTrue(Waits.until(() -> java.nio.file.Files.exists(ready), Duration.ofSeconds(30)), "the child server did not start");
+            java.nio.file.Files.deleteIfExists(ready);
             clients.addAll(connect(child));
             long[] offsets = echoAll(clients, new long[CLIENTS], "before the SIGTERM");
             ChildJvm.Result r = run.await(Duration.ofSeconds(100));
@@ -132,9 +136,11 @@ class DrainOnCloseTest {
             others.remove(new InetSocketAddress(LO, port));
             s.setOption(MtcpOptions.ADDITIONAL_SERVERS, others);
             s.setOption(MtcpOptions.DRAIN_ON_CLOSE, Duration.ofSeconds(30));
+            s.addMigrationListener(e -> System.out.println("event: " + e)); // for the failure message, if any
             Thread t = new Thread(() -> echoServer(s), "child-accept");
             t.setDaemon(true);
             t.start();
+            java.nio.file.Files.createFile(java.nio.file.Path.of(System.getProperty("drain.ready")));
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (s.sessions().stream().filter(i -> i.bytesWritten() > 0).count() < clients && System.nanoTime() < deadline) {
                 Thread.sleep(20);
@@ -204,14 +210,6 @@ class DrainOnCloseTest {
     /** A drain ends when the destinations have the sessions; each client switches a moment later. */
     private static void awaitNotOn(MtcpSocket s, InetSocketAddress server, String message) throws InterruptedException {
         assertTrue(Waits.until(() -> !server.equals(s.currentServer()), Duration.ofSeconds(10)), message);
-    }
-
-    private static boolean canConnect(int port) {
-        try (Socket s = new Socket(LO, port)) {
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
     }
 
     private static int freePort() throws IOException {
