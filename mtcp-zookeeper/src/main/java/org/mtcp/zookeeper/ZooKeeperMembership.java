@@ -34,6 +34,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -242,12 +243,13 @@ public final class ZooKeeperMembership implements Membership {
             return null;
         });
         try {
-            start.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            // a little beyond the deadline, so that the step that ran out of time usually says which it was
+            start.get(timeout.toNanos() + TimeUnit.MILLISECONDS.toNanos(500), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
             start.cancel(true);
             close();
-            throw new IOException("ZooKeeper " + where() + " not reached (or " + basePath + "/" + serviceName
-                    + " not read) within " + timeout.toMillis() + " ms", e);
+            throw new IOException("ZooKeeper " + where() + " not reached, or " + basePath + "/" + serviceName
+                    + " not registered and read, within " + timeout.toMillis() + " ms", e);
         } catch (ExecutionException e) {
             close();
             Throwable c = e.getCause();
@@ -306,13 +308,22 @@ public final class ZooKeeperMembership implements Membership {
             public void stateChanged(CuratorFramework cl, ConnectionState state) {
                 connectionChanged(state);
             }
-        }, executor);
+        }, this::deliver);
         CountDownLatch loaded = cache.startImmediate();
         if (!loaded.await(Math.max(1, remainingMillis(deadline)), TimeUnit.MILLISECONDS)) {
             throw new IOException("the instances under " + basePath + "/" + serviceName + " were not read within "
                     + timeout.toMillis() + " ms");
         }
         refresh();
+    }
+
+    /** Runs Curator's notifications on this membership's thread; drops those that come after {@link #close}. */
+    private void deliver(Runnable r) {
+        try {
+            executor.execute(r);
+        } catch (RejectedExecutionException e) {
+            log.debug("membership {}: closed, a notification dropped", this);
+        }
     }
 
     private ServiceInstance<String> selfInstance() {
@@ -441,11 +452,11 @@ public final class ZooKeeperMembership implements Membership {
         Future<?> down;
         try {
             down = ex.submit(this::tearDown);
-        } catch (java.util.concurrent.RejectedExecutionException e) {
+        } catch (RejectedExecutionException e) {
             return;
         }
-        ex.shutdown();
         try {
+            // tearDown ran after any listener call in progress (one thread) and none starts once closed is set
             down.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
             log.warn("membership {}: not unregistered from ZooKeeper {} within {} ms; its instance goes when the"
@@ -458,6 +469,8 @@ public final class ZooKeeperMembership implements Membership {
             ex.shutdownNow();
             closeOwnClient();
             Thread.currentThread().interrupt();
+        } finally {
+            ex.shutdown(); // after tearDown: Curator's last notifications are dropped quietly (deliver)
         }
     }
 
