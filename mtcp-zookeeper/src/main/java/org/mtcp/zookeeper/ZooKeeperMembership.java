@@ -88,8 +88,9 @@ public final class ZooKeeperMembership implements Membership {
     private volatile boolean closed;
     private volatile ExecutorService executor;
     private volatile Thread executorThread;
+    /** Set on the executor thread; also closed from close() when unregistering runs out of time. */
+    private volatile CuratorFramework client;
     // set and used on the executor thread
-    private CuratorFramework client;
     private ServiceDiscovery<String> discovery;
     private ServiceCache<String> cache;
     private Consumer<List<Member>> listener;
