@@ -1,6 +1,7 @@
 package org.mtcp.samples.http;
 
 import org.mtcp.api.MigrationEvent;
+import org.mtcp.api.MigrationException;
 
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
@@ -73,7 +74,10 @@ final class HttpTestKit {
         awaitTrue(() -> c.committedByStatistics() == 2L * c.committedArrivals().size(), 10,
                 () -> "statistics count every migration twice: " + c.committedByStatistics() + " vs " + arrivals.size());
         for (HttpFileServer s : c.servers()) {
-            assertEquals(0, s.statistics().failed(), s.name() + " migrations failed: " + s.statistics());
+            // a server that triggers every few bytes sends TRIGGERs while a migration is under way: each such
+            // TRIGGER ends SUPERSEDED (it is reported, not lost); nothing else may fail
+            long superseded = s.statistics().failedByReason().getOrDefault(MigrationException.Reason.SUPERSEDED, 0L);
+            assertEquals(0, s.statistics().failed() - superseded, s.name() + " migrations failed: " + s.statistics());
         }
         assertNoFailures(c);
         return arrivals.size();
