@@ -232,16 +232,12 @@ class SessionMoveTest {
         }
     }
 
+    /** @return {@code from + n}, after a checked round trip of {@code n} bytes ({@link Apps#echoRoundTrip}) */
     private static long echo(MtcpSocket s, long from, int n, String where) throws IOException {
-        byte[] b = new byte[n];
-        for (int k = 0; k < n; k++) {
-            b[k] = Apps.streamByte(9, from + k);
-        }
-        s.getOutputStream().write(b);
-        byte[] got = new byte[n];
-        Apps.readFully(s.getInputStream(), got);
-        for (int k = 0; k < n; k++) {
-            assertEquals(Apps.transform(b[k], from + k), got[k], "byte " + (from + k) + " of the echo, " + where);
+        try {
+            Apps.echoRoundTrip(s, from, n);
+        } catch (AssertionError e) {
+            throw new AssertionError(where + ": " + e.getMessage(), e);
         }
         return from + n;
     }
