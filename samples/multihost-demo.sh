@@ -49,7 +49,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 # the whole run is bounded: a watchdog ends it after 120 s
-( sleep 120; echo "multihost-demo: timed out after 120 s" >&2; kill -TERM $$ ) & PIDS+=($!)
+( trap 'kill $s 2>/dev/null; exit 0' TERM; sleep 120 </dev/null >/dev/null 2>&1 & s=$!; wait $s
+  echo "multihost-demo: timed out after 120 s" >&2; kill -TERM $$ ) & PIDS+=($!)
 
 JOPTS=(-XX:+UseSerialGC -Xmx128m -XX:TieredStopAtLevel=1 -Xshare:auto)
 
