@@ -150,6 +150,10 @@ public final class StateCodec {
             if (s.downBytes.length > 0 && s.downSeen + s.downBytes.length != s.downSnap) {
                 throw new KryoException("down bytes do not span [downSeen, downSnap)");
             }
+            if (s.downBytes.length == 0 && s.downSeen < s.downSnap) {
+                // the client lacks [downSeen, downSnap) and nobody would send it: the stream would have a hole
+                throw new KryoException("no down bytes for [" + s.downSeen + ", " + s.downSnap + "), which the client lacks");
+            }
         }
 
         private static void bytes(Output out, byte[] b) {

@@ -41,7 +41,8 @@ class StateCodecTest {
         s.upResume = s.upSnap + s.upBytes.length + (s.upFin ? 1 : 0);
         s.downSeen = r.nextInt(1 << 20);
         s.downBytes = new byte[r.nextBoolean() ? r.nextInt(Math.min(maxBytes, 5000)) : 0];
-        s.downSnap = s.downSeen + s.downBytes.length + (s.downBytes.length == 0 ? r.nextInt(100) : 0);
+        // scenario 1 carries [downSeen, downSnap); scenario 2 (no bytes) has the client at or past the snapshot
+        s.downSnap = s.downBytes.length > 0 ? s.downSeen + s.downBytes.length : s.downSeen - r.nextInt(Math.min(100, (int) s.downSeen + 1));
         s.downFinAtSnap = r.nextBoolean();
         return s;
     }
@@ -106,6 +107,16 @@ class StateCodecTest {
         } catch (ProtocolException e) {
             throw new AssertionError(kind + ": the accepted record, encoded again, was refused", e);
         }
+    }
+
+    @Test
+    void aRecordThatLeavesAHoleInTheDownStreamIsRefused() {
+        SessionState s = sample(new Random(2));
+        s.downBytes = new byte[0];
+        s.downSnap = s.downSeen + 10; // the client lacks ten bytes below the snapshot, and none are packed
+        byte[] b = StateCodec.encode(s);
+        ProtocolException e = assertThrows(ProtocolException.class, () -> StateCodec.decode(b, 0, b.length));
+        assertTrue(e.getMessage().contains("which the client lacks"), e.getMessage());
     }
 
     @Test
