@@ -102,6 +102,12 @@ class ForgedControlFramesTest {
         assertEquals(MigrationException.Reason.NOT_AUTHORIZED, refused.failure().reason(), refused.toString());
         assertEquals(notAdvertised, refused.to(), refused.toString());
         assertTrue(refused.failure().sessionAlive(), refused.toString());
+        // and the server that sent it hears why, sealed: a TRIGGER is never lost silently
+        Message.Sealed answer = HandPlayed.expect(server, Message.Sealed.class, "the client's answer to the refused TRIGGER");
+        Message.TriggerResult result = (Message.TriggerResult) seal.open(answer, "the fake server's connection");
+        assertEquals(Message.TriggerResult.Outcome.REFUSED, result.outcome(), result.toString());
+        assertEquals(MigrationException.Reason.NOT_AUTHORIZED, result.reason(), result.toString());
+        assertEquals(notAdvertised, result.destination(), result.toString());
         HandPlayed.sendSealed(server, seal, new Message.Trigger(alternate));
         // had a forged TRIGGER been followed, its migration would be under way and this one ignored
         try (Socket toAlternate = advertised.accept()) {
