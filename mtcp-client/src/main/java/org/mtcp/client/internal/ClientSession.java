@@ -289,6 +289,14 @@ public final class ClientSession extends SessionCore {
         startBackground(to, MigrationEvent.Initiation.SERVER_TRIGGER);
     }
 
+    @Override
+    protected void onAlternates(Link l, Message.Alternates m) {
+        if (l == link() && migration == null) { // during a migration the destination's MIGRATE_ACK says
+            alternates = List.copyOf(m.alternates());
+            log.debug("{}: {} now advertises {}", this, server, alternates);
+        }
+    }
+
     /**
      * Tells the server that sent a TRIGGER what became of it, when it did not move the session away (a
      * move does not need telling: the server takes part in it); best effort, session lock held.

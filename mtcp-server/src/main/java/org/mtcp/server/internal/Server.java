@@ -170,7 +170,14 @@ public final class Server {
         if (list.size() > Wire.MAX_ALTERNATES) {
             throw new IllegalArgumentException(list.size() + " alternates, at most " + Wire.MAX_ALTERNATES);
         }
-        alternates = List.copyOf(list);
+        List<InetSocketAddress> fresh = List.copyOf(list);
+        boolean changed = !fresh.equals(alternates);
+        alternates = fresh;
+        if (changed) {
+            for (ServerSession s : sessions.values()) {
+                s.advertise(fresh); // live sessions learn it too: a server that joined can take them
+            }
+        }
     }
 
     /** @return the advertised alternates */

@@ -332,6 +332,27 @@ public final class ServerSession extends SessionCore implements Accepted {
         }
     }
 
+    /**
+     * Tells the client the server's alternates changed (sealed ALTERNATES), so that a server that joined is a
+     * TRIGGER target for this live session too; best effort (a client not reading gets it with its next
+     * migration's MIGRATE_ACK, or never needs it); any thread.
+     */
+    void advertise(List<InetSocketAddress> alternates) {
+        lock().lock();
+        try {
+            if (lifecycle() != Lifecycle.OPEN || outgoing != null || link() == null) {
+                return;
+            }
+            if (!sendControl(new Message.Alternates(alternates))) {
+                log.debug("{}: no room to tell the client the new alternates {}", this, alternates);
+            }
+        } catch (IOException e) {
+            log.debug("{}: could not tell the client the new alternates: {}", this, e.getMessage());
+        } finally {
+            lock().unlock();
+        }
+    }
+
     @Override
     protected void onTriggerResult(Link l, Message.TriggerResult m) {
         if (l == link()) {

@@ -118,6 +118,11 @@ public final class Link implements FrameReader.Handler, IoHandler {
         }
 
         @Override
+        public void onAlternates(Message.Alternates m) throws IOException {
+            session.onAlternates(Link.this, m);
+        }
+
+        @Override
         public void onMoved(Message.Moved m) throws IOException {
             session.onMoved(Link.this);
         }
@@ -155,6 +160,11 @@ public final class Link implements FrameReader.Handler, IoHandler {
     @Override
     public void onTriggerResult(Message.TriggerResult m) {
         dropForged("a TRIGGER_RESULT frame without a seal on " + name);
+    }
+
+    @Override
+    public void onAlternates(Message.Alternates m) {
+        dropForged("an ALTERNATES frame without a seal on " + name);
     }
 
     private void dropForged(String what) {

@@ -123,6 +123,11 @@ public abstract class LinkEngine {
         throw new ProtocolException("unexpected TRIGGER frame on " + l);
     }
 
+    /** An ALTERNATES arrived (only a client accepts one); session lock held. */
+    protected void onAlternates(Link l, Message.Alternates m) throws IOException {
+        throw new ProtocolException("unexpected ALTERNATES frame on " + l);
+    }
+
     /** A TRIGGER_RESULT arrived (only a server accepts one); session lock held. */
     protected void onTriggerResult(Link l, Message.TriggerResult m) throws IOException {
         throw new ProtocolException("unexpected TRIGGER_RESULT frame on " + l);

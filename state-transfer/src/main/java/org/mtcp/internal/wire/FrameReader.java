@@ -70,6 +70,11 @@ public final class FrameReader {
             throw new UnexpectedFrame(m.type());
         }
 
+        /** ALTERNATES. */
+        default void onAlternates(Message.Alternates m) throws IOException {
+            throw new UnexpectedFrame(m.type());
+        }
+
         /** TRIGGER_RESULT. */
         default void onTriggerResult(Message.TriggerResult m) throws IOException {
             throw new UnexpectedFrame(m.type());

@@ -72,6 +72,7 @@ public sealed interface Message {
             case Wire.TRIGGER: m = new Trigger(r.u8() == 1 ? r.address() : null); break;
             case Wire.ERROR: m = new Error(r.string()); break;
             case Wire.MOVED: m = new Moved(); break;
+            case Wire.ALTERNATES: m = new Alternates(r.addresses()); break;
             case Wire.TRIGGER_RESULT: m = new TriggerResult(TriggerResult.outcome(r.u8(), where), Wire.reason(r.u8()),
                     r.u8() == 1 ? r.address() : null, r.string()); break;
             case Wire.SEALED: {
@@ -318,6 +319,14 @@ public sealed interface Message {
         @Override public void dispatch(FrameReader.Handler h) throws IOException { h.onTriggerResult(this); }
     }
 
+    /** S to C: the server's alternates now; the client follows a TRIGGER only to one of them (or to the server itself). */
+    record Alternates(List<InetSocketAddress> alternates) implements Message {
+        @Override public int type() { return Wire.ALTERNATES; }
+        @Override public int payloadSize() { return Frames.addressesSize(alternates); }
+        @Override public void writePayload(ByteBuffer b) { Frames.putAddresses(b, alternates); }
+        @Override public void dispatch(FrameReader.Handler h) throws IOException { h.onAlternates(this); }
+    }
+
     /** Either way: a fatal error; the connection closes after it. */
     record Error(String message) implements Message {
         @Override public int type() { return Wire.ERROR; }
@@ -340,7 +349,7 @@ public sealed interface Message {
     }
 
     /**
-     * Either way on a data connection: a control frame (TRIGGER, TRIGGER_RESULT, MOVED, ERROR) authenticated under the
+     * Either way on a data connection: a control frame (TRIGGER, TRIGGER_RESULT, ALTERNATES, MOVED, ERROR) authenticated under the
      * session key. {@code counter} grows with every sealed frame of one direction of one connection;
      * {@code tag} is the truncated HMAC of the counter, the inner type and the inner payload under that
      * direction's control key ({@code org.mtcp.internal.crypto.ControlSeal} makes and checks it).

@@ -86,7 +86,7 @@ public final class Wire {
     public static final int MOVED = 0x15;
     /**
      * Either way: an authenticated control frame: counter (u64), inner type (u8), inner payload, tag (16).
-     * TRIGGER, TRIGGER_RESULT, MOVED and ERROR travel on a data connection only inside it.
+     * TRIGGER, TRIGGER_RESULT, ALTERNATES, MOVED and ERROR travel on a data connection only inside it.
      */
     public static final int SEALED = 0x16;
     /**
@@ -95,6 +95,11 @@ public final class Wire {
      * MIGRATE_REJECT's), has-destination (u8) then an address when 1, message (u16 length, UTF-8).
      */
     public static final int TRIGGER_RESULT = 0x17;
+    /**
+     * S to C, sealed: the servers the session may move to now (alternates, as HELLO_ACK's), sent to every live
+     * session when the server's list changes, so that a server that joined is a TRIGGER target at once.
+     */
+    public static final int ALTERNATES = 0x18;
 
     // ---- control connection frames ----
     /** Opens a control connection: the sender's service address. */
@@ -170,6 +175,7 @@ public final class Wire {
             case MOVED: return "MOVED";
             case SEALED: return "SEALED";
             case TRIGGER_RESULT: return "TRIGGER_RESULT";
+            case ALTERNATES: return "ALTERNATES";
             case CTRL_HELLO: return "CTRL_HELLO";
             case STATE_REQUEST: return "STATE_REQUEST";
             case STATE_REPLY: return "STATE_REPLY";

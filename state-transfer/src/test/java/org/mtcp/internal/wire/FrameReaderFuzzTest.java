@@ -69,6 +69,7 @@ class FrameReaderFuzzTest {
         @Override public void onTriggerResult(Message.TriggerResult m) { messages.add(m); }
         @Override public void onMoveRequest(Message.MoveRequest m) { messages.add(m); }
         @Override public void onMoveResult(Message.MoveResult m) { messages.add(m); }
+        @Override public void onAlternates(Message.Alternates m) { messages.add(m); }
     }
 
     static InetSocketAddress address(Random r) {
@@ -96,7 +97,7 @@ class FrameReaderFuzzTest {
 
     /** @return a random message of every type in turn, {@code i} choosing which */
     /** How many frame types {@link #sample} makes (every one but DATA). */
-    static final int SAMPLE_TYPES = 20;
+    static final int SAMPLE_TYPES = 21;
 
     static Message sample(Random r, int i) {
         Reason reason = Reason.values()[r.nextInt(Reason.values().length)];
@@ -128,6 +129,7 @@ class FrameReaderFuzzTest {
             case 16: return new Message.TriggerResult(Message.TriggerResult.Outcome.values()[r.nextInt(3)], reason,
                     r.nextBoolean() ? address(r) : null, text);
             case 17: return new Message.MoveRequest(r.nextLong(), bytes(r, 16), address(r));
+            case 19: return new Message.Alternates(List.copyOf(alternates));
             case 18: return new Message.MoveResult(r.nextLong(), r.nextBoolean(), r.nextBoolean(), reason,
                     r.nextBoolean() ? address(r) : null, text);
             default: return new Message.StateAbort(r.nextLong());
@@ -263,7 +265,7 @@ class FrameReaderFuzzTest {
         Random r = new Random(seed);
         int[] types = {Wire.HELLO, Wire.HELLO_ACK, Wire.MIGRATE_REQ, Wire.MIGRATE_ACK, Wire.MIGRATE_REJECT, Wire.ACK, Wire.FIN,
             Wire.TRIGGER, Wire.ERROR, Wire.MOVED, Wire.CTRL_HELLO, Wire.STATE_REQUEST, Wire.STATE_REPLY, Wire.STATE_REJECT,
-            Wire.STATE_ACK, Wire.STATE_ABORT, Wire.SEALED, Wire.TRIGGER_RESULT, Wire.MOVE_REQUEST, Wire.MOVE_RESULT, 0x7f};
+            Wire.STATE_ACK, Wire.STATE_ABORT, Wire.SEALED, Wire.TRIGGER_RESULT, Wire.MOVE_REQUEST, Wire.MOVE_RESULT, Wire.ALTERNATES, 0x7f};
         int decoded = 0;
         int refused = 0;
         for (int type : types) {
