@@ -64,14 +64,7 @@ class FactoryPolicyTest {
             assertEquals(2, made.get(), "one policy per socket");
             for (Socket s : List.of(a, b)) {
                 s.setSoTimeout(20_000);
-                long offset = 0;
-                for (int round = 0; round < 10 && !c.address(1).equals(currentServer(s)); round++) {
-                    Apps.echoRoundTrip(s, offset, 1000);
-                    offset += 1000;
-                    Waits.until(() -> c.address(1).equals(currentServer(s)), Duration.ofMillis(200));
-                }
-                assertEquals(c.address(1), currentServer(s), "the policy moved the socket");
-                Apps.echoRoundTrip(s, offset, 1000);
+                echoUntilOn(s, c.address(1), "the policy moved the socket");
             }
             c.assertNoAppFailure();
         }
@@ -84,16 +77,20 @@ class FactoryPolicyTest {
              Socket s = new FactorySocket(factory.createSocketImpl())) {
             s.connect(c.address(0), 10_000);
             s.setSoTimeout(20_000);
-            long offset = 0;
-            for (int round = 0; round < 10 && !c.address(1).equals(currentServer(s)); round++) {
-                Apps.echoRoundTrip(s, offset, 1000);
-                offset += 1000;
-                Waits.until(() -> c.address(1).equals(currentServer(s)), Duration.ofMillis(200));
-            }
-            assertEquals(c.address(1), currentServer(s), "the policy moved a plain java.net.Socket");
-            Apps.echoRoundTrip(s, offset, 1000);
+            echoUntilOn(s, c.address(1), "the policy moved a plain java.net.Socket");
             assertTrue(factory.statistics().committed() >= 1, "counted: " + factory.statistics());
         }
+    }
+
+    /** Echoes (at most ten rounds) until the policy has moved {@code s} to {@code target}, then once more there. */
+    private static void echoUntilOn(Socket s, InetSocketAddress target, String what) throws IOException, InterruptedException {
+        long offset = 0;
+        for (int round = 0; round < 10 && !target.equals(currentServer(s)); round++) {
+            offset = Apps.echoRoundTrip(s, offset, 1000, "round " + round);
+            Waits.until(() -> target.equals(currentServer(s)), Duration.ofMillis(200));
+        }
+        assertEquals(target, currentServer(s), what);
+        Apps.echoRoundTrip(s, offset, 1000, "after the move");
     }
 
     /** What {@code Socket.setSocketImplFactory} does for every {@code new Socket()}, without making it JVM-wide. */

@@ -238,13 +238,7 @@ class SessionMoveTest {
         }
     }
 
-    /** @return {@code from + n}, after a checked round trip of {@code n} bytes ({@link Apps#echoRoundTrip}) */
     private static long echo(MtcpSocket s, long from, int n, String where) throws IOException {
-        try {
-            Apps.echoRoundTrip(s, from, n);
-        } catch (AssertionError e) {
-            throw new AssertionError(where + ": " + e.getMessage(), e);
-        }
-        return from + n;
+        return Apps.echoRoundTrip(s, from, n, where);
     }
 }

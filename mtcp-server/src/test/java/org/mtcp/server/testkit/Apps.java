@@ -99,4 +99,18 @@ public final class Apps {
             }
         }
     }
+
+    /**
+     * {@link #echoRoundTrip(Socket, long, int)}, its failure prefixed with {@code where}.
+     *
+     * @return {@code from + n}: where the next round trip starts
+     */
+    public static long echoRoundTrip(Socket s, long from, int n, String where) throws IOException {
+        try {
+            echoRoundTrip(s, from, n);
+        } catch (AssertionError e) {
+            throw new AssertionError(where + ": " + e.getMessage(), e);
+        }
+        return from + n;
+    }
 }
