@@ -83,6 +83,11 @@ public final class ClientSession extends SessionCore {
     private MigrationPolicy policy;
     /** The migration under way, or {@code null}. */
     private ClientMigration migration;
+    /**
+     * A background migration (TRIGGER or policy) is queued or running: a TRIGGER that comes meanwhile is
+     * answered SUPERSEDED at once, as during a migration, instead of queueing a second one.
+     */
+    private boolean backgroundMigration;
 
     /** Told when the session switches connections, so the socket can show its new addresses. */
     public interface SwitchListener {
@@ -281,9 +286,10 @@ public final class ClientSession extends SessionCore {
         if (l != link()) {
             return; // from a connection the session has left: its server hears of the switch
         }
-        if (migration != null) {
-            triggerResult(Message.TriggerResult.Outcome.SUPERSEDED, Reason.SUPERSEDED, migration.destination(),
-                    "a migration of " + describe() + " to " + migration.destination() + " was already under way");
+        if (migration != null || backgroundMigration) {
+            triggerResult(Message.TriggerResult.Outcome.SUPERSEDED, Reason.SUPERSEDED, to, // the TRIGGER's: it names which
+                    "a migration of " + describe() + (migration != null ? " to " + migration.destination() : "")
+                            + " was already under way");
             return;
         }
         startBackground(to, MigrationEvent.Initiation.SERVER_TRIGGER);
@@ -349,7 +355,7 @@ public final class ClientSession extends SessionCore {
     @Override
     protected void onDataArrived(int bytes, long nowNanos) {
         MigrationPolicy p = policy;
-        if (p == null || migration != null || lifecycle() != Lifecycle.OPEN) {
+        if (p == null || migration != null || backgroundMigration || lifecycle() != Lifecycle.OPEN) {
             return;
         }
         InetSocketAddress to;
@@ -376,6 +382,7 @@ public final class ClientSession extends SessionCore {
         InetSocketAddress origin = server;
         boolean triggered = initiation == MigrationEvent.Initiation.SERVER_TRIGGER;
         try {
+            backgroundMigration = true;
             MIGRATIONS.execute(() -> {
                 try {
                     migrate(to, initiation, Settings.MIGRATE_TIMEOUT_MILLIS * 2);
@@ -386,9 +393,17 @@ public final class ClientSession extends SessionCore {
                     }
                 } catch (IOException e) {
                     log.debug("{}-started migration of {} failed: {}", initiation, this, e.getMessage());
+                } finally {
+                    lock().lock();
+                    try {
+                        backgroundMigration = false;
+                    } finally {
+                        lock().unlock();
+                    }
                 }
             });
         } catch (RejectedExecutionException e) {
+            backgroundMigration = false;
             log.warn("too many background migrations queued; {} stays on {}", describe(), server);
             if (triggered) {
                 triggerResult(Message.TriggerResult.Outcome.FAILED, Reason.OTHER, to, "the client of " + describe()

@@ -469,8 +469,15 @@ public final class Server {
         }
         try {
             return s.move(target);
-        } catch (IOException | RuntimeException e) {
+        } catch (org.mtcp.api.ConnectionMigratedException e) {
+            return CompletableFuture.failedFuture(new MigrationException("MTCP session " + hexId + " left " + this
+                    + " before it could be asked to move: " + e.getMessage(), MigrationException.Reason.SUPERSEDED, false, e));
+        } catch (MigrationException | RuntimeException e) {
             return CompletableFuture.failedFuture(e);
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(new MigrationException("cannot move MTCP session " + hexId + " of " + this + ": "
+                    + e.getMessage(), s.isClosed() ? MigrationException.Reason.SESSION_ENDED : MigrationException.Reason.OTHER,
+                    !s.isClosed(), e));
         }
     }
 

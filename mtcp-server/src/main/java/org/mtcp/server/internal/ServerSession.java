@@ -320,6 +320,10 @@ public final class ServerSession extends SessionCore implements Accepted {
             if (outgoing != null) {
                 return trigger.alreadyMigrating(to, outgoing.destination());
             }
+            CompletableFuture<MigrationEvent> same = trigger.pendingTo(to);
+            if (same != null) {
+                return same;
+            }
             noDelay(link());
             if (!sendControl(new Message.Trigger(to))) {
                 throw new MigrationException("cannot trigger a migration of " + describe() + ": the client is not reading",

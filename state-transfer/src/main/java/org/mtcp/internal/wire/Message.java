@@ -285,7 +285,7 @@ public sealed interface Message {
 
     /**
      * C to S: a TRIGGER that did not move the session away, and why; {@code destination} is the one it named
-     * (or, when superseded, the one of the migration under way), {@code null} when none.
+     * ({@code null}: none), which tells the server which of its TRIGGERs this answers.
      */
     record TriggerResult(Outcome outcome, Reason reason, InetSocketAddress destination, String message) implements Message {
         /** What became of the TRIGGER. */
