@@ -98,7 +98,15 @@ final class IncomingTransfer {
                     + " (a client migrates to a server by its service address)");
             return;
         }
-        if (origin.equals(self) || server.session(request.sessionId()) != null) {
+        ServerSession here = server.session(request.sessionId());
+        if (here != null && here.leavingFor(origin) && System.nanoTime() - startNanos < TimeUnit.MILLISECONDS.toNanos(
+                Settings.STATE_TIMEOUT_MILLIS)) {
+            // this server's copy went to the origin and the origin's commit (STATE_ACK, on the control connection)
+            // has not arrived yet, while the client, switched, already comes back: wait for the commit
+            server.loop().schedule(TimeUnit.MILLISECONDS.toNanos(1), this::requestState);
+            return;
+        }
+        if (origin.equals(self) || here != null) {
             reject(Reason.INVALID_STATE, "session " + hex.substring(0, 8) + " is already on " + self);
             return;
         }

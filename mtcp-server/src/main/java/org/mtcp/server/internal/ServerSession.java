@@ -651,6 +651,16 @@ public final class ServerSession extends SessionCore implements Accepted {
         }
     }
 
+    /** @return whether this copy is frozen for a transfer to {@code destination}, which may have committed already */
+    boolean leavingFor(InetSocketAddress destination) {
+        lock().lock();
+        try {
+            return outgoing != null && outgoing.destination().equals(destination);
+        } finally {
+            lock().unlock();
+        }
+    }
+
     /** @return whether the session can be asked to migrate now (for drains) */
     boolean migratable() {
         lock().lock();
