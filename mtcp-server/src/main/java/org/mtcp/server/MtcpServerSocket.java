@@ -37,6 +37,8 @@ import java.util.concurrent.CompletableFuture;
 public class MtcpServerSocket extends ServerSocket {
     private final ListenerImpl impl;
     private final Object membershipLock = new Object();
+    /** Serializes {@link #setMembership} (held across a membership's first lookup); never taken under membershipLock. */
+    private final Object membershipSetLock = new Object();
     /** Its MXBean, registered while bound. */
     private final ServerSocketManagement management = new ServerSocketManagement(this);
     /** The membership followed, or {@code null}; guarded by membershipLock. */
@@ -221,18 +223,24 @@ public class MtcpServerSocket extends ServerSocket {
         if (!isBound()) {
             throw new SocketException("bind the server socket before setting its membership");
         }
-        Membership old;
-        synchronized (membershipLock) {
-            old = this.membership;
-            if (old == membership && membership != null) {
-                return; // already followed
+        synchronized (membershipSetLock) { // one change at a time: two racing calls must not both end up watching
+            if (isClosed()) {
+                throw new SocketException("Socket is closed: no membership to follow");
             }
-            this.membership = membership;
-        }
-        if (old != null) {
-            old.close();
-        }
-        if (membership != null) {
+            Membership old;
+            synchronized (membershipLock) {
+                old = this.membership;
+                if (old == membership && membership != null) {
+                    return; // already followed
+                }
+                this.membership = membership;
+            }
+            if (old != null) {
+                old.close();
+            }
+            if (membership == null) {
+                return;
+            }
             try {
                 membership.watch(list -> MembershipUpdate.apply(server(), list));
             } catch (IOException | RuntimeException e) {
@@ -242,6 +250,14 @@ public class MtcpServerSocket extends ServerSocket {
                     }
                 }
                 throw e;
+            }
+            if (isClosed()) { // closed while the first lookup ran: close() may have missed it
+                synchronized (membershipLock) {
+                    if (this.membership == membership) {
+                        this.membership = null;
+                    }
+                }
+                membership.close();
             }
         }
     }

@@ -16,6 +16,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.SocketAddress;
+import java.net.SocketException;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -308,6 +309,20 @@ class DnsSrvMembershipTest {
         public void close() {
             listener = null;
         }
+    }
+
+    @Test
+    void aClosedServerSocketTakesNoMembershipAndClosesTheOneItFollowed() throws Exception {
+        MtcpServerSocket s = new MtcpServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        Pushed followed = new Pushed();
+        s.setMembership(followed);
+        assertTrue(followed.listener != null, "watched");
+        s.close();
+        assertTrue(followed.listener == null, "closed with the socket");
+        Pushed late = new Pushed();
+        SocketException e = assertThrows(SocketException.class, () -> s.setMembership(late));
+        assertTrue(e.getMessage().contains("closed"), e.getMessage());
+        assertTrue(late.listener == null, "a closed socket never watches: nothing would close it");
     }
 
     @Test
