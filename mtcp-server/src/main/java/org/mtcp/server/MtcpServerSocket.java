@@ -145,7 +145,7 @@ public class MtcpServerSocket extends ServerSocket {
      * @throws IllegalArgumentException when {@code targets} is empty or names a server not advertised
      */
     public CompletableFuture<Integer> drain(List<InetSocketAddress> targets) {
-        return impl.server().drain(List.copyOf(targets));
+        return impl.server().moves.drain(List.copyOf(targets));
     }
 
     /**
@@ -177,7 +177,7 @@ public class MtcpServerSocket extends ServerSocket {
      * @return the outcome
      */
     public CompletableFuture<org.mtcp.api.MigrationEvent> move(String sessionId, InetSocketAddress target) {
-        return impl.server().move(Objects.requireNonNull(sessionId, "sessionId"), Objects.requireNonNull(target, "target"));
+        return impl.server().moves.move(Objects.requireNonNull(sessionId, "sessionId"), Objects.requireNonNull(target, "target"));
     }
 
     /**
@@ -193,7 +193,7 @@ public class MtcpServerSocket extends ServerSocket {
      *         {@link org.mtcp.api.MigrationException} that says why not
      */
     public CompletableFuture<InetSocketAddress> requestMove(InetSocketAddress holder, String sessionId, InetSocketAddress target) {
-        return impl.server().requestMove(Objects.requireNonNull(holder, "holder"), Objects.requireNonNull(sessionId, "sessionId"),
+        return impl.server().moves.requestMove(Objects.requireNonNull(holder, "holder"), Objects.requireNonNull(sessionId, "sessionId"),
                 Objects.requireNonNull(target, "target"));
     }
 

@@ -182,12 +182,12 @@ final class ControlConnection implements IoHandler, FrameReader.Handler {
         return true;
     }
 
-    /** @return a fresh key for a request of this server on this connection: random, unlike any in flight */
+    /** @return a fresh key for a request of this server on this connection (state or move): random, unlike any in flight */
     long newKey() {
         long k;
         do {
             k = ThreadLocalRandom.current().nextLong();
-        } while (requested.containsKey(k));
+        } while (requested.containsKey(k) || moves.containsKey(k));
         return k;
     }
 
@@ -205,11 +205,7 @@ final class ControlConnection implements IoHandler, FrameReader.Handler {
      */
     CompletableFuture<InetSocketAddress> requestMove(byte[] sessionId, InetSocketAddress target) {
         CompletableFuture<InetSocketAddress> f = new CompletableFuture<>();
-        long k;
-        do {
-            k = ThreadLocalRandom.current().nextLong();
-        } while (moves.containsKey(k) || requested.containsKey(k));
-        long mine = k;
+        long mine = newKey();
         moves.put(mine, f);
         send(new Message.MoveRequest(mine, sessionId, target));
         long millis = TriggerTracker.DEADLINE_MILLIS + 5_000;
@@ -229,7 +225,7 @@ final class ControlConnection implements IoHandler, FrameReader.Handler {
         checkOpen(m);
         String id = Proofs.hex(m.sessionId());
         InetSocketAddress from = peer;
-        endpoint.server().move(id, m.target()).whenComplete((event, failure) -> loop.execute(() -> {
+        endpoint.server().moves.move(id, m.target()).whenComplete((event, failure) -> loop.execute(() -> {
             Message.MoveResult r;
             if (failure == null) {
                 r = new Message.MoveResult(m.key(), true, false, Reason.OTHER, event.to(), "moved");

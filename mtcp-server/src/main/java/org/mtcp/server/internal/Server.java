@@ -1,7 +1,5 @@
 package org.mtcp.server.internal;
 
-import org.mtcp.api.MigrationEvent;
-import org.mtcp.api.MigrationException;
 import org.mtcp.api.MigrationStatistics;
 import org.mtcp.internal.io.EventLoop;
 import org.mtcp.internal.io.IoHandler;
@@ -50,8 +48,8 @@ public final class Server {
     private final Map<SessionKey, ServerSession> sessions = new ConcurrentHashMap<>();
     /** Listeners and counters of this server's migrations. */
     public final MigrationRecorder recorder = new MigrationRecorder(new CopyOnWriteArrayList<>());
-    /** The drain in progress, or {@code null}. */
-    private volatile Drain drain;
+    /** Moves by id, third parties' requests and drains of this server's sessions. */
+    public final SessionMoves moves = new SessionMoves(this);
     /** Guards the accept queue and its counters; never held while taking a session lock. */
     private final ReentrantLock queueLock = new ReentrantLock();
     private final Condition notEmpty = queueLock.newCondition();
@@ -443,183 +441,6 @@ public final class Server {
         return recorder.snapshot(live);
     }
 
-    // ================================================================== moving and draining
-
-    /** @return the live session with this hex id, or {@code null} */
-    public ServerSession session(String hexId) {
-        for (ServerSession s : sessions.values()) {
-            if (s.hexId().equalsIgnoreCase(hexId)) {
-                return s;
-            }
-        }
-        return null;
-    }
-
-    /**
-     * Asks the client of session {@code hexId} to move to {@code target} (a TRIGGER).
-     *
-     * @return completes with this server's committed migration event, or exceptionally with a
-     *         {@link org.mtcp.api.MigrationException} that says why the session did not move
-     */
-    public CompletableFuture<MigrationEvent> move(String hexId, InetSocketAddress target) {
-        ServerSession s = session(hexId);
-        if (s == null || s.isClosed()) {
-            return CompletableFuture.failedFuture(new org.mtcp.api.MigrationException("no live MTCP session " + hexId + " on "
-                    + this, org.mtcp.api.MigrationException.Reason.UNKNOWN_SESSION, false, null));
-        }
-        try {
-            return s.move(target);
-        } catch (org.mtcp.api.ConnectionMigratedException e) {
-            return CompletableFuture.failedFuture(new MigrationException("MTCP session " + hexId + " left " + this
-                    + " before it could be asked to move: " + e.getMessage(), MigrationException.Reason.SUPERSEDED, false, e));
-        } catch (MigrationException | RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
-        } catch (IOException e) {
-            return CompletableFuture.failedFuture(new MigrationException("cannot move MTCP session " + hexId + " of " + this + ": "
-                    + e.getMessage(), s.isClosed() ? MigrationException.Reason.SESSION_ENDED : MigrationException.Reason.OTHER,
-                    !s.isClosed(), e));
-        }
-    }
-
-    /**
-     * Asks {@code holder}, a cooperating server, to move its session {@code hexId} to {@code target} over the
-     * authenticated control connection (thesis 3.2.1(b): a third party's trigger; with {@code target} this
-     * server, a pull). {@code holder} may be this server itself.
-     *
-     * @return completes with where the session went, or exceptionally with a {@link MigrationException} that
-     *         says why not (the holder's refusal, or that it could not be asked)
-     */
-    public CompletableFuture<InetSocketAddress> requestMove(InetSocketAddress holder, String hexId, InetSocketAddress target) {
-        byte[] id;
-        try {
-            id = java.util.HexFormat.of().parseHex(hexId);
-        } catch (IllegalArgumentException e) {
-            id = null;
-        }
-        if (id == null || id.length != Wire.SESSION_ID_SIZE) {
-            return CompletableFuture.failedFuture(new MigrationException("not a session id: " + hexId + " (32 hex digits)",
-                    MigrationException.Reason.UNKNOWN_SESSION, false, null));
-        }
-        if (holder.equals(identity())) {
-            return move(hexId, target).thenApply(MigrationEvent::to);
-        }
-        SocketAddress controlAddress = mappings.get(holder);
-        ControlEndpoint c = control;
-        if (controlAddress == null || c == null) {
-            return CompletableFuture.failedFuture(new MigrationException(this + " cannot ask " + holder + " to move a session: "
-                    + (c == null ? "this server has no CONTROL_MAPPINGS" : "it is not among the cooperating servers "
-                    + mappings.keySet()), MigrationException.Reason.NOT_COOPERATING, true, null));
-        }
-        byte[] sessionId = id;
-        CompletableFuture<InetSocketAddress> f = new CompletableFuture<>();
-        loop.execute(() -> {
-            try {
-                c.connectionTo(holder, controlAddress).requestMove(sessionId, target).whenComplete((to, e) -> {
-                    if (e == null) {
-                        f.complete(to);
-                    } else {
-                        f.completeExceptionally(e);
-                    }
-                });
-            } catch (IOException | RuntimeException e) {
-                f.completeExceptionally(new MigrationException(this + " cannot reach " + holder + " to ask it to move " + hexId
-                        + ": " + e.getMessage(), MigrationException.Reason.PEER_UNREACHABLE, true, e));
-            }
-        });
-        return f;
-    }
-
-    /** A drain: every live session is asked to move to one of the targets until none is left. */
-    private final class Drain {
-        final List<InetSocketAddress> targets;
-        final CompletableFuture<Integer> done = new CompletableFuture<>();
-        /** When each session was last asked to move, and how often; loop thread only. */
-        final Map<ServerSession, long[]> attempts = new java.util.HashMap<>();
-        /** The next target handed out, round robin, so that a drain spreads the sessions; loop thread only. */
-        int next;
-        int moved;
-
-        Drain(List<InetSocketAddress> targets) {
-            this.targets = targets;
-        }
-
-        /** One pass on the loop: ask what is left and not already asked, complete when nothing is. */
-        void pass() {
-            if (done.isDone()) {
-                return;
-            }
-            long now = System.nanoTime();
-            attempts.keySet().retainAll(sessions.values());
-            int left = 0;
-            for (ServerSession s : sessions.values()) {
-                if (s.isClosed()) {
-                    continue;
-                }
-                left++;
-                long[] a = attempts.computeIfAbsent(s, k -> new long[] {now - TimeUnit.SECONDS.toNanos(2), 0});
-                // after a failed attempt the session waits a second, then tries the next target
-                if (s.migratable() && !s.triggerPending() && now - a[0] > TimeUnit.SECONDS.toNanos(1)) {
-                    InetSocketAddress to = targets.get(Math.floorMod(next++, targets.size()));
-                    a[0] = now;
-                    a[1]++;
-                    try {
-                        s.move(to).whenComplete((e, failure) -> {
-                            if (failure != null) {
-                                log.debug("drain of {}: {} did not move to {}: {}", identity(), s, to, failure.getMessage());
-                            }
-                        });
-                    } catch (IOException | RuntimeException e) {
-                        log.debug("drain of {}: cannot trigger {}: {}", identity(), s, e.getMessage());
-                    }
-                }
-            }
-            if (left == 0) {
-                if (drain == this) {
-                    drain = null;
-                }
-                done.complete(moved);
-                return;
-            }
-            loop.schedule(TimeUnit.MILLISECONDS.toNanos(100), this::pass);
-        }
-    }
-
-    /**
-     * Asks every live session, and every one that arrives meanwhile, to migrate to one of {@code targets}
-     * (spread round robin; after a failed attempt, a second later, to the next); completes with the number of
-     * sessions that moved away when none is left. Plain TCP clients cannot move: they do not count, and are
-     * not waited for. A new drain replaces this one.
-     *
-     * @throws IllegalArgumentException when {@code targets} is empty or names a server this one does not advertise
-     */
-    public CompletableFuture<Integer> drain(List<InetSocketAddress> targets) {
-        if (targets.isEmpty()) {
-            throw new IllegalArgumentException("drain of " + this + ": no target given");
-        }
-        for (InetSocketAddress t : targets) {
-            if (!alternates.contains(t)) {
-                throw new IllegalArgumentException("drain of " + this + " to " + t + ": clients follow a trigger only to an"
-                        + " advertised server (ADDITIONAL_SERVERS " + alternates + ")");
-            }
-        }
-        Drain d = new Drain(List.copyOf(targets));
-        Drain previous = drain;
-        drain = d;
-        if (previous != null) {
-            previous.done.cancel(false);
-        }
-        loop.execute(d::pass);
-        return d.done;
-    }
-
-    /** A session moved away (committed); loop or application thread. */
-    void movedOut(ServerSession s) {
-        Drain d = drain;
-        if (d != null) {
-            loop.execute(() -> d.moved++);
-        }
-    }
-
     // ================================================================== closing
 
     /** @param d drain on close and at JVM exit within {@code d} ({@code MtcpOptions.DRAIN_ON_CLOSE}), or {@code null}: off */
@@ -647,7 +468,7 @@ public final class Server {
         List<InetSocketAddress> targets = alternates;
         if (d != null && !targets.isEmpty() && !closed && bound != null) {
             stopAccepting();
-            CompletableFuture<Integer> f = drain(targets);
+            CompletableFuture<Integer> f = moves.drain(targets);
             try {
                 int moved = f.get(d.toNanos(), TimeUnit.NANOSECONDS);
                 log.info("{} drained before closing: {} sessions moved to {}", this, moved, targets);

@@ -607,7 +607,7 @@ public final class ServerSession extends SessionCore implements Accepted {
             movedTo = destination;
             outgoing = null;
             state(Lifecycle.MOVED, "committed elsewhere");
-            server.movedOut(this);
+            server.moves.movedOut(this);
             closeLinkNow(false);
             released();
         } finally {

@@ -9,7 +9,6 @@ import org.mtcp.internal.wire.Message;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -176,8 +175,7 @@ final class TriggerTracker {
     }
 
     private Pending find(InetSocketAddress target) {
-        for (Iterator<Pending> i = pending.iterator(); i.hasNext(); ) {
-            Pending p = i.next();
+        for (Pending p : pending) {
             if (Objects.equals(p.target, target)) {
                 return p;
             }

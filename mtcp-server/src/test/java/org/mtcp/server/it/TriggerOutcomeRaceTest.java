@@ -40,24 +40,24 @@ class TriggerOutcomeRaceTest {
 
     /** @return the server that lists the client's session, movable, once no other lists it; {@code null} after 10 s */
     private static Located locate(Cluster c, MtcpSocket s) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (System.nanoTime() < deadline) {
-            int here = c.indexOf(s.currentServer());
-            int listing = 0;
-            SessionInfo found = null;
-            for (int i = 0; i < 3; i++) {
-                List<SessionInfo> listed = c.server(i).sessions();
-                listing += listed.size();
-                if (i == here && listed.size() == 1 && listed.get(0).movable()) {
-                    found = listed.get(0);
-                }
+        Located[] found = new Located[1];
+        Waits.until(() -> (found[0] = listedOnce(c, s)) != null, Duration.ofSeconds(10));
+        return found[0];
+    }
+
+    /** @return where the client's session is listed, movable, if exactly one server lists it and it is the client's */
+    private static Located listedOnce(Cluster c, MtcpSocket s) {
+        int here = c.indexOf(s.currentServer());
+        int listing = 0;
+        SessionInfo found = null;
+        for (int i = 0; i < 3; i++) {
+            List<SessionInfo> listed = c.server(i).sessions();
+            listing += listed.size();
+            if (i == here && listed.size() == 1 && listed.get(0).movable()) {
+                found = listed.get(0);
             }
-            if (found != null && listing == 1) {
-                return new Located(here, found);
-            }
-            Thread.sleep(5);
         }
-        return null;
+        return found != null && listing == 1 ? new Located(here, found) : null;
     }
 
     @Test
