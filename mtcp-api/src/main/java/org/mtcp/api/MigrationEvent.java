@@ -35,7 +35,14 @@ public final class MigrationEvent {
          * destination passes it on to the origin; a request that does not say (a hand-made one) leaves the
          * destination with this and the origin with what it knows itself (its own trigger).
          */
-        UNKNOWN
+        UNKNOWN,
+        /**
+         * The client library itself, to resume the session over a new connection after the one under it
+         * broke (a reset, an abort, an end without the library's end of stream): to the same server, or to
+         * an advertised alternate when that one cannot be reached. Statistics count these as resumes, not
+         * migrations.
+         */
+        RESUME
     }
 
     /** The phases of thesis figure 5.2; each belongs to one role. */

@@ -15,6 +15,8 @@ public final class MigrationStatistics {
     private final long bytesReplayed;
     private final long bytesResent;
     private final long duplicateBytesDropped;
+    private final long resumed;
+    private final long resumesFailed;
 
     /**
      * @param started               migrations begun (as client, origin or destination)
@@ -26,6 +28,19 @@ public final class MigrationStatistics {
      */
     public MigrationStatistics(long started, long committed, Map<MigrationException.Reason, Long> failed, long bytesReplayed,
                                long bytesResent, long duplicateBytesDropped) {
+        this(started, committed, failed, bytesReplayed, bytesResent, duplicateBytesDropped, 0, 0);
+    }
+
+    /**
+     * As the six-argument constructor, with the link resumes.
+     *
+     * @param resumed       sessions that went on over a new connection after theirs broke
+     * @param resumesFailed sessions whose connection broke and that could not resume in time
+     */
+    public MigrationStatistics(long started, long committed, Map<MigrationException.Reason, Long> failed, long bytesReplayed,
+                               long bytesResent, long duplicateBytesDropped, long resumed, long resumesFailed) {
+        this.resumed = resumed;
+        this.resumesFailed = resumesFailed;
         this.started = started;
         this.committed = committed;
         EnumMap<MigrationException.Reason, Long> copy = new EnumMap<>(MigrationException.Reason.class);
@@ -75,10 +90,24 @@ public final class MigrationStatistics {
         return duplicateBytesDropped;
     }
 
+    /**
+     * @return times a session went on over a new connection after the one under it broke (not counted as
+     *         migrations, although a resume at an alternate server moves the session)
+     */
+    public long resumed() {
+        return resumed;
+    }
+
+    /** @return sessions whose connection broke and that did not resume within the grace period */
+    public long resumesFailed() {
+        return resumesFailed;
+    }
+
     @Override
     public String toString() {
         return "MigrationStatistics[started " + started + ", committed " + committed + ", failed " + failed
                 + ", replayed " + bytesReplayed + " B, resent " + bytesResent + " B, duplicates dropped "
-                + duplicateBytesDropped + " B]";
+                + duplicateBytesDropped + " B, resumed " + resumed + (resumesFailed > 0 ? ", resumes failed " + resumesFailed : "")
+                + "]";
     }
 }

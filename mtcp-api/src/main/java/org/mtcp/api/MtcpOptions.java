@@ -112,6 +112,18 @@ public final class MtcpOptions {
             new Option<>("MTCP_DRAIN_ON_CLOSE", java.time.Duration.class);
 
     /**
+     * On a server socket: how long an MTCP session whose connection broke (a reset, an abort, the connection
+     * ending without the library's end of stream, as when the client's process is killed or its network goes)
+     * waits for its client to reconnect and resume it. Meanwhile the application's reads and writes just wait
+     * (writes until the send window is full); past it they fail with an exception that says the client did not
+     * come back in time. Default: the {@code mtcp.resumeGraceMillis} system property, 30 seconds without it.
+     * Zero: no waiting, a broken connection ends the session as it ends a plain socket's. A client reconnects
+     * for as long as its own {@code mtcp.resumeGraceMillis}.
+     */
+    public static final SocketOption<java.time.Duration> RESUME_GRACE =
+            new Option<>("MTCP_RESUME_GRACE", java.time.Duration.class);
+
+    /**
      * On a server socket: whether clients that do not speak MTCP are served, as plain,
      * non-migratable TCP connections ({@code true}, the default). {@code false} serves MTCP clients
      * only: a connection that does not open with the MTCP handshake is closed, and is never returned

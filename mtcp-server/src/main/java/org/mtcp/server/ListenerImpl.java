@@ -126,6 +126,7 @@ final class ListenerImpl extends SocketImpl {
         s.add(MtcpOptions.ADDITIONAL_SERVERS);
         s.add(MtcpOptions.PLAIN_CLIENT_WAIT);
         s.add(MtcpOptions.DRAIN_ON_CLOSE);
+        s.add(MtcpOptions.RESUME_GRACE);
         s.add(MtcpOptions.PLAIN_CLIENTS);
         return Collections.unmodifiableSet(s);
     }
@@ -146,6 +147,12 @@ final class ListenerImpl extends SocketImpl {
                 throw new IllegalArgumentException("DRAIN_ON_CLOSE must not be negative: " + d);
             }
             server().setDrainOnClose(d == null || d.isZero() ? null : d);
+        } else if (name == MtcpOptions.RESUME_GRACE) {
+            java.time.Duration d = (java.time.Duration) Objects.requireNonNull(value, "RESUME_GRACE");
+            if (d.isNegative()) {
+                throw new IllegalArgumentException("RESUME_GRACE must not be negative: " + d);
+            }
+            server().setResumeGraceMillis(d.toMillis());
         } else if (name == MtcpOptions.PLAIN_CLIENT_WAIT) {
             java.time.Duration d = (java.time.Duration) Objects.requireNonNull(value, "PLAIN_CLIENT_WAIT");
             if (d.isNegative()) {
@@ -181,6 +188,9 @@ final class ListenerImpl extends SocketImpl {
         if (name == MtcpOptions.DRAIN_ON_CLOSE) {
             java.time.Duration d = server().drainOnClose();
             return (T) (d == null ? java.time.Duration.ZERO : d);
+        }
+        if (name == MtcpOptions.RESUME_GRACE) {
+            return (T) java.time.Duration.ofMillis(server().resumeGraceMillis());
         }
         if (name == MtcpOptions.PLAIN_CLIENT_WAIT) {
             return (T) java.time.Duration.ofMillis(server().detectMillis());

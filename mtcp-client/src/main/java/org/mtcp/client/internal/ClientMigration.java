@@ -46,7 +46,10 @@ final class ClientMigration {
     }
 
     private final ClientSession session;
+    /** The destination's service address (its identity, which the proof names). */
     private final InetSocketAddress destination;
+    /** The address to connect to: the destination's, or for a resume at the same server the one dialled before. */
+    private final InetSocketAddress dial;
     private final InetSocketAddress origin;
     private final MigrationEvent.Initiation initiation;
     private final long startNanos;
@@ -63,10 +66,11 @@ final class ClientMigration {
     private long answeredNanos;
 
     ClientMigration(ClientSession session, InetSocketAddress destination, InetSocketAddress origin,
-                    MigrationEvent.Initiation initiation, long startNanos, long deadlineNanos, long downReceived, long credit,
-                    long sequence) {
+                    InetSocketAddress dial, MigrationEvent.Initiation initiation, long startNanos, long deadlineNanos,
+                    long downReceived, long credit, long sequence) {
         this.session = session;
         this.destination = destination;
+        this.dial = dial;
         this.origin = origin;
         this.initiation = initiation;
         this.startNanos = startNanos;
@@ -96,7 +100,7 @@ final class ClientMigration {
         SocketChannel ch = null;
         MigrationException failed;
         try {
-            ch = BlockingIo.connect(destination, session.localBind(), deadlineNanos);
+            ch = BlockingIo.connect(dial, session.localBind(), deadlineNanos);
             session.setUp(ch);
             X25519.Ephemeral ephemeral = X25519.ephemeral();
             byte[] clientPublic = ephemeral.publicKey();
@@ -121,7 +125,7 @@ final class ClientMigration {
                     throw new ProtocolException("destination " + destination + " answered with a MIGRATE_ACK it cannot confirm:"
                             + " it did not get the session from " + origin);
                 }
-                session.switchTo(ch, destination, ack, credit, newKey);
+                session.switchTo(ch, dial, ack, credit, newKey);
                 ch = null;
                 state(State.SWITCHED, "MIGRATE_ACK");
                 report(ack.server(), null, System.nanoTime());
@@ -155,6 +159,11 @@ final class ClientMigration {
                     // nothing to keep
                 }
             }
+        }
+        if (initiation == MigrationEvent.Initiation.RESUME) {
+            session.resumeAttemptFailed(this);
+            state(State.FAILED, failed.getMessage());
+            throw failed; // one try of several: the session reports the resume once, when it ends
         }
         failed = session.fallBack(this, failed, origin);
         state(State.FAILED, failed.getMessage());

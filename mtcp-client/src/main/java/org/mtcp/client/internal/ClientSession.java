@@ -88,6 +88,14 @@ public final class ClientSession extends SessionCore {
      * answered SUPERSEDED at once, as during a migration, instead of queueing a second one.
      */
     private boolean backgroundMigration;
+    /**
+     * The connection under the session broke and the session is being resumed over a new one (thesis-style: a
+     * migration to the server it is on, or to an alternate when that one is unreachable); reads wait for it.
+     */
+    private boolean resuming;
+    /** When the connection broke and why, for the resume's deadline and its failure. */
+    private long brokenAt;
+    private IOException brokenBy;
 
     /** Told when the session switches connections, so the socket can show its new addresses. */
     public interface SwitchListener {
@@ -349,7 +357,193 @@ public final class ClientSession extends SessionCore {
             migration.originLost(); // the session cannot fall back to it
             return;
         }
+        if (startResume(cause)) {
+            return;
+        }
         connectionEnded(cause, "the connection to " + server);
+    }
+
+    @Override
+    protected boolean readMustWait() {
+        return resuming; // no link to read: the resume wakes the reader when the new one is attached
+    }
+
+    // ================================================================== resuming a broken connection
+
+    /**
+     * The connection broke without the server's end of stream: resume the session over a new connection on
+     * a background thread, within {@code mtcp.resumeGraceMillis}. Session lock held.
+     *
+     * @return whether a resume is under way (else the session ends as a plain socket's connection ends)
+     */
+    private boolean startResume(IOException cause) {
+        if (resuming) {
+            return true;
+        }
+        Lifecycle now = lifecycle();
+        if (Settings.RESUME_GRACE_MILLIS <= 0 || peerFinished() || (now != Lifecycle.OPEN && now != Lifecycle.CLOSING)) {
+            return false;
+        }
+        resuming = true;
+        brokenAt = System.nanoTime();
+        brokenBy = cause;
+        try {
+            MIGRATIONS.execute(this::resume);
+        } catch (RejectedExecutionException e) {
+            resuming = false;
+            return false;
+        }
+        log.debug("{}: connection lost ({}); resuming", this, cause == null ? "ended without the server's end of stream" : cause);
+        wake();
+        return true;
+    }
+
+    /**
+     * Tries to resume until it works, the server says the session is gone, or the grace period ends: first at
+     * the server the session is on, over the address dialled before; when that one cannot be reached, at each
+     * alternate it advertised (a migration of the waiting session). Backs off between rounds; migrating thread.
+     */
+    private void resume() {
+        long deadline = brokenAt + TimeUnit.MILLISECONDS.toNanos(Settings.RESUME_GRACE_MILLIS);
+        long backoffMillis = 20;
+        MigrationException last = null;
+        int attempts = 0;
+        while (true) {
+            List<InetSocketAddress> targets;
+            InetSocketAddress at;
+            lock().lock();
+            try {
+                if (!resuming) {
+                    return; // resumed meanwhile (an application's migration), or given up
+                }
+                at = server;
+                targets = new java.util.ArrayList<>();
+                targets.add(server);
+                for (InetSocketAddress a : alternates) {
+                    if (!a.equals(server)) {
+                        targets.add(a);
+                    }
+                }
+            } finally {
+                lock().unlock();
+            }
+            for (InetSocketAddress target : targets) {
+                if (deadline - System.nanoTime() <= 0) {
+                    break;
+                }
+                attempts++;
+                try {
+                    if (resumeOnce(target, deadline)) {
+                        return;
+                    }
+                } catch (MigrationException e) {
+                    last = e;
+                    if (target.equals(at) && !e.sessionAlive()) {
+                        resumeFailed(e, attempts); // the server is up and no longer has the session
+                        return;
+                    }
+                    if (target.equals(at) && e.reason() != Reason.PEER_UNREACHABLE && e.reason() != Reason.TIMEOUT) {
+                        break; // the server is there and asks for a later try (it is busy with the session)
+                    }
+                } catch (IOException e) {
+                    last = new MigrationException(e.getMessage(), Reason.OTHER, true, e);
+                }
+            }
+            long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            if (left <= 0) {
+                resumeFailed(last, attempts);
+                return;
+            }
+            try {
+                Thread.sleep(Math.min(backoffMillis, left));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                resumeFailed(last, attempts);
+                return;
+            }
+            backoffMillis = Math.min(backoffMillis * 2, 1000);
+        }
+    }
+
+    /**
+     * One try at {@code target}.
+     *
+     * @return whether the session resumed (or no longer needs to)
+     */
+    private boolean resumeOnce(InetSocketAddress target, long deadline) throws IOException {
+        ClientMigration m;
+        lock().lock();
+        try {
+            if (!resuming) {
+                return true;
+            }
+            while (migration != null) { // an application's migration: wait for its end, it may resume the session
+                if (deadline - System.nanoTime() <= 0) {
+                    return false;
+                }
+                awaitChange(deadline);
+                if (!resuming) {
+                    return true;
+                }
+            }
+            if (lifecycle() != Lifecycle.OPEN && lifecycle() != Lifecycle.CLOSING) {
+                resuming = false;
+                return true; // released or failed meanwhile: nothing to resume
+            }
+            long attemptDeadline = Math.min(deadline, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Settings.MIGRATE_TIMEOUT_MILLIS));
+            InetSocketAddress dial = target.equals(server) ? connectedTo : target;
+            m = new ClientMigration(this, target, server, dial, MigrationEvent.Initiation.RESUME, System.nanoTime(), attemptDeadline,
+                    heldValue(), Math.max(creditValue(), creditSent()), ++migrationSeq);
+            migration = m;
+        } finally {
+            lock().unlock();
+        }
+        m.run();
+        return true;
+    }
+
+    /** A resume try failed: the session is free for the next; migrating thread. */
+    void resumeAttemptFailed(ClientMigration m) {
+        lock().lock();
+        try {
+            if (migration == m) {
+                migration = null;
+            }
+            wake();
+        } finally {
+            lock().unlock();
+        }
+    }
+
+    /** No resume worked in time, or the server no longer has the session: the session fails. */
+    private void resumeFailed(MigrationException last, int attempts) {
+        String message;
+        InetSocketAddress at;
+        lock().lock();
+        try {
+            if (!resuming) {
+                return;
+            }
+            resuming = false;
+            at = server;
+            String cause = brokenBy == null ? "the connection ended without the server's end of stream"
+                    : brokenBy.getMessage();
+            if (last != null && !last.sessionAlive()) {
+                // the server is there and the session is not: it ended it (as after a reset), say it in the JDK's words
+                message = cause + " (the connection to " + server + " was lost and " + server + " no longer holds "
+                        + describe() + ": " + last.getMessage() + ")";
+            } else {
+                message = "the server " + server + " did not come back within " + Settings.RESUME_GRACE_MILLIS
+                        + " ms (mtcp.resumeGraceMillis) after the connection to it was lost (" + cause + "); " + attempts
+                        + " tries to resume " + describe() + (last != null ? ", the last: " + last.getMessage() : "");
+            }
+            log.info("{}", message);
+            fail(new SocketException(message));
+        } finally {
+            lock().unlock();
+        }
+        report(new MigrationEvent(MigrationEvent.Role.CLIENT, MigrationEvent.Initiation.RESUME, sessionHex, at, at,
+                new MigrationException(message, last != null ? last.reason() : Reason.TIMEOUT, false, last), 0, 0, 0, Map.of()));
     }
 
     @Override
@@ -449,7 +643,7 @@ public final class ClientSession extends SessionCore {
             if (to.equals(server) || to.equals(connectedTo)) {
                 return; // already there
             }
-            m = new ClientMigration(this, to, server, initiation, start, deadline, heldValue(),
+            m = new ClientMigration(this, to, server, to, initiation, start, deadline, heldValue(),
                     Math.max(creditValue(), creditSent()), ++migrationSeq);
             migration = m;
             log.debug("{}: migrating to {}", this, to);
@@ -517,6 +711,12 @@ public final class ClientSession extends SessionCore {
                 return new MigrationException(failed.getMessage().replace("; the session stays on " + origin, "")
                         + " (the server " + origin + " had ended the session: what it sent is all here)", failed.reason(), true, failed);
             }
+            if ((originLost || linkDead()) && failure() == null && failed.sessionAlive() && startResume(
+                    new SocketException("the connection to " + origin + " was lost during a migration to " + m.destination()))) {
+                // the destination did not take the session: the origin still holds it, waiting for this client
+                log.debug("{}: migration failed and the connection to {} was lost meanwhile: resuming there", this, origin);
+                return failed;
+            }
             if (originLost || link() == null || failure() != null) {
                 MigrationException lost = new MigrationException(failed.getMessage().replace("the session stays on " + origin,
                         "the session is lost") + " (the connection to " + origin + " ended during the migration: the origin had"
@@ -551,6 +751,7 @@ public final class ClientSession extends SessionCore {
         lock().lock();
         try {
             migration = null;
+            resuming = false; // a new connection: whatever broke is behind
             // closed meanwhile: switch all the same (the origin has committed), and end the stream there
             ResumeLedger.ClientResume resume = clientResume(upResume, downResume);
             if (resume == null) {

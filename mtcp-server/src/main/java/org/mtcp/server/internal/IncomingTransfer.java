@@ -106,7 +106,11 @@ final class IncomingTransfer {
             server.loop().schedule(TimeUnit.MILLISECONDS.toNanos(1), this::requestState);
             return;
         }
-        if (origin.equals(self) || here != null) {
+        if (origin.equals(self)) {
+            resume(here);
+            return;
+        }
+        if (here != null) {
             reject(Reason.INVALID_STATE, "session " + hex.substring(0, 8) + " is already on " + self);
             return;
         }
@@ -122,6 +126,28 @@ final class IncomingTransfer {
                 request.sequence(), request.clientPublic(), request.proof(), request.destination(), request.initiation()));
         sentNanos = System.nanoTime();
         deadline = endpoint.loop().schedule(TimeUnit.MILLISECONDS.toNanos(Settings.STATE_TIMEOUT_MILLIS), this::onTimeout);
+    }
+
+    /**
+     * A request whose origin is this server: the session's client lost its connection and resumes here (a
+     * migration to the server it is on; the same proof, sequence and key rotation).
+     */
+    private void resume(ServerSession here) {
+        if (here == null) {
+            reject(Reason.UNKNOWN_SESSION, false, "session " + hex.substring(0, 8) + " is not on " + self
+                    + ": it ended, it moved elsewhere, or this server restarted");
+            return;
+        }
+        ServerSession.Created resumed;
+        try {
+            resumed = here.resume(request, client, clientKey, remote);
+        } catch (MigrationException e) {
+            reject(e.reason(), e.sessionAlive(), e.getMessage());
+            return;
+        }
+        server.recorder.record(new MigrationEvent(MigrationEvent.Role.DESTINATION, MigrationEvent.Initiation.RESUME, hex, self,
+                self, null, 0, 0, 0, Map.of()));
+        state(State.COMMITTED, "resumed " + resumed.session());
     }
 
     private void state(State next, String reason) {
@@ -215,8 +241,13 @@ final class IncomingTransfer {
     }
 
     private void reject(Reason reason, String message) {
+        reject(reason, true, message);
+    }
+
+    /** @param alive whether the session goes on where it was (false: it is gone, the client need not retry) */
+    private void reject(Reason reason, boolean alive, String message) {
         try {
-            client.write(new Message.MigrateReject(reason, true, message).encode());
+            client.write(new Message.MigrateReject(reason, alive, message).encode());
         } catch (IOException ignored) {
             // the client is gone; nothing to tell
         }
@@ -227,8 +258,11 @@ final class IncomingTransfer {
             // closing is all we wanted
         }
         state(State.REJECTED, reason + ": " + message);
+        if (request.initiation() == MigrationEvent.Initiation.RESUME) {
+            return; // one try of a client that goes on trying: its server counts the session's resume once, when it ends
+        }
         server.recorder.record(new MigrationEvent(MigrationEvent.Role.DESTINATION, request.initiation(), hex, request.origin(),
-                server.identity(), new MigrationException(message, reason, true, null), 0, 0, 0, Map.of()));
+                server.identity(), new MigrationException(message, reason, alive, null), 0, 0, 0, Map.of()));
     }
 
     /** @return the state, for tests */

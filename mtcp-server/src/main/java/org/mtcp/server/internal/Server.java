@@ -65,6 +65,8 @@ public final class Server {
     private volatile boolean closed;
     /** Cleared when the server stops taking connections (a drain on close runs); set once. */
     private volatile boolean accepting = true;
+    /** {@code MtcpOptions.RESUME_GRACE} in milliseconds: how long a session whose connection broke waits for its client. */
+    private volatile long resumeGraceMillis = Settings.RESUME_GRACE_MILLIS;
     /** {@code MtcpOptions.DRAIN_ON_CLOSE}, or {@code null}: off. */
     private volatile java.time.Duration drainOnClose;
     /** This server's drain at JVM exit, registered while DRAIN_ON_CLOSE is set. */
@@ -442,6 +444,16 @@ public final class Server {
     }
 
     // ================================================================== closing
+
+    /** @param millis how long a session whose connection broke waits for its client to resume it; 0: not at all */
+    public void setResumeGraceMillis(long millis) {
+        resumeGraceMillis = millis;
+    }
+
+    /** @return how long a session whose connection broke waits for its client to resume it, in milliseconds */
+    public long resumeGraceMillis() {
+        return resumeGraceMillis;
+    }
 
     /** @param d drain on close and at JVM exit within {@code d} ({@code MtcpOptions.DRAIN_ON_CLOSE}), or {@code null}: off */
     public void setDrainOnClose(java.time.Duration d) {

@@ -86,6 +86,18 @@ public final class ServerSession extends SessionCore implements Accepted {
     private InetSocketAddress movedTo;
     /** The last TRIGGER this server sent, until its outcome is known. */
     private final TriggerTracker trigger;
+    /** While the client's connection is broken and the session waits for it to resume: the grace deadline, else {@code null}. */
+    private org.mtcp.internal.io.EventLoop.Timer resumeDeadline;
+    /** Why the connection broke, for the exception when the client does not come back. */
+    private String brokenBecause;
+    /** Resumes of this session on this server. */
+    private int resumes;
+    /**
+     * The key before the last resume, until the client shows that it got the answer (it sends on the new
+     * connection): a connection that broke before the MIGRATE_ACK reached the client leaves the client with this
+     * key, and its next request is proved with it.
+     */
+    private byte[] keyBeforeResume;
 
     private ServerSession(Server server, byte[] sessionId, InetSocketAddress identity, boolean migrated, long outStart,
                           long inStart, InetSocketAddress remote, InetSocketAddress local) {
@@ -515,14 +527,175 @@ public final class ServerSession extends SessionCore implements Accepted {
     @Override
     protected void onLinkLost(Link l, IOException cause) {
         if (l != link() || outgoing != null || lifecycle() == Lifecycle.MOVED) {
-            return; // a frozen session learns its fate from the destination
+            return; // a frozen session learns its fate from the destination (or waits for its client after an abort)
+        }
+        if (awaitResume(l, cause)) {
+            return;
         }
         connectionEnded(cause, "the connection from client " + remote);
         trigger.ended("the connection from its client was lost");
     }
 
+    /**
+     * The connection broke without the client's end of stream (a reset, an abort, an end without the
+     * library's FIN): keep the session for the grace period, during which the client reconnects and resumes
+     * it; the application's calls just wait. Session lock held.
+     *
+     * @return whether the session now waits (else it ends as a plain socket's connection ends)
+     */
+    private boolean awaitResume(Link l, IOException cause) {
+        long grace = server.resumeGraceMillis();
+        Lifecycle now = lifecycle();
+        if (grace <= 0 || peerFinished() || (now != Lifecycle.OPEN && now != Lifecycle.CLOSING)) {
+            return false;
+        }
+        brokenBecause = cause == null ? "it ended without the client's end of stream" : cause.getMessage();
+        log.debug("{}: connection lost ({}); waiting {} ms for the client to resume", this, brokenBecause, grace);
+        if (resumeDeadline != null) {
+            resumeDeadline.cancel();
+        }
+        resumeDeadline = loop().schedule(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(grace), () -> resumeGraceOver(l, grace));
+        wake();
+        return true;
+    }
+
+    /**
+     * @return the key that proves a request: the session key, or the one before the last resume while the client
+     *         may not have heard that resume's answer; {@code null} for none. Session lock held.
+     */
+    private byte[] keyProving(long seq, InetSocketAddress destination, long downReceived, long credit, byte[] clientPublic,
+                              byte[] proof) {
+        if (Proofs.verify(key, sessionId, seq, identity, destination, downReceived, credit, clientPublic, proof)) {
+            return key;
+        }
+        if (keyBeforeResume != null && Proofs.verify(keyBeforeResume, sessionId, seq, identity, destination, downReceived, credit,
+                clientPublic, proof)) {
+            return keyBeforeResume;
+        }
+        return null;
+    }
+
+    @Override
+    protected void onLinkHeard(Link l) {
+        if (l == link()) {
+            keyBeforeResume = null; // the client uses the new connection: it has the new key
+        }
+    }
+
+    /** The grace period after the connection broke has passed; loop thread. */
+    private void resumeGraceOver(Link broken, long grace) {
+        MigrationEvent failed = null;
+        lock().lock();
+        try {
+            if (link() != broken || outgoing != null || resumeDeadline == null) {
+                return; // resumed, or migrating away
+            }
+            resumeDeadline = null;
+            String why = "the client of " + describe() + " did not come back within " + grace + " ms (MTCP_RESUME_GRACE) after"
+                    + " its connection was lost: " + brokenBecause;
+            log.info("{}", why);
+            trigger.ended("its client did not come back");
+            if (lifecycle() == Lifecycle.CLOSING) {
+                released(); // the application closed it already: nothing to tell it
+            } else {
+                fail(new SocketException(why));
+            }
+            failed = new MigrationEvent(MigrationEvent.Role.DESTINATION, MigrationEvent.Initiation.RESUME, hex, identity, identity,
+                    new MigrationException(why, Reason.TIMEOUT, false, null), 0, 0, 0, java.util.Map.of());
+        } finally {
+            lock().unlock();
+        }
+        server.recorder.record(failed);
+    }
+
+    /**
+     * The client reconnected after its connection broke (or it thinks so: a path it found silent) and asks
+     * for the session on the new connection: a migration whose origin and destination are this server, with
+     * the same proof, sequence check and key rotation. Drops the old connection, replays what the client
+     * lacks, and answers with a MIGRATE_ACK, the first frame on the new connection; loop thread.
+     *
+     * @throws MigrationException the reason to refuse (the session goes on waiting for a good request)
+     */
+    Created resume(Message.MigrateRequest request, SocketChannel ch, SelectionKey selectionKey, InetSocketAddress from)
+            throws MigrationException {
+        long seq = request.sequence();
+        lock().lock();
+        try {
+            byte[] base = keyProving(seq, request.destination(), request.downReceived(), request.credit(), request.clientPublic(),
+                    request.proof());
+            if (base == null) {
+                throw new MigrationException("resume request for " + describe() + " from " + from + " carries a wrong proof",
+                        Reason.NOT_AUTHORIZED, true, null);
+            }
+            if (seq <= migrationSeq) {
+                throw new MigrationException("resume request for " + describe() + " replays sequence " + seq + " (last "
+                        + migrationSeq + ")", Reason.NOT_AUTHORIZED, true, null);
+            }
+            if (outgoing != null) {
+                throw new MigrationException(describe() + " is migrating to " + outgoing.destination() + "; resume after it ends",
+                        Reason.INVALID_STATE, true, null);
+            }
+            Lifecycle now = lifecycle();
+            if (now != Lifecycle.OPEN && now != Lifecycle.PEER_DONE && now != Lifecycle.CLOSING) {
+                throw new MigrationException(describe() + " cannot resume in state " + now, Reason.INVALID_STATE, false, null);
+            }
+            ResumeLedger.ClientResume replay = clientResume(request.downReceived(), heldValue());
+            if (replay == null) {
+                throw new MigrationException("client of " + describe() + " claims " + request.downReceived()
+                        + " bytes, outside what this server sent (from " + sendHead() + ")", Reason.PROTOCOL_ERROR, true, null);
+            }
+            X25519.Ephemeral ephemeral = X25519.ephemeral();
+            byte[] shared;
+            try {
+                shared = ephemeral.agree(request.clientPublic());
+            } catch (ProtocolException e) {
+                throw new MigrationException("the client's key for resuming " + describe() + " is unusable: " + e.getMessage(),
+                        Reason.PROTOCOL_ERROR, true, e);
+            }
+            migrationSeq = seq;
+            keyBeforeResume = base;
+            key = KeySchedule.rotatedKey(base, shared, Message.payload(request));
+            if (resumeDeadline != null) {
+                resumeDeadline.cancel();
+                resumeDeadline = null;
+            }
+            closeLinkNow(false); // a connection the client found silent may still be open here: it is done either way
+            resendFrom(replay, request.credit(), Math.max(creditSent(), creditValue()));
+            long upFrom = heldValue() - (peerFinished() ? 1 : 0);
+            attachRegistered(newLink(ch, upFrom, linkName(from), ControlSeal.server(key)), selectionKey);
+            List<InetSocketAddress> alternates = server.alternates();
+            byte[] serverPublic = ephemeral.publicKey();
+            Message.MigrateAck unconfirmed = new Message.MigrateAck(heldValue(), sendHead(), creditSent(), identity, alternates,
+                    serverPublic, new byte[Wire.PROOF_SIZE]);
+            Message.MigrateAck ack = new Message.MigrateAck(unconfirmed.upResume(), unconfirmed.downResume(), unconfirmed.credit(),
+                    identity, alternates, serverPublic, Proofs.ackConfirmation(key, request, unconfirmed.confirmed()));
+            try {
+                if (!sendHandshake(ack)) {
+                    throw new IOException("no room for the answer");
+                }
+                flushLocked();
+            } catch (IOException e) {
+                // the new connection broke already: the session waits for the next one
+                log.debug("{}: could not answer the resume from {}: {}", this, from, e.toString());
+            }
+            resumes++;
+            log.debug("{}: resumed on a new connection from {} (resume {})", this, from, resumes);
+            wake();
+            if (hasPendingOutput()) {
+                needAttention();
+            }
+            return new Created(this, ack);
+        } finally {
+            lock().unlock();
+        }
+    }
+
     @Override
     protected void released() {
+        if (resumeDeadline != null) {
+            resumeDeadline.cancel();
+            resumeDeadline = null;
+        }
         if (lifecycle() != Lifecycle.MOVED) {
             trigger.ended("it was closed");
         }
@@ -545,8 +718,9 @@ public final class ServerSession extends SessionCore implements Accepted {
         lock().lock();
         try {
             // the proof first: a request without it learns nothing of the session's state
-            if (!Proofs.verify(key, sessionId, seq, identity, request.destination(), clientDownReceived, request.credit(),
-                    request.clientPublic(), request.proof())) {
+            byte[] provedBy = keyProving(seq, request.destination(), clientDownReceived, request.credit(), request.clientPublic(),
+                    request.proof());
+            if (provedBy == null) {
                 throw new MigrationException("migration request for " + describe() + " to " + request.destination()
                         + " carries a wrong proof (not made by this session's client for this origin, destination and offsets)",
                         Reason.NOT_AUTHORIZED, true, null);
@@ -576,7 +750,7 @@ public final class ServerSession extends SessionCore implements Accepted {
             migrationSeq = seq;
             SessionState st = new SessionState();
             st.sessionId = sessionId;
-            st.key = key;
+            st.key = provedBy; // the key the client has (the one before a resume whose answer it missed)
             st.migrationSeq = seq;
             st.migrations = migrations;
             st.appState = appState;
@@ -626,7 +800,10 @@ public final class ServerSession extends SessionCore implements Accepted {
             log.debug("{}: unfrozen: {}", this, why);
             wake();
             if (linkDead()) {
-                fail(new SocketException("connection from client " + remote + " was lost while " + describe() + " was migrating"));
+                if (!awaitResume(link(), new SocketException("connection from client " + remote + " was lost while " + describe()
+                        + " was migrating"))) {
+                    fail(new SocketException("connection from client " + remote + " was lost while " + describe() + " was migrating"));
+                }
             } else {
                 try {
                     flushLocked();

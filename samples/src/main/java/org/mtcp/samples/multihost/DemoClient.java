@@ -125,6 +125,7 @@ public final class DemoClient {
             case SERVER_TRIGGER -> "server trigger";
             case CLIENT -> "client";
             case UNKNOWN -> "unknown";
+            case RESUME -> "resumed after the connection broke";
         };
     }
 

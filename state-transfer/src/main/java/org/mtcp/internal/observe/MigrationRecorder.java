@@ -26,6 +26,9 @@ public final class MigrationRecorder {
     private final LongAdder replayed = new LongAdder();
     private final LongAdder resent = new LongAdder();
     private final LongAdder duplicates = new LongAdder();
+    /** Link resumes (initiation RESUME), which are not counted as migrations. */
+    private final LongAdder resumed = new LongAdder();
+    private final LongAdder resumesFailed = new LongAdder();
 
     /** Also counts every outcome and duplicate of this one (a factory's sockets together), or {@code null}. */
     private final MigrationRecorder parent;
@@ -79,6 +82,13 @@ public final class MigrationRecorder {
     }
 
     private void count(MigrationEvent e) {
+        if (e.initiation() == MigrationEvent.Initiation.RESUME) {
+            (e.committed() ? resumed : resumesFailed).increment();
+            if (parent != null) {
+                parent.count(e);
+            }
+            return;
+        }
         started.increment();
         if (e.committed()) {
             committed.increment();
@@ -104,6 +114,6 @@ public final class MigrationRecorder {
             }
         });
         return new MigrationStatistics(started.sum(), committed.sum(), f, replayed.sum(), resent.sum(),
-                duplicates.sum() + liveDuplicates);
+                duplicates.sum() + liveDuplicates, resumed.sum(), resumesFailed.sum());
     }
 }

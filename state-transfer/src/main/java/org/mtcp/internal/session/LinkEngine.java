@@ -139,6 +139,10 @@ public abstract class LinkEngine {
     /** The link's peer closed or reset the connection; session lock held. */
     protected abstract void onLinkLost(Link l, IOException cause);
 
+    /** The first bytes arrived on link {@code l}; session lock held. */
+    protected void onLinkHeard(Link l) {
+    }
+
     /** New bytes arrived from the network; session lock held. */
     protected void onDataArrived(int bytes, long nowNanos) {
     }
@@ -271,6 +275,10 @@ public abstract class LinkEngine {
             in.releaseAll();
         }
         int arrived = (int) (in.end() - before);
+        if (n > 0 && !l.heard) {
+            l.heard = true;
+            onLinkHeard(l);
+        }
         if (n > 0) {
             l.quickAckDue = true;
             afterNetworkRead(arrived);

@@ -30,6 +30,13 @@ public final class Settings {
     public static final long STATE_TIMEOUT_MILLIS = Long.getLong("mtcp.stateTimeoutMillis", 5_000);
     /** {@code mtcp.freezeTimeoutMillis}: an origin's wait for the commit after it sent the state. */
     public static final long FREEZE_TIMEOUT_MILLIS = Long.getLong("mtcp.freezeTimeoutMillis", 15_000);
+    /**
+     * {@code mtcp.resumeGraceMillis}: how long a session whose connection broke (a reset, an abort, an end
+     * without the library's end of stream) waits for a new one: the client keeps trying to reconnect that long,
+     * and a server keeps the session that long (a server socket's {@code MtcpOptions.RESUME_GRACE} overrides it).
+     * Zero turns resuming off: a broken connection ends the session as it ends a plain socket's.
+     */
+    public static final long RESUME_GRACE_MILLIS = Long.getLong("mtcp.resumeGraceMillis", 30_000);
     /** {@code mtcp.detectMillis}: how long a server waits for a silent new client to show it speaks MTCP. */
     public static final long DETECT_MILLIS = Long.getLong("mtcp.detectMillis", 2000);
     /** {@code mtcp.controlConnectTimeoutMillis}: connecting to a cooperating server's control address. */
