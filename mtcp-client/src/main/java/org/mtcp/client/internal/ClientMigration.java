@@ -85,6 +85,19 @@ final class ClientMigration {
         state = next;
     }
 
+    /** Guarded by the session's lock: the origin said (MOVED) that it committed the transfer. */
+    private boolean originCommitted;
+
+    /** The origin said it committed; session lock held. */
+    void originCommitted() {
+        originCommitted = true;
+    }
+
+    /** @return whether the origin said it committed; session lock held */
+    boolean isOriginCommitted() {
+        return originCommitted;
+    }
+
     /** The old connection ended meanwhile; session lock held. */
     void originLost() {
         originLost = true;

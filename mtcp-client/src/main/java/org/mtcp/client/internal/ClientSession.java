@@ -345,6 +345,8 @@ public final class ClientSession extends SessionCore {
     protected void onMoved(Link l) {
         if (migration == null) {
             fail(new SocketException("server moved " + describe() + " without a request from this client"));
+        } else if (l == link()) {
+            migration.originCommitted(); // the origin let go: if the migration fails now, there is nothing to resume
         }
     }
 
@@ -711,7 +713,7 @@ public final class ClientSession extends SessionCore {
                 return new MigrationException(failed.getMessage().replace("; the session stays on " + origin, "")
                         + " (the server " + origin + " had ended the session: what it sent is all here)", failed.reason(), true, failed);
             }
-            if ((originLost || linkDead()) && failure() == null && failed.sessionAlive() && startResume(
+            if ((originLost || linkDead()) && failure() == null && failed.sessionAlive() && !m.isOriginCommitted() && startResume(
                     new SocketException("the connection to " + origin + " was lost during a migration to " + m.destination()))) {
                 // the destination did not take the session: the origin still holds it, waiting for this client
                 log.debug("{}: migration failed and the connection to {} was lost meanwhile: resuming there", this, origin);

@@ -782,7 +782,7 @@ public final class ServerSession extends SessionCore implements Accepted {
             outgoing = null;
             state(Lifecycle.MOVED, "committed elsewhere");
             server.moves.movedOut(this);
-            closeLinkNow(false);
+            closeLinkMoved(); // the client knows then that the session is not here to resume, whatever its migration shows
             released();
         } finally {
             lock().unlock();

@@ -201,7 +201,9 @@ class DropInDifferentialTest {
         EXPECTED_DIFFERENCES.put(key(Scenario.CLIENT_KILLED_AFTER_WRITE, World.MTCP), new Expected("write() returns once"
                 + " the bytes are in the session's send buffer (at most mtcp.sendWindow), which must outlive the connection"
                 + " for a migration to replay it; a process killed before the library handed them to the kernel loses them"
-                + " with it (a normal exit, with or without close(), delivers them), and the kernel resets the connection",
+                + " with it (a normal exit, with or without close(), delivers them), and the kernel resets the connection;"
+                + " and a killed client said nothing, so its server waits for it to resume the session for MTCP_RESUME_GRACE,"
+                + " then its reads fail saying the client did not come back",
                 obs -> obs.stream().filter(o -> !o.startsWith("server.read=")).collect(Collectors.toList())));
 
         // what differs today (the library is being fixed): each entry must go once its pair behaves as the JDK

@@ -64,9 +64,10 @@ public final class ControlSeal {
                     + s.counter() + " (last taken " + received + ")");
         }
         int t = s.innerType();
-        if (t != Wire.TRIGGER && t != Wire.TRIGGER_RESULT && t != Wire.ALTERNATES && t != Wire.MOVED && t != Wire.ERROR) {
+        if (t != Wire.TRIGGER && t != Wire.TRIGGER_RESULT && t != Wire.ALTERNATES && t != Wire.RESET && t != Wire.MOVED
+                && t != Wire.ERROR) {
             throw new ProtocolException("a sealed " + Wire.typeName(t) + " frame on " + where + ": only TRIGGER,"
-                    + " TRIGGER_RESULT, ALTERNATES, MOVED and ERROR are sealed");
+                    + " TRIGGER_RESULT, ALTERNATES, RESET, MOVED and ERROR are sealed");
         }
         Message inner = s.inner(where);
         received = s.counter();

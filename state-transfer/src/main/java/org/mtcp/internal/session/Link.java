@@ -128,6 +128,11 @@ public final class Link implements FrameReader.Handler, IoHandler {
         public void onMoved(Message.Moved m) throws IOException {
             session.onMoved(Link.this);
         }
+
+        @Override
+        public void onReset(Message.Reset m) {
+            session.onPeerReset(Link.this, m);
+        }
     };
 
     @Override
@@ -167,6 +172,11 @@ public final class Link implements FrameReader.Handler, IoHandler {
     @Override
     public void onAlternates(Message.Alternates m) {
         dropForged("an ALTERNATES frame without a seal on " + name);
+    }
+
+    @Override
+    public void onReset(Message.Reset m) {
+        dropForged("a RESET frame without a seal on " + name);
     }
 
     private void dropForged(String what) {

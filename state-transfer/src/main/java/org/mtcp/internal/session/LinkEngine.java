@@ -422,6 +422,34 @@ public abstract class LinkEngine {
         queueAck(l);
     }
 
+    /**
+     * The peer's application reset the connection on purpose: the session fails as a TCP reset fails it (what
+     * arrived before is still read first) and is not resumed; session lock held.
+     */
+    void onPeerReset(Link l, Message.Reset m) {
+        if (l != link) {
+            return;
+        }
+        l.close(false, loop);
+        changed.signalAll();
+        fail(new java.net.SocketException("Connection reset (" + describe() + ": " + m.message() + ")"));
+    }
+
+    /**
+     * Tells the peer that this end resets the connection on purpose (a sealed RESET, written at once, best
+     * effort, only at a frame boundary), so that it does not wait to resume the session; session lock held.
+     */
+    protected final void sendReset(String why) {
+        Link l = link;
+        if (l != null && !l.dead && !l.inFrame && l.controlOut.position() == 0) {
+            try {
+                l.channel.write(l.sealed(new Message.Reset(why)));
+            } catch (IOException ignored) {
+                // the connection is gone already: the peer sees that
+            }
+        }
+    }
+
     void onPeerError(Message.Error m) {
         fail(new ProtocolException("the peer reported an error on " + describe() + ": " + m.message()));
     }

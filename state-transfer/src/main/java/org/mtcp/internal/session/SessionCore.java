@@ -303,6 +303,7 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
             if (lingerNanos == 0) {
                 // SO_LINGER 0: an abortive close, as java.net's: the kernel resets the connection, nothing more is sent
                 state(Lifecycle.CLOSING, "closed by the application with SO_LINGER 0: reset");
+                sendReset("the application closed its socket with SO_LINGER 0");
                 closeLinkNow(false);
                 released();
                 return;

@@ -75,6 +75,11 @@ public final class FrameReader {
             throw new UnexpectedFrame(m.type());
         }
 
+        /** RESET. */
+        default void onReset(Message.Reset m) throws IOException {
+            throw new UnexpectedFrame(m.type());
+        }
+
         /** TRIGGER_RESULT. */
         default void onTriggerResult(Message.TriggerResult m) throws IOException {
             throw new UnexpectedFrame(m.type());

@@ -73,6 +73,7 @@ public sealed interface Message {
             case Wire.ERROR: m = new Error(r.string()); break;
             case Wire.MOVED: m = new Moved(); break;
             case Wire.ALTERNATES: m = new Alternates(r.addresses()); break;
+            case Wire.RESET: m = new Reset(r.string()); break;
             case Wire.TRIGGER_RESULT: m = new TriggerResult(TriggerResult.outcome(r.u8(), where), Wire.reason(r.u8()),
                     r.u8() == 1 ? r.address() : null, r.string()); break;
             case Wire.SEALED: {
@@ -325,6 +326,14 @@ public sealed interface Message {
         @Override public int payloadSize() { return Frames.addressesSize(alternates); }
         @Override public void writePayload(ByteBuffer b) { Frames.putAddresses(b, alternates); }
         @Override public void dispatch(FrameReader.Handler h) throws IOException { h.onAlternates(this); }
+    }
+
+    /** Either way: the sender's application reset the connection on purpose; a reset follows, and no resume. */
+    record Reset(String message) implements Message {
+        @Override public int type() { return Wire.RESET; }
+        @Override public int payloadSize() { return Frames.stringSize(message); }
+        @Override public void writePayload(ByteBuffer b) { Frames.putString(b, message); }
+        @Override public void dispatch(FrameReader.Handler h) throws IOException { h.onReset(this); }
     }
 
     /** Either way: a fatal error; the connection closes after it. */

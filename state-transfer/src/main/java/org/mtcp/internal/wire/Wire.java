@@ -86,7 +86,7 @@ public final class Wire {
     public static final int MOVED = 0x15;
     /**
      * Either way: an authenticated control frame: counter (u64), inner type (u8), inner payload, tag (16).
-     * TRIGGER, TRIGGER_RESULT, ALTERNATES, MOVED and ERROR travel on a data connection only inside it.
+     * TRIGGER, TRIGGER_RESULT, ALTERNATES, RESET, MOVED and ERROR travel on a data connection only inside it.
      */
     public static final int SEALED = 0x16;
     /**
@@ -100,6 +100,12 @@ public final class Wire {
      * session when the server's list changes, so that a server that joined is a TRIGGER target at once.
      */
     public static final int ALTERNATES = 0x18;
+    /**
+     * Either way, sealed: the sender's application reset the connection on purpose (a close with
+     * {@code SO_LINGER} 0, a session its server socket closed before accepting it): message (u16 length,
+     * UTF-8). The receiver ends the session as a TCP reset ends it, and does not resume it.
+     */
+    public static final int RESET = 0x19;
 
     // ---- control connection frames ----
     /** Opens a control connection: the sender's service address. */
@@ -176,6 +182,7 @@ public final class Wire {
             case SEALED: return "SEALED";
             case TRIGGER_RESULT: return "TRIGGER_RESULT";
             case ALTERNATES: return "ALTERNATES";
+            case RESET: return "RESET";
             case CTRL_HELLO: return "CTRL_HELLO";
             case STATE_REQUEST: return "STATE_REQUEST";
             case STATE_REPLY: return "STATE_REPLY";

@@ -70,6 +70,7 @@ class FrameReaderFuzzTest {
         @Override public void onMoveRequest(Message.MoveRequest m) { messages.add(m); }
         @Override public void onMoveResult(Message.MoveResult m) { messages.add(m); }
         @Override public void onAlternates(Message.Alternates m) { messages.add(m); }
+        @Override public void onReset(Message.Reset m) { messages.add(m); }
     }
 
     static InetSocketAddress address(Random r) {
@@ -97,7 +98,7 @@ class FrameReaderFuzzTest {
 
     /** @return a random message of every type in turn, {@code i} choosing which */
     /** How many frame types {@link #sample} makes (every one but DATA). */
-    static final int SAMPLE_TYPES = 21;
+    static final int SAMPLE_TYPES = 22;
 
     static Message sample(Random r, int i) {
         Reason reason = Reason.values()[r.nextInt(Reason.values().length)];
@@ -130,6 +131,7 @@ class FrameReaderFuzzTest {
                     r.nextBoolean() ? address(r) : null, text);
             case 17: return new Message.MoveRequest(r.nextLong(), bytes(r, 16), address(r));
             case 19: return new Message.Alternates(List.copyOf(alternates));
+            case 21: return new Message.Reset(text);
             case 18: return new Message.MoveResult(r.nextLong(), r.nextBoolean(), r.nextBoolean(), reason,
                     r.nextBoolean() ? address(r) : null, text);
             default: return new Message.StateAbort(r.nextLong());
