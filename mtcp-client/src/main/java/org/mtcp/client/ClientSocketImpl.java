@@ -418,6 +418,9 @@ final class ClientSocketImpl extends SocketImpl {
         synchronized (this) {
             options.put(name, value); // SO_LINGER < 0 too: it turns linger off on the session's later connections
         }
+        if (session != null && ClientSession.HEARTBEAT_OPTIONS.contains(name)) {
+            return; // the session's heartbeat owns keepalive on its connections; the value is kept and shown
+        }
         SocketChannel ch = currentChannel();
         if (ch != null) {
             try {
@@ -442,6 +445,9 @@ final class ClientSocketImpl extends SocketImpl {
         if (!OPTIONS.contains(name)) {
             throw new UnsupportedOperationException("'" + name + "' not supported");
         }
+        if (session != null && ClientSession.HEARTBEAT_OPTIONS.contains(name)) {
+            return heartbeatOptionShown(name);
+        }
         SocketChannel ch = currentChannel();
         if (ch != null) {
             try {
@@ -452,6 +458,19 @@ final class ClientSocketImpl extends SocketImpl {
         }
         synchronized (this) {
             return (T) options.get(name);
+        }
+    }
+
+    /** @return what the application set for a keepalive option, or what a fresh socket has */
+    @SuppressWarnings("unchecked")
+    private <T> T heartbeatOptionShown(SocketOption<T> name) throws IOException {
+        synchronized (this) {
+            if (options.containsKey(name)) {
+                return (T) options.get(name);
+            }
+        }
+        try (SocketChannel fresh = SocketChannel.open()) {
+            return fresh.getOption(name);
         }
     }
 

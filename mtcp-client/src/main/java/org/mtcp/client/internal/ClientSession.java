@@ -177,6 +177,7 @@ public final class ClientSession extends SessionCore {
         }
         try {
             channelSetup.accept(ch);
+            keepAlive(ch);
             BlockingIo.writeFully(ch, opening, deadline, "the MTCP handshake to " + to);
             Message answer;
             try {
@@ -671,9 +672,41 @@ public final class ClientSession extends SessionCore {
         return localBind;
     }
 
-    /** Applies the socket's options to a new connection. */
+    /** Applies the socket's options to a new connection, and the session's heartbeat. */
     void setUp(SocketChannel ch) {
         channelSetup.accept(ch);
+        keepAlive(ch);
+    }
+
+    /**
+     * The options the session's heartbeat owns on its connections: the application's values are kept by the
+     * socket and shown back to it, and never applied (they would turn the heartbeat off).
+     */
+    public static final java.util.Set<java.net.SocketOption<?>> HEARTBEAT_OPTIONS = java.util.Set.of(
+            java.net.StandardSocketOptions.SO_KEEPALIVE, jdk.net.ExtendedSocketOptions.TCP_KEEPIDLE,
+            jdk.net.ExtendedSocketOptions.TCP_KEEPINTERVAL, jdk.net.ExtendedSocketOptions.TCP_KEEPCOUNT);
+
+    /**
+     * The heartbeat of an idle connection: the kernel's keepalive probes it after {@code mtcp.heartbeatMillis}
+     * without traffic, three times, a third of that apart, and reports a path that stays silent as an error on
+     * the channel, which resumes the session. (While bytes wait for acknowledgement the kernel does not probe:
+     * the silence deadline of {@code LinkEngine} covers that.)
+     */
+    private static void keepAlive(SocketChannel ch) {
+        if (Settings.HEARTBEAT_MILLIS <= 0) {
+            return;
+        }
+        try {
+            ch.setOption(java.net.StandardSocketOptions.SO_KEEPALIVE, true);
+            if (ch.supportedOptions().contains(jdk.net.ExtendedSocketOptions.TCP_KEEPIDLE)) {
+                int idle = (int) Math.max(1, Settings.HEARTBEAT_MILLIS / 1000);
+                ch.setOption(jdk.net.ExtendedSocketOptions.TCP_KEEPIDLE, idle);
+                ch.setOption(jdk.net.ExtendedSocketOptions.TCP_KEEPINTERVAL, Math.max(1, idle / 3));
+                ch.setOption(jdk.net.ExtendedSocketOptions.TCP_KEEPCOUNT, 3);
+            }
+        } catch (IOException | UnsupportedOperationException e) {
+            log.debug("no keepalive on {}: {}", ch, e.toString());
+        }
     }
 
     /** @return the session id */

@@ -23,6 +23,9 @@ public final class Relay implements AutoCloseable {
     private final InetSocketAddress target;
     private final ServerSocket listener;
     private final List<Socket[]> pairs = new CopyOnWriteArrayList<>();
+    /** Relayed connections whose bytes are dropped both ways: a path gone silent. */
+    private final java.util.Set<Socket[]> silenced = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final java.util.concurrent.atomic.AtomicLong relayed = new java.util.concurrent.atomic.AtomicLong();
     private final AtomicInteger accepted = new AtomicInteger();
     private final Thread acceptor;
     private volatile boolean refusing;
@@ -49,6 +52,28 @@ public final class Relay implements AutoCloseable {
     /** @return connections being relayed now */
     public int live() {
         return pairs.size();
+    }
+
+    /**
+     * Silences every connection relayed now: from here on their bytes are dropped both ways, and neither end is
+     * told (the kernel still acknowledges the segments, as a path that loses the session's frames would not be
+     * noticed by TCP alone).
+     *
+     * @return how many connections went silent
+     */
+    public int silence() {
+        int n = 0;
+        for (Socket[] p : pairs) {
+            if (silenced.add(p)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** @return bytes relayed so far, both ways */
+    public long relayed() {
+        return relayed.get();
     }
 
     /** @param on whether new connections are closed at once with a reset (the far side looks gone) */
@@ -108,9 +133,15 @@ public final class Relay implements AutoCloseable {
                 OutputStream o = to.getOutputStream();
                 int n;
                 while ((n = i.read(buf)) >= 0) {
+                    if (silenced.contains(pair)) {
+                        continue;
+                    }
                     o.write(buf, 0, n);
+                    relayed.addAndGet(n);
                 }
-                to.shutdownOutput(); // an end of stream goes through as one
+                if (!silenced.contains(pair)) {
+                    to.shutdownOutput(); // an end of stream goes through as one
+                }
             } catch (IOException e) {
                 // cut, or the other side reset: reset this side too, as a broken path does
                 if (pairs.remove(pair)) {

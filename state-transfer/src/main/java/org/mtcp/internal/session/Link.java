@@ -56,6 +56,8 @@ public final class Link implements FrameReader.Handler, IoHandler {
     boolean dead;
     /** Something arrived on this connection: the peer is using it (after a resume: it got the answer). */
     boolean heard;
+    /** When something last arrived on it (or it was made), for the silence deadline ({@link LinkEngine#checkSilence}). */
+    long lastHeardNanos = System.nanoTime();
     /** TCP_NODELAY was turned on for an end of stream or a trigger and must be turned off once it went; session lock held. */
     boolean nagleToRestore;
     /** Bytes arrived since the kernel was last told to acknowledge at once ({@code TCP_QUICKACK}); session lock held. */

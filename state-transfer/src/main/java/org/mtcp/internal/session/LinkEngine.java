@@ -85,6 +85,8 @@ public abstract class LinkEngine {
     private final ByteBuffer[] iov = new ByteBuffer[24];
     /** Bytes received that were duplicates of bytes already held (after migrations). */
     long duplicateBytesDropped;
+    /** The silence deadline's timer while bytes sent wait for acknowledgement, else {@code null}. */
+    private EventLoop.Timer silenceCheck;
 
     LinkEngine(EventLoop loop, long outStart, long inStart, int sendWindow, int receiveWindow) {
         this.loop = loop;
@@ -288,6 +290,9 @@ public abstract class LinkEngine {
 
     private void afterNetworkRead(int arrived) throws IOException {
         long now = System.nanoTime();
+        if (link != null) {
+            link.lastHeardNanos = now;
+        }
         if (arrived > 0) {
             changed.signalAll();
             onDataArrived(arrived, now);
@@ -633,6 +638,9 @@ public abstract class LinkEngine {
                 l.dataHeader.clear().flip(); // the frame never started: the control bytes did not all go
             }
             outNext += payload;
+            if (payload > 0 && silenceCheck == null && Settings.HEARTBEAT_MILLIS > 0) {
+                armSilenceCheck(TimeUnit.MILLISECONDS.toNanos(Settings.HEARTBEAT_MILLIS));
+            }
             if (l.inFrame && outNext == l.frameEnd && !l.dataHeader.hasRemaining()) {
                 l.inFrame = false;
             }
@@ -643,6 +651,41 @@ public abstract class LinkEngine {
                 kernelFull = true;
                 return false;
             }
+        }
+    }
+
+    private void armSilenceCheck(long delayNanos) {
+        silenceCheck = loop.schedule(delayNanos, this::checkSilence);
+    }
+
+    /**
+     * The silence deadline: bytes sent on the link still wait for acknowledgement and nothing has arrived on it for
+     * {@code mtcp.heartbeatMillis}: the path went silent (a peer that vanished, a NAT that forgot the flow, a cable
+     * pulled). The link is taken for lost, which resumes the session. Loop thread.
+     */
+    final void checkSilence() {
+        lock.lock();
+        try {
+            silenceCheck = null;
+            Link l = link;
+            if (l == null || l.dead || isClosing() && outFinAcked) {
+                return;
+            }
+            long waiting = outNext + (outFinSent ? 1 : 0) - peerHas;
+            if (waiting <= 0) {
+                return; // everything sent is acknowledged: the next write arms the check again
+            }
+            long deadline = TimeUnit.MILLISECONDS.toNanos(Settings.HEARTBEAT_MILLIS);
+            long silent = System.nanoTime() - l.lastHeardNanos;
+            if (silent < deadline || !canReadLink()) {
+                armSilenceCheck(Math.max(deadline - silent, TimeUnit.MILLISECONDS.toNanos(100)));
+                return;
+            }
+            linkLost(l, new java.net.SocketTimeoutException("nothing arrived on " + l.name + " for "
+                    + TimeUnit.NANOSECONDS.toMillis(silent) + " ms while " + waiting + " bytes sent on it waited for"
+                    + " acknowledgement (mtcp.heartbeatMillis " + Settings.HEARTBEAT_MILLIS + ")"));
+        } finally {
+            lock.unlock();
         }
     }
 

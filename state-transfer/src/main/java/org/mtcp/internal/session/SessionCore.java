@@ -69,6 +69,13 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
         lock.lock();
         try {
             while (lifecycle == Lifecycle.CLOSING) {
+                if (link == null || link.dead) {
+                    // its connection broke and the session waits for a resume: the process ends before that, and the
+                    // session with it, as a plain socket's connection that was reset
+                    log.debug("{}: released at exit while waiting for a resume", this);
+                    released();
+                    return;
+                }
                 long left = deadlineNanos - System.nanoTime();
                 if (left <= 0) {
                     log.warn("{}: the JVM exits before the peer acknowledged everything written", this);

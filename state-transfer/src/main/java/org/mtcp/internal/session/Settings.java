@@ -37,6 +37,13 @@ public final class Settings {
      * Zero turns resuming off: a broken connection ends the session as it ends a plain socket's.
      */
     public static final long RESUME_GRACE_MILLIS = Long.getLong("mtcp.resumeGraceMillis", 30_000);
+    /**
+     * {@code mtcp.heartbeatMillis}: a connection is taken for broken (and the session resumed over a new one) when
+     * nothing arrives on it for this long while bytes sent on it wait for acknowledgement; a client's idle
+     * connection is probed by the kernel's keepalive after this long without traffic (three probes, a third of it
+     * apart), so a path that went silent is noticed within twice this. Zero: off.
+     */
+    public static final long HEARTBEAT_MILLIS = Long.getLong("mtcp.heartbeatMillis", 15_000);
     /** {@code mtcp.detectMillis}: how long a server waits for a silent new client to show it speaks MTCP. */
     public static final long DETECT_MILLIS = Long.getLong("mtcp.detectMillis", 2000);
     /** {@code mtcp.controlConnectTimeoutMillis}: connecting to a cooperating server's control address. */
