@@ -6,6 +6,7 @@ import org.mtcp.api.MigrationException.Reason;
 import org.mtcp.internal.crypto.KeySchedule;
 import org.mtcp.internal.crypto.X25519;
 import org.mtcp.internal.session.BlockingIo;
+import org.mtcp.internal.session.Faults;
 import org.mtcp.internal.session.Proofs;
 import org.mtcp.internal.session.Settings;
 import org.mtcp.internal.wire.Frames;
@@ -124,6 +125,7 @@ final class ClientMigration {
             BlockingIo.writeFully(ch, Frames.opening(Wire.MAGIC, request), deadlineNanos, "the migration request to " + destination);
             preparedNanos = System.nanoTime();
             state(State.REQUESTED, "MIGRATE_REQ sent");
+            Faults.at(initiation == MigrationEvent.Initiation.RESUME ? Faults.Step.CLIENT_RESUME_SENT : Faults.Step.CLIENT_REQUEST_SENT);
             // never give up before the destination does (its wait for the origin is bounded): a client
             // that gave up while the destination commits would lose the session
             long answerDeadline = Math.max(deadlineNanos,
@@ -141,6 +143,9 @@ final class ClientMigration {
                 session.switchTo(ch, dial, ack, credit, newKey);
                 ch = null;
                 state(State.SWITCHED, "MIGRATE_ACK");
+                if (initiation != MigrationEvent.Initiation.RESUME) {
+                    Faults.at(Faults.Step.CLIENT_SWITCHED);
+                }
                 report(ack.server(), null, System.nanoTime());
                 return;
             }

@@ -5,6 +5,7 @@ import org.mtcp.api.MigrationException;
 import org.mtcp.api.MigrationException.Reason;
 import org.mtcp.internal.crypto.X25519;
 import org.mtcp.internal.io.EventLoop;
+import org.mtcp.internal.session.Faults;
 import org.mtcp.internal.session.Proofs;
 import org.mtcp.internal.session.Settings;
 import org.mtcp.internal.wire.Message;
@@ -125,6 +126,7 @@ final class IncomingTransfer {
         connection.request(this, new Message.StateRequest(key, request.sessionId(), request.downReceived(), request.credit(),
                 request.sequence(), request.clientPublic(), request.proof(), request.destination(), request.initiation()));
         sentNanos = System.nanoTime();
+        Faults.at(Faults.Step.DESTINATION_ASKED_ORIGIN);
         deadline = endpoint.loop().schedule(TimeUnit.MILLISECONDS.toNanos(Settings.STATE_TIMEOUT_MILLIS), this::onTimeout);
     }
 
@@ -145,6 +147,7 @@ final class IncomingTransfer {
             reject(e.reason(), e.sessionAlive(), e.getMessage());
             return;
         }
+        Faults.at(Faults.Step.SERVER_RESUMED);
         server.recorder.record(new MigrationEvent(MigrationEvent.Role.DESTINATION, MigrationEvent.Initiation.RESUME, hex, self,
                 self, null, 0, 0, 0, Map.of()));
         state(State.COMMITTED, "resumed " + resumed.session());
@@ -198,13 +201,16 @@ final class IncomingTransfer {
             return;
         }
         ServerSession s = installed.session();
+        Faults.at(Faults.Step.DESTINATION_INSTALLED);
         server.register(s);
         connection.send(new Message.StateAck(key)); // the commit point: the origin lets go of the session
+        Faults.at(Faults.Step.DESTINATION_COMMITTED);
         try {
             s.sendFirst(installed.first());
         } catch (IOException e) {
             log.debug("could not answer the client of {}: {}", s, e.toString());
         }
+        Faults.at(Faults.Step.DESTINATION_ANSWERED);
         server.enqueue(s);
         state(State.COMMITTED, "installed");
         Map<MigrationEvent.Phase, Long> phases = new EnumMap<>(MigrationEvent.Phase.class);

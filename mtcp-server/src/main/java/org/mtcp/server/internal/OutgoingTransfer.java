@@ -4,6 +4,7 @@ import org.mtcp.api.MigrationEvent;
 import org.mtcp.api.MigrationException;
 import org.mtcp.api.MigrationException.Reason;
 import org.mtcp.internal.io.EventLoop;
+import org.mtcp.internal.session.Faults;
 import org.mtcp.internal.session.Proofs;
 import org.mtcp.internal.session.Settings;
 import org.mtcp.internal.wire.Message;
@@ -111,9 +112,11 @@ final class OutgoingTransfer {
             return;
         }
         t.packNanos = System.nanoTime() - t.startNanos;
+        Faults.at(Faults.Step.ORIGIN_PACKED);
         if (t.state(State.PACKING, State.SENT, "STATE_REPLY")) {
             c.served(t);
             c.send(reply);
+            Faults.at(Faults.Step.ORIGIN_REPLIED);
         }
     }
 
