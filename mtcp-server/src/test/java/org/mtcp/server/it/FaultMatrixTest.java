@@ -237,6 +237,31 @@ class FaultMatrixTest {
 
     // ------------------------------------------------------------------ the matrix
 
+    /** What each scenario ended with, for the table printed at the end (and docs/reliability.md). */
+    private static final Map<String, String> OUTCOMES = new java.util.concurrent.ConcurrentSkipListMap<>();
+
+    @org.junit.jupiter.api.AfterAll
+    static void printTable() {
+        StringBuilder b = new StringBuilder("FaultMatrixTest outcomes (step / victim: outcome):\n");
+        OUTCOMES.forEach((k, v) -> b.append("  ").append(k).append(": ").append(v).append('\n'));
+        System.out.print(b);
+    }
+
+    /** @return a short form of the client's outcome line, without ports or ids */
+    private static String summary(String outcome, int[] ports) {
+        if (outcome == null) {
+            return "client killed; servers clean";
+        }
+        if (outcome.startsWith("OUTCOME ALIVE at " + ports[0])) {
+            return "survived at the origin; servers clean";
+        }
+        if (outcome.startsWith("OUTCOME ALIVE at " + ports[1])) {
+            return "survived at the destination; servers clean";
+        }
+        String m = outcome.replaceAll("/?127\\.0\\.0\\.1:\\d+", "S").replaceAll("[0-9a-f]{8}", "ID");
+        return "clean error: " + (m.length() > 160 ? m.substring(0, 160) + "..." : m);
+    }
+
     @TestFactory
     Stream<DynamicTest> everyFaultAtEveryStep() {
         String only = System.getProperty("faults.only");
@@ -311,6 +336,7 @@ class FaultMatrixTest {
                         checkClean(survivor, all);
                     }
                 }
+                OUTCOMES.put(String.format("%02d %-22s / %-11s", MIGRATION_STEPS.indexOf(step), step, victim), summary(outcome, ports));
             }
         } finally {
             Files.deleteIfExists(release);
