@@ -70,6 +70,8 @@ class FaultMatrixTest {
     private static final List<Step> MIGRATION_STEPS = List.of(Step.CLIENT_REQUEST_SENT, Step.DESTINATION_ASKED_ORIGIN,
             Step.ORIGIN_PACKED, Step.ORIGIN_REPLIED, Step.DESTINATION_INSTALLED, Step.DESTINATION_COMMITTED,
             Step.DESTINATION_ANSWERED, Step.CLIENT_SWITCHED);
+    /** The steps of a resume at the origin (the test breaks the client's connection with ss -K first). */
+    private static final List<Step> RESUME_STEPS = List.of(Step.CLIENT_RESUME_SENT, Step.SERVER_RESUMED);
 
     // ------------------------------------------------------------------ the child processes
 
@@ -132,19 +134,29 @@ class FaultMatrixTest {
         }
     }
 
-    /** The client: args = service port 0, service port 1. Echoes, migrates 0 -> 1, echoes again, says how it went. */
+    /**
+     * The client: args = service port 0, service port 1, {@code migrate} or {@code resume}. Echoes, then migrates
+     * 0 -> 1 (or, for {@code resume}, says ECHOED and waits for the test to break its connection and say go), echoes
+     * again, says how it went.
+     */
     static final class Client {
-        public static void main(String[] args) {
+        public static void main(String[] args) throws IOException {
             InetSocketAddress to = new InetSocketAddress(LO, Integer.parseInt(args[1]));
+            boolean resume = args[2].equals("resume");
             long at = 0;
             try (MtcpSocket s = new MtcpSocket(LO, Integer.parseInt(args[0]))) {
                 s.setSoTimeout(30_000);
                 at = Apps.echoRoundTrip(s, at, ROUND, "before the migration");
-                try {
-                    s.migrate(to);
-                    System.out.println("MIGRATED");
-                } catch (MigrationException e) {
-                    System.out.println("MIGRATE-FAILED " + e.reason() + " alive=" + e.sessionAlive() + ": " + e.getMessage());
+                if (resume) {
+                    System.out.println("ECHOED local port " + s.getLocalPort());
+                    new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
+                } else {
+                    try {
+                        s.migrate(to);
+                        System.out.println("MIGRATED");
+                    } catch (MigrationException e) {
+                        System.out.println("MIGRATE-FAILED " + e.reason() + " alive=" + e.sessionAlive() + ": " + e.getMessage());
+                    }
                 }
                 try {
                     for (int i = 0; i < 4; i++) {
@@ -279,6 +291,14 @@ class FaultMatrixTest {
                 tests.add(DynamicTest.dynamicTest(victim + " killed at " + step, () -> scenario(step, victim)));
             }
         }
+        for (Step step : RESUME_STEPS) {
+            if (!root || chosen != null && !chosen.contains(step.name())) {
+                continue; // breaking the connection needs ss -K
+            }
+            for (Victim victim : List.of(Victim.CLIENT, Victim.ORIGIN)) {
+                tests.add(DynamicTest.dynamicTest(victim + " killed at " + step, () -> scenario(step, victim)));
+            }
+        }
         return tests.stream();
     }
 
@@ -287,9 +307,11 @@ class FaultMatrixTest {
         switch (step) {
             case CLIENT_REQUEST_SENT:
             case CLIENT_SWITCHED:
+            case CLIENT_RESUME_SENT:
                 return Victim.CLIENT;
             case ORIGIN_PACKED:
             case ORIGIN_REPLIED:
+            case SERVER_RESUMED: // the resume is at the origin
                 return Victim.ORIGIN;
             default:
                 return Victim.DESTINATION;
@@ -307,8 +329,17 @@ class FaultMatrixTest {
              Child destination = server(1, serverArgs, owner == Victim.DESTINATION ? pause : Map.of())) {
             Map<String, String> clientProps = new LinkedHashMap<>(owner == Victim.CLIENT ? pause : Map.of());
             clientProps.put("mtcp.resumeGraceMillis", CLIENT_GRACE_MILLIS);
+            boolean resume = RESUME_STEPS.contains(step);
             try (Child client = new Child("client", Client.class, clientProps,
-                    List.of(String.valueOf(ports[0]), String.valueOf(ports[1])))) {
+                    List.of(String.valueOf(ports[0]), String.valueOf(ports[1]), resume ? "resume" : "migrate"))) {
+                if (resume) {
+                    String echoed = client.await("ECHOED", 0, Duration.ofSeconds(60));
+                    if (echoed == null) {
+                        fail("the client did not get going:\n" + client.output());
+                    }
+                    kernelKill("sport = :" + echoed.replaceAll(".* ", "")); // the client's end of its connection
+                    client.send("go");
+                }
                 Child stopped = owner == Victim.CLIENT ? client : owner == Victim.ORIGIN ? origin : destination;
                 String reached = stopped.await("MTCP-FAULT-POINT", 0, Duration.ofSeconds(60));
                 if (reached == null) {
@@ -336,7 +367,8 @@ class FaultMatrixTest {
                         checkClean(survivor, all);
                     }
                 }
-                OUTCOMES.put(String.format("%02d %-22s / %-11s", MIGRATION_STEPS.indexOf(step), step, victim), summary(outcome, ports));
+                int order = resume ? MIGRATION_STEPS.size() + RESUME_STEPS.indexOf(step) : MIGRATION_STEPS.indexOf(step);
+                OUTCOMES.put(String.format("%02d %-24s / %-11s", order, step, victim), summary(outcome, ports));
             }
         } finally {
             Files.deleteIfExists(release);
@@ -350,6 +382,9 @@ class FaultMatrixTest {
         boolean alive = outcome.startsWith("OUTCOME ALIVE");
         if (!alive) {
             assertTrue(outcome.contains("MTCP session "), "the exception names the session: " + where);
+        }
+        if (RESUME_STEPS.contains(step)) {
+            return; // the server it resumes at is dead: a clean error (checked above) is all there can be
         }
         int committedAt = MIGRATION_STEPS.indexOf(Step.DESTINATION_COMMITTED);
         int at = MIGRATION_STEPS.indexOf(step);
@@ -406,12 +441,16 @@ class FaultMatrixTest {
     /** Cuts every control connection between the two servers, both ends (the kernel's socket-destroy). */
     private static void cutControl(int control0, int control1) throws Exception {
         for (int port : new int[]{control0, control1}) {
-            for (String filter : new String[]{"dport = :" + port, "sport = :" + port}) {
-                Process p = new ProcessBuilder("ss", "-K", "dst", "127.0.0.1", filter).redirectErrorStream(true).start();
-                p.getInputStream().readAllBytes();
-                p.waitFor(10, TimeUnit.SECONDS);
-            }
+            kernelKill("dport = :" + port);
+            kernelKill("sport = :" + port);
         }
+    }
+
+    /** {@code ss -K} on loopback sockets matching {@code filter}. */
+    private static void kernelKill(String filter) throws Exception {
+        Process p = new ProcessBuilder("ss", "-K", "dst", "127.0.0.1", filter).redirectErrorStream(true).start();
+        p.getInputStream().readAllBytes();
+        p.waitFor(10, TimeUnit.SECONDS);
     }
 
     private static int[] freePorts(int n) throws IOException {
