@@ -118,6 +118,25 @@ class LinkResumeTest {
     }
 
     @Test
+    void aClientThatCannotReachItsServerResumesAtAnAlternate() throws Exception {
+        try (Cluster c = new Cluster(2, i -> Apps.transformingEcho(64, 1)); Relay relay = new Relay(c.address(0));
+             MtcpSocket s = new MtcpSocket(relay.address().getAddress(), relay.address().getPort())) {
+            s.setSoTimeout(20_000);
+            long at = Apps.echoRoundTrip(s, 0, 100_000, "through the relay");
+            assertEquals(c.address(0), s.currentServer());
+            relay.refuse(true); // the path to server 0 is gone; the servers still reach each other
+            relay.cut(true);
+            at = Apps.echoRoundTrip(s, at, 100_000, "after the cut");
+            assertEquals(c.address(1), s.currentServer(), "the session went on at the alternate: " + s.debugState());
+            Apps.echoRoundTrip(s, at, 100_000, "at the alternate");
+            assertEquals(1, s.statistics().resumed(), s.statistics().toString());
+            assertTrue(Waits.until(() -> c.server(0).sessions().isEmpty(), Duration.ofSeconds(10)),
+                    "server 0 let the session go: " + c.server(0).sessions());
+            c.assertNoAppFailure();
+        }
+    }
+
+    @Test
     void aClientThatDoesNotComeBackFailsTheServersCallsAfterTheGrace() throws Exception {
         BlockingQueue<Object> seen = new LinkedBlockingQueue<>();
         try (Cluster c = new Cluster(1, i -> (sock, server) -> {
