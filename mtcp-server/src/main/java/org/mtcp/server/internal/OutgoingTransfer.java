@@ -55,6 +55,8 @@ final class OutgoingTransfer {
     private final AtomicReference<State> state = new AtomicReference<>(State.PACKING);
     /** Aborted because the control connection broke after the reply went out: the destination may have committed. */
     private volatile boolean mayHaveCommitted;
+    /** The outcome was reported (an event recorded): exactly one per transfer, whichever comes first. */
+    private final java.util.concurrent.atomic.AtomicBoolean reported = new java.util.concurrent.atomic.AtomicBoolean();
     private final long startNanos = System.nanoTime();
     // written by the loop before SENT, read after COMMITTED/ABORTED (the compare-and-set orders them)
     private long packNanos;
@@ -152,11 +154,21 @@ final class OutgoingTransfer {
         if (!end(State.COMMITTED, reason)) {
             if (mayHaveCommitted()) {
                 session.moved(destination);
+                reportCommit(); // the abort's report was held back for this
                 return true;
             }
             return state.get() == State.COMMITTED;
         }
         session.moved(destination);
+        reportCommit();
+        return true;
+    }
+
+    /** Records the commit and settles a pending TRIGGER, unless an outcome was reported already. */
+    private void reportCommit() {
+        if (!reported.compareAndSet(false, true)) {
+            return;
+        }
         server.loop().execute(() -> {
             connection.forgetServed(key, this);
             MigrationEvent e = new MigrationEvent(MigrationEvent.Role.ORIGIN, initiation, session.hexId(),
@@ -165,7 +177,6 @@ final class OutgoingTransfer {
             server.recorder.record(e);
             session.transferEnded(e);
         });
-        return true;
     }
 
     /** The session goes on here; any thread. */
@@ -189,6 +200,21 @@ final class OutgoingTransfer {
             return;
         }
         session.unfreeze(this, reason);
+        if (unclear) {
+            // a STATE_ACK may have been lost with the connection: the client's MOVED says so within the destination's
+            // own deadline (it answers the client within mtcp.stateTimeoutMillis of the request); report the abort only
+            // if none came by then, so that the event and move()'s future tell what really happened
+            server.loop().schedule(TimeUnit.MILLISECONDS.toNanos(Settings.STATE_TIMEOUT_MILLIS + 2000), () -> reportAbort(reason));
+        } else {
+            reportAbort(reason);
+        }
+    }
+
+    /** Records the abort and settles a pending TRIGGER, unless an outcome was reported already. */
+    private void reportAbort(String reason) {
+        if (!reported.compareAndSet(false, true)) {
+            return;
+        }
         server.loop().execute(() -> {
             connection.forgetServed(key, this);
             MigrationEvent e = new MigrationEvent(MigrationEvent.Role.ORIGIN, initiation, session.hexId(),

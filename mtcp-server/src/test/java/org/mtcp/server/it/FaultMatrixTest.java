@@ -89,6 +89,11 @@ class FaultMatrixTest {
             server.setOption(MtcpOptions.CONTROL_MAPPINGS, mappings);
             server.setOption(MtcpOptions.ADDITIONAL_SERVERS, List.of(service[1 - me]));
             server.setOption(MtcpOptions.RESUME_GRACE, Duration.ofMillis(Long.parseLong(SERVER_GRACE_MILLIS)));
+            server.addMigrationListener(e -> {
+                if (e.role() == org.mtcp.api.MigrationEvent.Role.ORIGIN) {
+                    System.out.println("ORIGIN-EVENT committed=" + e.committed());
+                }
+            });
             Thread acceptor = new Thread(() -> {
                 while (true) {
                     Socket s;
@@ -360,6 +365,12 @@ class FaultMatrixTest {
                         fail("the client did not finish (a hang) after " + victim + " was killed at " + step + "\n" + all);
                     }
                     checkOutcome(step, victim, outcome, ports, all);
+                    if (victim == Victim.CONTROL && outcome.startsWith("OUTCOME ALIVE at " + ports[1])) {
+                        // the origin heard of the commit, if not by STATE_ACK then by the client's MOVED, and says so
+                        String event = origin.await("ORIGIN-EVENT", 0, Duration.ofSeconds(20));
+                        assertTrue(event != null && event.endsWith("committed=true"), "the origin reports the commit the"
+                                + " cut control connection hid: " + event + "\n" + client.output() + "\n" + origin.output());
+                    }
                 }
                 client.kill();
                 for (Child survivor : List.of(origin, destination)) {
