@@ -110,6 +110,45 @@ class SessionTheftTest {
     }
 
     @Test
+    void aRecordedHandshakeCannotResumeTheSessionOnANewConnection() throws Exception {
+        try (Cluster c = new Cluster(2, i -> Apps.transformingEcho(16, 1)); HandPlayed.GatedRelay tap = new HandPlayed.GatedRelay(c.address(0))) {
+            ClientSession v = victim(tap);
+            Recording rec = record(tap);
+            byte[] id = rec.ack().sessionId();
+            // a resume is a migration from S1 to S1: the same proof, so the same guesses fail
+            for (byte[] guess : rec.windows()) {
+                byte[] pub = X25519.ephemeral().publicKey();
+                Message.MigrateRequest forged = new Message.MigrateRequest(id, c.address(0), c.address(0), 0, 1 << 20, 7, pub,
+                        Proofs.migrationProof(guess, id, 7, c.address(0), c.address(0), 0, 1 << 20, pub));
+                try (Socket raw = new Socket(c.address(0).getAddress(), c.address(0).getPort())) {
+                    raw.setSoTimeout(15_000);
+                    HandPlayed.sendOpening(raw, Wire.MAGIC, forged);
+                    Message.MigrateReject r = HandPlayed.expect(raw, Message.MigrateReject.class, "the answer to a forged resume");
+                    assertEquals(Reason.NOT_AUTHORIZED, r.reason(), r.message());
+                    assertTrue(r.message().contains("wrong proof"), r.message());
+                }
+            }
+            // and even the right key cannot replay a sequence the session has used (the counter of the security issue)
+            ClientInternals.migrate(v, c.address(1));
+            ClientInternals.migrate(v, c.address(0));
+            byte[] key = ClientInternals.key(v);
+            byte[] pub = X25519.ephemeral().publicKey();
+            Message.MigrateRequest replay = new Message.MigrateRequest(id, c.address(0), c.address(0), 0, 1 << 20, 1, pub,
+                    Proofs.migrationProof(key, id, 1, c.address(0), c.address(0), 0, 1 << 20, pub));
+            try (Socket raw = new Socket(c.address(0).getAddress(), c.address(0).getPort())) {
+                raw.setSoTimeout(15_000);
+                HandPlayed.sendOpening(raw, Wire.MAGIC, replay);
+                Message.MigrateReject r = HandPlayed.expect(raw, Message.MigrateReject.class, "the answer to a replayed resume");
+                assertEquals(Reason.NOT_AUTHORIZED, r.reason(), r.message());
+                assertTrue(r.message().contains("replays sequence"), r.message());
+            }
+            HandPlayed.echo(v, 1000, 1000);
+            assertEquals(c.address(0), v.server(), "the victim is untouched at S1");
+            c.assertNoAppFailure();
+        }
+    }
+
+    @Test
     void aRecordedHandshakeGetsNoStateThroughAControlPort() throws Exception {
         try (Cluster c = new Cluster(2, i -> Apps.transformingEcho(16, 1)); HandPlayed.GatedRelay tap = new HandPlayed.GatedRelay(c.address(0))) {
             ClientSession v = victim(tap);
