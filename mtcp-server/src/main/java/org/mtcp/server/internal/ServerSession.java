@@ -90,6 +90,8 @@ public final class ServerSession extends SessionCore implements Accepted {
     private org.mtcp.internal.io.EventLoop.Timer resumeDeadline;
     /** Why the connection broke, for the exception when the client does not come back. */
     private String brokenBecause;
+    /** What the session's earlier servers sent the client (the state record's downSentLimit): acknowledgements up to it are legitimate. */
+    private long inheritedSentLimit;
     /** Resumes of this session on this server. */
     private int resumes;
     /**
@@ -175,6 +177,7 @@ public final class ServerSession extends SessionCore implements Accepted {
     private void install(SessionState st) {
         migrationSeq = st.migrationSeq;
         migrations = st.migrations + 1;
+        inheritedSentLimit = st.downSentLimit;
         appState = st.appState;
         install(ledger.install(st), st);
     }
@@ -501,9 +504,10 @@ public final class ServerSession extends SessionCore implements Accepted {
 
     @Override
     protected boolean ackBeyondSent(long ack) {
-        // beta (thesis 4.2.3): the client got more from the previous server than it said in its
-        // request; the application writes those bytes again, they are sent, and the client drops them
-        return arrivedByMigration;
+        // beta (thesis 4.2.3): the client got more from the previous server than it said in its request; the
+        // application writes those bytes again, they are sent, and the client drops them. Never more than the
+        // earlier servers sent it: anything beyond is forged (DATA and ACK are not authenticated, as in TCP)
+        return ack <= inheritedSentLimit;
     }
 
     @Override
@@ -760,6 +764,7 @@ public final class ServerSession extends SessionCore implements Accepted {
             st.downSnap = ledger.downSnap();
             st.downSeen = pack.downSeen();
             st.downFinAtSnap = ledger.downFinAtSnap();
+            st.downSentLimit = Math.max(Math.max(sentLimit(), inheritedSentLimit), st.downSeen);
             copyPacked(pack, st);
             outgoing = transfer;
             lastTransfer = transfer;

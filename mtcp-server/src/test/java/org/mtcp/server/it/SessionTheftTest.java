@@ -28,6 +28,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -145,6 +146,26 @@ class SessionTheftTest {
             HandPlayed.echo(v, 1000, 1000);
             assertEquals(c.address(0), v.server(), "the victim is untouched at S1");
             c.assertNoAppFailure();
+        }
+    }
+
+    @Test
+    void aForgedAcknowledgementBeyondWhatWasSentEndsAMigratedSessionAtOnce() throws Exception {
+        try (Cluster c = new Cluster(2, i -> Apps.transformingEcho(16, 1))) {
+            ClientSession v = ClientInternals.connect(c.address(0), null);
+            HandPlayed.echo(v, 0, 1000);
+            ClientInternals.migrate(v, c.address(1));
+            HandPlayed.echo(v, 1000, 1000); // idle now: nothing of the session's own is being written
+            // a blind injection of an ACK far beyond anything sent (DATA and ACK are not authenticated, as in TCP): a
+            // destination that took it would drop its unacknowledged bytes, and a later migration would lose them
+            java.nio.ByteBuffer forged = java.nio.ByteBuffer.allocate(Message.Ack.FRAME_SIZE);
+            Message.Ack.write(forged, 1L << 40, 1L << 41);
+            forged.flip();
+            while (forged.hasRemaining()) {
+                v.channel().write(forged);
+            }
+            IOException e = assertThrows(IOException.class, () -> HandPlayed.echo(v, 2000, 1000));
+            assertTrue(String.valueOf(e.getMessage()).contains("beyond what was sent"), "the session ended saying why: " + e);
         }
     }
 

@@ -311,6 +311,11 @@ public abstract class LinkEngine {
         }
     }
 
+    /** @return every outgoing byte sent on the links so far, plus one for a sent FIN: the highest acknowledgement it can get */
+    protected final long sentLimit() {
+        return outNext + (outFinSent ? 1 : 0);
+    }
+
     /** @return every incoming byte held, plus one for a FIN: what acknowledgements and migrations carry */
     protected final long heldValue() {
         return in.end() + (inFin ? 1 : 0);

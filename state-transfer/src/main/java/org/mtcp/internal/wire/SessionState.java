@@ -17,7 +17,7 @@ import java.util.Arrays;
  */
 public final class SessionState {
     /** Format version of the serialized record. */
-    public static final int VERSION = 2;
+    public static final int VERSION = 3;
 
     /** The session's identifier. */
     public byte[] sessionId = new byte[0];
@@ -48,6 +48,11 @@ public final class SessionState {
     public byte[] downBytes = new byte[0];
     /** The server's FIN was written before the snapshot, at {@code downSnap}. */
     public boolean downFinAtSnap;
+    /**
+     * The highest down acknowledgement the client can legitimately send (every down byte any server of the
+     * session sent it, plus one for a FIN): at least {@code downSeen}. The destination refuses an ACK beyond it.
+     */
+    public long downSentLimit;
 
     @Override
     public String toString() {
@@ -66,7 +71,7 @@ public final class SessionState {
                 && migrations == s.migrations && Arrays.equals(appState, s.appState) && upSnap == s.upSnap
                 && upResume == s.upResume && Arrays.equals(upBytes, s.upBytes) && upFin == s.upFin
                 && downSnap == s.downSnap && downSeen == s.downSeen && Arrays.equals(downBytes, s.downBytes)
-                && downFinAtSnap == s.downFinAtSnap;
+                && downFinAtSnap == s.downFinAtSnap && downSentLimit == s.downSentLimit;
     }
 
     @Override

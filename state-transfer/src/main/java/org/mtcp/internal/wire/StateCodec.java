@@ -107,6 +107,7 @@ public final class StateCodec {
             out.writeVarLong(s.downSeen, true);
             bytes(out, s.downBytes);
             out.writeBoolean(s.downFinAtSnap);
+            out.writeVarLong(s.downSentLimit, true);
         }
 
         @Override
@@ -129,6 +130,7 @@ public final class StateCodec {
             s.downSeen = in.readVarLong(true);
             s.downBytes = bytes(in);
             s.downFinAtSnap = in.readBoolean();
+            s.downSentLimit = in.readVarLong(true);
             check(s);
             return s;
         }
@@ -149,6 +151,9 @@ public final class StateCodec {
             }
             if (s.downBytes.length > 0 && s.downSeen + s.downBytes.length != s.downSnap) {
                 throw new KryoException("down bytes do not span [downSeen, downSnap)");
+            }
+            if (s.downSentLimit < s.downSeen) {
+                throw new KryoException("down sent limit " + s.downSentLimit + " below what the client has (" + s.downSeen + ")");
             }
             if (s.downBytes.length == 0 && s.downSeen < s.downSnap) {
                 // the client lacks [downSeen, downSnap) and nobody would send it: the stream would have a hole

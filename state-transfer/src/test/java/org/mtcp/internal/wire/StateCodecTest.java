@@ -44,6 +44,7 @@ class StateCodecTest {
         // scenario 1 carries [downSeen, downSnap); scenario 2 (no bytes) has the client at or past the snapshot
         s.downSnap = s.downBytes.length > 0 ? s.downSeen + s.downBytes.length : s.downSeen - r.nextInt(Math.min(100, (int) s.downSeen + 1));
         s.downFinAtSnap = r.nextBoolean();
+        s.downSentLimit = s.downSeen + r.nextInt(1 << 20);
         return s;
     }
 
