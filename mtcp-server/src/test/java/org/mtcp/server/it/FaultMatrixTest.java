@@ -9,6 +9,8 @@ import org.mtcp.client.MtcpSocket;
 import org.mtcp.internal.session.Faults.Step;
 import org.mtcp.server.MtcpServerSocket;
 import org.mtcp.server.testkit.Apps;
+import org.mtcp.server.testkit.FreePorts;
+import org.mtcp.server.testkit.KernelKill;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -16,7 +18,6 @@ import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -283,7 +284,7 @@ class FaultMatrixTest {
     Stream<DynamicTest> everyFaultAtEveryStep() {
         String only = System.getProperty("faults.only");
         Set<String> chosen = only == null ? null : Set.of(only.split(","));
-        boolean root = "root".equals(System.getProperty("user.name"));
+        boolean root = KernelKill.available();
         List<DynamicTest> tests = new ArrayList<>();
         for (Step step : MIGRATION_STEPS) {
             if (chosen != null && !chosen.contains(step.name())) {
@@ -324,7 +325,7 @@ class FaultMatrixTest {
     }
 
     private static void scenario(Step step, Victim victim) throws Exception {
-        int[] ports = freePorts(4);
+        int[] ports = FreePorts.of(4);
         Path release = Files.createTempFile("mtcp-fault-", ".release");
         Files.delete(release);
         Map<String, String> pause = Map.of("mtcp.faultPause", step.name(), "mtcp.faultRelease", release.toString());
@@ -342,7 +343,7 @@ class FaultMatrixTest {
                     if (echoed == null) {
                         fail("the client did not get going:\n" + client.output());
                     }
-                    kernelKill("sport = :" + echoed.replaceAll(".* ", "")); // the client's end of its connection
+                    KernelKill.matching("sport = :" + echoed.replaceAll(".* ", "")); // the client's end of its connection
                     client.send("go");
                 }
                 Child stopped = owner == Victim.CLIENT ? client : owner == Victim.ORIGIN ? origin : destination;
@@ -452,32 +453,8 @@ class FaultMatrixTest {
     /** Cuts every control connection between the two servers, both ends (the kernel's socket-destroy). */
     private static void cutControl(int control0, int control1) throws Exception {
         for (int port : new int[]{control0, control1}) {
-            kernelKill("dport = :" + port);
-            kernelKill("sport = :" + port);
+            KernelKill.matching("dport = :" + port);
+            KernelKill.matching("sport = :" + port);
         }
-    }
-
-    /** {@code ss -K} on loopback sockets matching {@code filter}. */
-    private static void kernelKill(String filter) throws Exception {
-        Process p = new ProcessBuilder("ss", "-K", "dst", "127.0.0.1", filter).redirectErrorStream(true).start();
-        p.getInputStream().readAllBytes();
-        p.waitFor(10, TimeUnit.SECONDS);
-    }
-
-    private static int[] freePorts(int n) throws IOException {
-        int[] ports = new int[n];
-        List<ServerSocket> held = new ArrayList<>();
-        try {
-            for (int i = 0; i < n; i++) {
-                ServerSocket s = new ServerSocket(0, 1, LO);
-                held.add(s);
-                ports[i] = s.getLocalPort();
-            }
-        } finally {
-            for (ServerSocket s : held) {
-                s.close();
-            }
-        }
-        return ports;
     }
 }

@@ -1,6 +1,5 @@
 package org.mtcp.server.it;
 
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.mtcp.api.MigrationException;
@@ -8,14 +7,12 @@ import org.mtcp.client.MtcpSocket;
 import org.mtcp.server.testkit.Apps;
 import org.mtcp.server.testkit.Background;
 import org.mtcp.server.testkit.Cluster;
+import org.mtcp.server.testkit.EchoStream;
+import org.mtcp.server.testkit.KernelKill;
 import org.mtcp.server.testkit.Waits;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -39,52 +36,16 @@ class KernelKillResumeRaceTest {
 
     @Test
     void connectionsKilledByTheKernelBetweenAndDuringMigrationsLoseAndRepeatNothing() throws Exception {
-        boolean root = "root".equals(System.getProperty("user.name"));
-        if ("true".equals(System.getenv("CI"))) {
-            assertTrue(root, "CI runs as root: this test needs ss -K");
-        }
-        Assumptions.assumeTrue(root, "ss -K needs root");
-        Assumptions.assumeTrue(ss("-V") == 0, "ss (iproute2) is not installed");
+        KernelKill.assumeAvailable();
         long seed = Long.getLong("mtcp.test.seed", System.nanoTime());
         Random random = new Random(seed);
         try (Cluster c = new Cluster(3, i -> Apps.transformingEcho(64, 4));
              MtcpSocket s = new MtcpSocket(InetAddress.getLoopbackAddress(), c.address(0).getPort())) {
             s.setSoTimeout(60_000);
-            AtomicLong received = new AtomicLong();
-            Background<Long> writer = Background.start("writer", () -> {
-                OutputStream out = s.getOutputStream();
-                byte[] chunk = new byte[8192];
-                for (long at = 0; at < TOTAL; ) {
-                    int n = (int) Math.min(chunk.length, TOTAL - at);
-                    for (int k = 0; k < n; k++) {
-                        chunk[k] = Apps.streamByte(seed, at + k);
-                    }
-                    out.write(chunk, 0, n);
-                    at += n;
-                }
-                return TOTAL;
-            });
-            Background<Long> reader = Background.start("reader", () -> {
-                InputStream in = s.getInputStream();
-                byte[] buf = new byte[16384];
-                long at = 0;
-                while (at < TOTAL) {
-                    int r = in.read(buf);
-                    if (r < 0) {
-                        throw new IOException("end of stream after " + at + " of " + TOTAL + " bytes");
-                    }
-                    for (int k = 0; k < r; k++) {
-                        byte want = Apps.transform(Apps.streamByte(seed, at + k), at + k);
-                        if (buf[k] != want) {
-                            throw new AssertionError("echo byte " + (at + k) + " is " + buf[k] + ", expected " + want + " (seed "
-                                    + seed + ", sent " + TOTAL + ", received " + at + " before this read)");
-                        }
-                    }
-                    at += r;
-                    received.set(at);
-                }
-                return at;
-            });
+            EchoStream echo = new EchoStream(s, seed, TOTAL, false);
+            AtomicLong received = echo.received;
+            Background<Long> reader = echo.reader;
+            Background<Long> writer = echo.writer;
             int kills = 0;
             int migrations = 0;
             int migrationsRefused = 0;
@@ -100,9 +61,7 @@ class KernelKillResumeRaceTest {
                 if (random.nextInt(3) > 0) {
                     // the client's end or the server's end of the current connection
                     String filter = random.nextBoolean() ? "sport = :" + s.getLocalPort() : "dport = :" + s.getLocalPort();
-                    if (ss("-K", "src", "127.0.0.1", filter) == 0 || ss("-K", "dst", "127.0.0.1", filter) == 0) {
-                        kills++;
-                    }
+                    kills += KernelKill.matching(filter);
                 } else {
                     InetSocketAddress to = c.address(random.nextInt(c.size()));
                     try {
@@ -122,24 +81,5 @@ class KernelKillResumeRaceTest {
             System.out.printf("KernelKillResumeRaceTest: seed %d, %d kills, %d migrations (%d refused), %s%n", seed, kills,
                     migrations, migrationsRefused, s.statistics());
         }
-    }
-
-    /** Runs {@code ss} with the arguments; @return its exit status */
-    private static int ss(String... args) throws IOException, InterruptedException {
-        String[] cmd = new String[args.length + 1];
-        cmd[0] = "ss";
-        System.arraycopy(args, 0, cmd, 1, args.length);
-        Process p;
-        try {
-            p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        } catch (IOException e) {
-            return -1;
-        }
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(10, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            return -1;
-        }
-        return p.exitValue() == 0 && (args[0].equals("-V") || out.contains("ESTAB")) ? 0 : 1;
     }
 }

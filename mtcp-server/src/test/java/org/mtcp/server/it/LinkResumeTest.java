@@ -7,12 +7,11 @@ import org.mtcp.client.MtcpSocket;
 import org.mtcp.server.testkit.Apps;
 import org.mtcp.server.testkit.Background;
 import org.mtcp.server.testkit.Cluster;
+import org.mtcp.server.testkit.EchoStream;
 import org.mtcp.server.testkit.Relay;
 import org.mtcp.server.testkit.Waits;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.SocketException;
 import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
@@ -53,42 +52,10 @@ class LinkResumeTest {
              Relay relay = new Relay(c.address(0));
              MtcpSocket s = new MtcpSocket(relay.address().getAddress(), relay.address().getPort())) {
             s.setSoTimeout(60_000);
-            AtomicLong received = new AtomicLong();
-            Background<Long> writer = Background.start("writer", () -> {
-                OutputStream out = s.getOutputStream();
-                byte[] chunk = new byte[8192];
-                long at = 0;
-                while (at < TOTAL) {
-                    int n = (int) Math.min(chunk.length, TOTAL - at);
-                    for (int k = 0; k < n; k++) {
-                        chunk[k] = Apps.streamByte(11, at + k);
-                    }
-                    out.write(chunk, 0, n);
-                    at += n;
-                }
-                return at;
-            });
-            Background<Long> reader = Background.start("reader", () -> {
-                InputStream in = s.getInputStream();
-                byte[] buf = new byte[16384];
-                long at = 0;
-                while (at < TOTAL) {
-                    int r = in.read(buf);
-                    if (r < 0) {
-                        throw new IOException("end of stream after " + at + " of " + TOTAL + " bytes");
-                    }
-                    for (int k = 0; k < r; k++) {
-                        byte want = Apps.transform(Apps.streamByte(11, at + k), at + k);
-                        if (buf[k] != want) {
-                            throw new AssertionError("echo byte " + (at + k) + " is " + buf[k] + ", expected " + want
-                                    + " (sent " + TOTAL + ", received " + at + " before this read)");
-                        }
-                    }
-                    at += r;
-                    received.set(at);
-                }
-                return at;
-            });
+            EchoStream echo = new EchoStream(s, 11, TOTAL, false);
+            AtomicLong received = echo.received;
+            Background<Long> reader = echo.reader;
+            Background<Long> writer = echo.writer;
             int cut = 0;
             StringBuilder cuts = new StringBuilder();
             for (int i = 1; i <= CUTS; i++) {

@@ -65,6 +65,16 @@ class SessionTheftTest {
         return new Recording(hello, ack, both);
     }
 
+    /** @return the MIGRATE_REJECT a server answers {@code request} with, on a connection of its own */
+    private static Message.MigrateReject rejectionOf(InetSocketAddress server, Message.MigrateRequest request, String what)
+            throws IOException {
+        try (Socket raw = new Socket(server.getAddress(), server.getPort())) {
+            raw.setSoTimeout(15_000);
+            HandPlayed.sendOpening(raw, Wire.MAGIC, request);
+            return HandPlayed.expect(raw, Message.MigrateReject.class, what);
+        }
+    }
+
     /** A victim session through a recording relay, one round trip done. */
     private static ClientSession victim(HandPlayed.GatedRelay tap) throws IOException {
         tap.open();
@@ -92,14 +102,10 @@ class SessionTheftTest {
                 Message.MigrateRequest forged = new Message.MigrateRequest(rec.ack().sessionId(), c.address(0), c.address(1),
                         0, 1 << 20, 1, pub, Proofs.migrationProof(guess, rec.ack().sessionId(), 1, c.address(0), c.address(1), 0,
                         1 << 20, pub));
-                try (Socket raw = new Socket(c.address(1).getAddress(), c.address(1).getPort())) {
-                    raw.setSoTimeout(15_000);
-                    HandPlayed.sendOpening(raw, Wire.MAGIC, forged);
-                    Message.MigrateReject r = HandPlayed.expect(raw, Message.MigrateReject.class, "the answer to a forged request");
-                    assertEquals(Reason.NOT_AUTHORIZED, r.reason(), r.message());
-                    assertTrue(r.sessionAlive(), r.message());
-                    assertTrue(r.message().contains("wrong proof"), r.message());
-                }
+                Message.MigrateReject r = rejectionOf(c.address(1), forged, "the answer to a forged request");
+                assertEquals(Reason.NOT_AUTHORIZED, r.reason(), r.message());
+                assertTrue(r.sessionAlive(), r.message());
+                assertTrue(r.message().contains("wrong proof"), r.message());
             }
             HandPlayed.echo(v, 1000, 1000);
             assertEquals(1, ServerInternals.server(c.server(0)).sessions().size(), "the victim is still at S1");
@@ -121,13 +127,9 @@ class SessionTheftTest {
                 byte[] pub = X25519.ephemeral().publicKey();
                 Message.MigrateRequest forged = new Message.MigrateRequest(id, c.address(0), c.address(0), 0, 1 << 20, 7, pub,
                         Proofs.migrationProof(guess, id, 7, c.address(0), c.address(0), 0, 1 << 20, pub));
-                try (Socket raw = new Socket(c.address(0).getAddress(), c.address(0).getPort())) {
-                    raw.setSoTimeout(15_000);
-                    HandPlayed.sendOpening(raw, Wire.MAGIC, forged);
-                    Message.MigrateReject r = HandPlayed.expect(raw, Message.MigrateReject.class, "the answer to a forged resume");
-                    assertEquals(Reason.NOT_AUTHORIZED, r.reason(), r.message());
-                    assertTrue(r.message().contains("wrong proof"), r.message());
-                }
+                Message.MigrateReject r = rejectionOf(c.address(0), forged, "the answer to a forged resume");
+                assertEquals(Reason.NOT_AUTHORIZED, r.reason(), r.message());
+                assertTrue(r.message().contains("wrong proof"), r.message());
             }
             // and even the right key cannot replay a sequence the session has used (the counter of the security issue)
             ClientInternals.migrate(v, c.address(1));
@@ -136,13 +138,9 @@ class SessionTheftTest {
             byte[] pub = X25519.ephemeral().publicKey();
             Message.MigrateRequest replay = new Message.MigrateRequest(id, c.address(0), c.address(0), 0, 1 << 20, 1, pub,
                     Proofs.migrationProof(key, id, 1, c.address(0), c.address(0), 0, 1 << 20, pub));
-            try (Socket raw = new Socket(c.address(0).getAddress(), c.address(0).getPort())) {
-                raw.setSoTimeout(15_000);
-                HandPlayed.sendOpening(raw, Wire.MAGIC, replay);
-                Message.MigrateReject r = HandPlayed.expect(raw, Message.MigrateReject.class, "the answer to a replayed resume");
-                assertEquals(Reason.NOT_AUTHORIZED, r.reason(), r.message());
-                assertTrue(r.message().contains("replays sequence"), r.message());
-            }
+            Message.MigrateReject r = rejectionOf(c.address(0), replay, "the answer to a replayed resume");
+            assertEquals(Reason.NOT_AUTHORIZED, r.reason(), r.message());
+            assertTrue(r.message().contains("replays sequence"), r.message());
             HandPlayed.echo(v, 1000, 1000);
             assertEquals(c.address(0), v.server(), "the victim is untouched at S1");
             c.assertNoAppFailure();

@@ -6,12 +6,10 @@ import org.mtcp.client.MtcpSocket;
 import org.mtcp.server.testkit.Apps;
 import org.mtcp.server.testkit.Background;
 import org.mtcp.server.testkit.Cluster;
+import org.mtcp.server.testkit.EchoStream;
 import org.mtcp.server.testkit.Relay;
 import org.mtcp.server.testkit.Waits;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.List;
@@ -37,34 +35,9 @@ class SilentPathTest {
             ChildJvm.exitWith("ECHO OK", () -> {
                 try (MtcpSocket s = new MtcpSocket(InetAddress.getLoopbackAddress(), Integer.parseInt(args[0]))) {
                     s.setSoTimeout(60_000);
-                    Background<Long> writer = Background.start("writer", () -> {
-                        OutputStream out = s.getOutputStream();
-                        byte[] chunk = new byte[8192];
-                        for (long at = 0; at < TOTAL; at += chunk.length) {
-                            for (int k = 0; k < chunk.length; k++) {
-                                chunk[k] = Apps.streamByte(3, at + k);
-                            }
-                            out.write(chunk);
-                            Thread.sleep(1); // a steady stream, so that the silence lands mid-way
-                        }
-                        return TOTAL;
-                    });
-                    InputStream in = s.getInputStream();
-                    byte[] buf = new byte[16384];
-                    long at = 0;
-                    while (at < TOTAL) {
-                        int r = in.read(buf);
-                        if (r < 0) {
-                            throw new IOException("end of stream after " + at + " bytes");
-                        }
-                        for (int k = 0; k < r; k++) {
-                            if (buf[k] != Apps.transform(Apps.streamByte(3, at + k), at + k)) {
-                                throw new AssertionError("echo byte " + (at + k) + " differs (sent " + TOTAL + ", received " + at + ")");
-                            }
-                        }
-                        at += r;
-                    }
-                    writer.await(Duration.ofSeconds(30));
+                    EchoStream echo = new EchoStream(s, 3, TOTAL, true); // a steady stream, so that the silence lands mid-way
+                    echo.reader.await(Duration.ofSeconds(60));
+                    echo.writer.await(Duration.ofSeconds(30));
                     System.out.println("RESUMED " + s.statistics().resumed());
                     if (s.statistics().resumed() < 1) {
                         throw new AssertionError("no resume: " + s.statistics());

@@ -8,6 +8,8 @@ import org.mtcp.api.MtcpOptions;
 import org.mtcp.client.MtcpSocket;
 import org.mtcp.server.MtcpServerSocket;
 import org.mtcp.server.testkit.Apps;
+import org.mtcp.server.testkit.FreePorts;
+import org.mtcp.server.testkit.KernelKill;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -16,7 +18,6 @@ import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -117,9 +118,9 @@ class SoakTest {
     void soak() throws Exception {
         long seconds = Long.getLong("mtcp.soak.seconds");
         long seed = Long.getLong("mtcp.test.seed", System.nanoTime());
-        boolean root = "root".equals(System.getProperty("user.name"));
-        int[] service = freePorts(SERVERS);
-        int[] control = freePorts(SERVERS);
+        boolean root = KernelKill.available();
+        int[] service = FreePorts.of(SERVERS);
+        int[] control = FreePorts.of(SERVERS);
         List<String> ports = new ArrayList<>();
         for (int p : service) {
             ports.add(String.valueOf(p));
@@ -213,12 +214,12 @@ class SoakTest {
             while (System.nanoTime() - end < 0) {
                 Thread.sleep(200 + chaos.nextInt(400));
                 if (root && !live.isEmpty()) {
-                    int port = live.get(chaos.nextInt(live.size())).getLocalPort();
-                    Process p = new ProcessBuilder("ss", "-K", "-H", "dst", "127.0.0.1",
-                            (chaos.nextBoolean() ? "sport = :" : "dport = :") + port).redirectErrorStream(true).start();
-                    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-                    p.waitFor(10, TimeUnit.SECONDS);
-                    linkKills.add(out.lines().filter(l -> l.contains("ESTAB")).count());
+                    MtcpSocket victim = live.get(chaos.nextInt(live.size()));
+                    int port = victim.getLocalPort();
+                    int server = victim.currentServer().getPort();
+                    // both ports: an ephemeral port is shared by connections to different peers (the control connections)
+                    linkKills.add(KernelKill.matching(chaos.nextBoolean() ? "sport = :" + port + " and dport = :" + server
+                            : "dport = :" + port + " and sport = :" + server));
                 }
                 if (System.nanoTime() - nextServerKill > 0) {
                     int victim = chaos.nextInt(SERVERS);
@@ -296,22 +297,5 @@ class SoakTest {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-    }
-
-    private static int[] freePorts(int n) throws IOException {
-        int[] ports = new int[n];
-        List<ServerSocket> held = new ArrayList<>();
-        try {
-            for (int i = 0; i < n; i++) {
-                ServerSocket s = new ServerSocket(0, 1, LO);
-                held.add(s);
-                ports[i] = s.getLocalPort();
-            }
-        } finally {
-            for (ServerSocket s : held) {
-                s.close();
-            }
-        }
-        return ports;
     }
 }
