@@ -162,16 +162,21 @@ public final class ServerSession extends SessionCore implements Accepted {
             s.install(st);
             s.startFlow(request.credit());
             s.attachRegistered(s.newLink(ch, st.upResume, s.linkName(remote), ControlSeal.server(s.key)), selectionKey);
-            byte[] serverPublic = ephemeral.publicKey();
-            Message.MigrateAck unconfirmed = new Message.MigrateAck(s.heldValue(), s.sendHead(), s.creditSent(), identity,
-                    alternates, serverPublic, new byte[Wire.PROOF_SIZE]);
-            Message.MigrateAck ack = new Message.MigrateAck(unconfirmed.upResume(), unconfirmed.downResume(),
-                    unconfirmed.credit(), identity, alternates, serverPublic,
-                    Proofs.ackConfirmation(s.key, request, unconfirmed.confirmed()));
-            return new Created(s, ack);
+            return new Created(s, s.migrateAck(request, ephemeral.publicKey(), alternates));
         } finally {
             s.lock().unlock();
         }
+    }
+
+    /**
+     * @return the MIGRATE_ACK for {@code request} that resumes the streams where this session holds them, confirmed
+     *         under the current (rotated) key; session lock held
+     */
+    private Message.MigrateAck migrateAck(Message.MigrateRequest request, byte[] serverPublic, List<InetSocketAddress> alternates) {
+        Message.MigrateAck unconfirmed = new Message.MigrateAck(heldValue(), sendHead(), creditSent(), identity, alternates,
+                serverPublic, new byte[Wire.PROOF_SIZE]);
+        return new Message.MigrateAck(unconfirmed.upResume(), unconfirmed.downResume(), unconfirmed.credit(), identity, alternates,
+                serverPublic, Proofs.ackConfirmation(key, request, unconfirmed.confirmed()));
     }
 
     private void install(SessionState st) {
@@ -667,12 +672,7 @@ public final class ServerSession extends SessionCore implements Accepted {
             resendFrom(replay, request.credit(), Math.max(creditSent(), creditValue()));
             long upFrom = heldValue() - (peerFinished() ? 1 : 0);
             attachRegistered(newLink(ch, upFrom, linkName(from), ControlSeal.server(key)), selectionKey);
-            List<InetSocketAddress> alternates = server.alternates();
-            byte[] serverPublic = ephemeral.publicKey();
-            Message.MigrateAck unconfirmed = new Message.MigrateAck(heldValue(), sendHead(), creditSent(), identity, alternates,
-                    serverPublic, new byte[Wire.PROOF_SIZE]);
-            Message.MigrateAck ack = new Message.MigrateAck(unconfirmed.upResume(), unconfirmed.downResume(), unconfirmed.credit(),
-                    identity, alternates, serverPublic, Proofs.ackConfirmation(key, request, unconfirmed.confirmed()));
+            Message.MigrateAck ack = migrateAck(request, ephemeral.publicKey(), server.alternates());
             try {
                 if (!sendHandshake(ack)) {
                     throw new IOException("no room for the answer");

@@ -375,15 +375,24 @@ public abstract class LinkEngine {
      * effort, only at a frame boundary) and closes the link; session lock held.
      */
     protected final void closeLinkMoved() {
+        writeSealedNow(new Message.Moved()); // the origin may be gone already: it learns from the destination
+        closeLinkNow(false);
+    }
+
+    /**
+     * Writes a sealed control frame on the current link at once, bypassing the queue, best effort, only at a
+     * frame boundary with nothing queued (the link is about to end: a frame cut in two would be garbage); session
+     * lock held.
+     */
+    private void writeSealedNow(Message m) {
         Link l = link;
         if (l != null && !l.dead && !l.inFrame && l.controlOut.position() == 0) {
             try {
-                l.channel.write(l.sealed(new Message.Moved()));
+                l.channel.write(l.sealed(m));
             } catch (IOException ignored) {
-                // the origin is gone already: it learns from the destination
+                // the connection is gone already: the peer sees that
             }
         }
-        closeLinkNow(false);
     }
 
     /** Closes the current link at once; session lock held. */
@@ -450,14 +459,7 @@ public abstract class LinkEngine {
      * effort, only at a frame boundary), so that it does not wait to resume the session; session lock held.
      */
     protected final void sendReset(String why) {
-        Link l = link;
-        if (l != null && !l.dead && !l.inFrame && l.controlOut.position() == 0) {
-            try {
-                l.channel.write(l.sealed(new Message.Reset(why)));
-            } catch (IOException ignored) {
-                // the connection is gone already: the peer sees that
-            }
-        }
+        writeSealedNow(new Message.Reset(why));
     }
 
     void onPeerError(Message.Error m) {
