@@ -50,6 +50,36 @@ class KeyScheduleTest {
     }
 
     @Test
+    void theExchangeMatchesRfc7748AndTheJdk() throws Exception {
+        // RFC 7748 section 6.1: Alice's and Bob's private keys, Bob's public key and the shared secret
+        HexFormat hex = HexFormat.of();
+        X25519.Ephemeral alice = X25519.fromPrivateKey(hex.parseHex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"));
+        X25519.Ephemeral bob = X25519.fromPrivateKey(hex.parseHex("5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb"));
+        assertEquals("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a", hex.formatHex(alice.publicKey()));
+        assertEquals("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f", hex.formatHex(bob.publicKey()));
+        String shared = "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742";
+        assertEquals(shared, hex.formatHex(alice.agree(bob.publicKey())));
+        assertEquals(shared, hex.formatHex(bob.agree(alice.publicKey())));
+        // and with the JDK's XDH on the other end (the encoding of the u-coordinate)
+        java.security.KeyPair jdk = java.security.KeyPairGenerator.getInstance("X25519").generateKeyPair();
+        byte[] be = ((java.security.interfaces.XECPublicKey) jdk.getPublic()).getU().toByteArray();
+        byte[] jdkPublic = new byte[32];
+        for (int i = 0; i < 32 && i < be.length; i++) {
+            jdkPublic[i] = be[be.length - 1 - i];
+        }
+        javax.crypto.KeyAgreement ka = javax.crypto.KeyAgreement.getInstance("X25519");
+        ka.init(jdk.getPrivate());
+        byte[] ub = new byte[32];
+        byte[] le = alice.publicKey();
+        for (int i = 0; i < 32; i++) {
+            ub[i] = le[31 - i];
+        }
+        ka.doPhase(java.security.KeyFactory.getInstance("X25519").generatePublic(new java.security.spec.XECPublicKeySpec(
+                java.security.spec.NamedParameterSpec.X25519, new java.math.BigInteger(1, ub))), true);
+        assertArrayEquals(ka.generateSecret(), alice.agree(jdkPublic));
+    }
+
+    @Test
     void smallOrderAndMalformedPublicKeysAreRefused() {
         X25519.Ephemeral e = X25519.ephemeral();
         ProtocolException zero = assertThrows(ProtocolException.class, () -> e.agree(new byte[32]));
