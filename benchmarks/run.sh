@@ -6,6 +6,8 @@
 #   benchmarks/run.sh --smoke          compile + one very short iteration of every benchmark (CI); nothing in docs/
 #   benchmarks/run.sh --render         docs/benchmarks.md + docs/benchmarks/*.png from benchmarks/results/
 #   benchmarks/run.sh --only REGEX [JMH args]     suite settings, matching benchmarks only, merged into results
+#   benchmarks/run.sh --pinned [REGEX [JMH args]] the one-CPU figures: JVMs under `taskset -c $PIN_CPU` (default 0),
+#                                      30 s warm-up (C2 on one CPU takes that long) -> benchmarks/results/pinned/
 #   benchmarks/run.sh --profile REGEX [JMH args]  JFR profile (-prof jfr) -> benchmarks/results/profiles/, hot-frame summaries
 #   benchmarks/run.sh --ab REGEX_A REGEX_B N [JMH args]  interleaved A/B forks, median ratio B/A (noisy machine)
 #
@@ -45,6 +47,33 @@ machine() { # file
   } >"$1"
 }
 
+# The one-CPU runs: everything (benchmark JVM, its forks, their JIT and GC threads) on one CPU, as in a
+# container given one CPU; the floor is pinned the same way. Without arguments: the migration goals (0 and
+# 16 KiB) and the 1 KiB download with an export after every write. With REGEX [JMH args]: those.
+pinned() {
+  local dir="$results/pinned" cpu=${PIN_CPU:-0}
+  mkdir -p "$dir/phases"
+  local -a runs
+  if [ $# -gt 0 ]; then
+    runs=("$*")
+  else
+    rm -f "$dir"/*.json "$dir"/phases/*.csv "$dir/command.txt"
+    runs=("org\\.mtcp\\.benchmarks\\.(MigrationTimeBenchmark|FloorBenchmark)\\.migrate -p stateBytes=0,16384"
+          "org\\.mtcp\\.benchmarks\\.DataPathBenchmark\\.download(Mtcp|Plain) -p chunk=1024 -p snapshot=true -p noDelay=false")
+  fi
+  local i=0 r
+  for r in "${runs[@]}"; do
+    i=$((i + 1))
+    local out="$dir/jmh-$(date +%s)-$i.json" opts="" kv
+    for kv in "-f 1" "-wi 30" "-w 1s" "-i 5" "-r 1s" "-to 120s"; do # defaults the arguments do not set
+      case " $r " in *" ${kv%% *} "*) ;; *) opts="$opts $kv" ;; esac
+    done
+    echo "taskset -c $cpu java -jar $jar$opts $r -rf json -rff $out" >>"$dir/command.txt"
+    # shellcheck disable=SC2086
+    MTCP_BENCH_OUT="$dir" taskset -c "$cpu" "$java" -jar "$jar" $opts $r -rf json -rff "$out"
+  done
+}
+
 mode=${1:-full}
 [ $# -gt 0 ] && shift
 
@@ -76,6 +105,11 @@ case "$mode" in
     tag=$(echo "$regex" | tr -c 'A-Za-z0-9' '_' | cut -c1-60)
     echo "java -jar $jar '$regex' $* -rf json -rff $results/jmh-only-$tag.json" >>"$results/command.txt"
     MTCP_BENCH_OUT="$results" "$java" -jar "$jar" "$regex" -to 120s "$@" -rf json -rff "$results/jmh-only-$tag.json"
+    render "$results" docs/benchmarks.md docs/benchmarks
+    ;;
+  --pinned)
+    build
+    pinned "$@"
     render "$results" docs/benchmarks.md docs/benchmarks
     ;;
   --profile)
@@ -125,6 +159,7 @@ case "$mode" in
     echo "benchmarks/run.sh  =  java -jar $jar '$all' -to 120s -rf json -rff $results/jmh.json  (settings: the @Fork/@Warmup/@Measurement annotations)" >"$results/command.txt"
     MTCP_BENCH_OUT="$results" "$java" -jar "$jar" "$all" -to 120s -rf json -rff "$results/jmh.json" "$@" \
       2>&1 | tee "$results/jmh.log"
+    pinned
     echo "load after the run: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$results/machine.txt"
     render "$results" docs/benchmarks.md docs/benchmarks
     ;;

@@ -57,6 +57,11 @@ public final class Report {
     private static final String COLD = "ColdMigrationBenchmark.migrateCold";
     private static final String COLD_FLOOR = "ColdFloorBenchmark.migrateCold";
     private static final String DP = "DataPathBenchmark.";
+    private static final String DRAIN = "DrainBenchmark.drain";
+    /** Results of {@code benchmarks/run.sh --pinned} (everything on one CPU) sit in this subdirectory. */
+    static final String PINNED_DIR = "pinned";
+    /** Prefix of the benchmark names of pinned results. */
+    static final String PINNED = "pinned:";
 
     /** One JMH result row. */
     record Result(String bench, String mode, Map<String, String> params, double score, double error, String unit,
@@ -135,17 +140,26 @@ public final class Report {
 
     // ------------------------------------------------------------------ loading
 
-    @SuppressWarnings("unchecked")
     private void load() throws IOException {
+        Map<String, Result> byKey = new LinkedHashMap<>();
+        loadJsons(resultsDir, "", byKey);
+        loadJsons(resultsDir.resolve(PINNED_DIR), PINNED, byKey);
+        results.addAll(byKey.values());
+        loadPhases(resultsDir.resolve("phases"), "");
+        loadPhases(resultsDir.resolve(PINNED_DIR).resolve("phases"), "pinned-");
+    }
+
+    /** Reads the JMH JSON files of {@code dir}; each benchmark's name gets {@code prefix}. */
+    @SuppressWarnings("unchecked")
+    private static void loadJsons(Path dir, String prefix, Map<String, Result> byKey) throws IOException {
         List<Path> jsons = new ArrayList<>();
-        if (Files.isDirectory(resultsDir)) {
-            try (DirectoryStream<Path> ds = Files.newDirectoryStream(resultsDir, "*.json")) {
+        if (Files.isDirectory(dir)) {
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*.json")) {
                 ds.forEach(jsons::add);
             }
         }
         // later runs win: a partial re-run (run.sh --only) replaces the rows of the full run it repeats
         jsons.sort(Comparator.comparingLong(Report::modified).thenComparing(Comparator.naturalOrder()));
-        Map<String, Result> byKey = new LinkedHashMap<>();
         for (Path p : jsons) {
             String text = Files.readString(p, StandardCharsets.UTF_8).trim();
             if (text.isEmpty()) {
@@ -155,7 +169,7 @@ public final class Report {
                 Map<String, Object> m = (Map<String, Object>) o;
                 String full = (String) m.get("benchmark");
                 String[] parts = full.split("\\.");
-                String bench = parts[parts.length - 2] + "." + parts[parts.length - 1];
+                String bench = prefix + parts[parts.length - 2] + "." + parts[parts.length - 1];
                 Map<String, String> params = new TreeMap<>();
                 Object po = m.get("params");
                 if (po instanceof Map) {
@@ -179,21 +193,24 @@ public final class Report {
                 byKey.put(bench + params, r);
             }
         }
-        results.addAll(byKey.values());
-        Path pdir = resultsDir.resolve("phases");
-        if (Files.isDirectory(pdir)) {
-            try (DirectoryStream<Path> ds = Files.newDirectoryStream(pdir, "*.csv")) {
-                for (Path p : ds) {
-                    for (String line : Files.readAllLines(p, StandardCharsets.UTF_8)) {
-                        String[] f = line.split(",");
-                        if (f.length < 9 || f[0].equals("benchmark")) {
-                            continue;
-                        }
-                        phases.computeIfAbsent(f[0], k -> new TreeMap<>())
-                                .computeIfAbsent(Integer.parseInt(f[1]), k -> new LinkedHashMap<>())
-                                .computeIfAbsent(f[3], k -> new Agg())
-                                .add(Long.parseLong(f[4]), Double.parseDouble(f[5]), Double.parseDouble(f[6]));
+    }
+
+    /** Reads the phase summaries of {@code dir}; each benchmark key gets {@code prefix}. */
+    private void loadPhases(Path dir, String prefix) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*.csv")) {
+            for (Path p : ds) {
+                for (String line : Files.readAllLines(p, StandardCharsets.UTF_8)) {
+                    String[] f = line.split(",");
+                    if (f.length < 9 || f[0].equals("benchmark")) {
+                        continue;
                     }
+                    phases.computeIfAbsent(prefix + f[0], k -> new TreeMap<>())
+                            .computeIfAbsent(Integer.parseInt(f[1]), k -> new LinkedHashMap<>())
+                            .computeIfAbsent(f[3], k -> new Agg())
+                            .add(Long.parseLong(f[4]), Double.parseDouble(f[5]), Double.parseDouble(f[6]));
                 }
             }
         }
@@ -349,6 +366,11 @@ public final class Report {
         if (Files.exists(command)) {
             md.append("```text\n").append(Files.readString(command).trim()).append("\n```\n\n");
         }
+        Path pinnedCommand = resultsDir.resolve(PINNED_DIR).resolve("command.txt");
+        if (Files.exists(pinnedCommand)) {
+            md.append("Pinned runs (`benchmarks/run.sh --pinned`):\n\n```text\n").append(Files.readString(pinnedCommand).trim())
+                    .append("\n```\n\n");
+        }
         goals(md);
         migrationTable(md, img);
         phaseTables(md);
@@ -426,37 +448,55 @@ public final class Report {
 
     private void goals(StringBuilder md) {
         md.append("### Goals\n\n");
-        md.append("Ratios of means from this one run (JMH scores).\n\n");
+        md.append("Ratios of means from this run (JMH scores); \"pinned\" rows come from `benchmarks/run.sh --pinned` "
+                + "(the benchmark JVMs on one CPU, `taskset -c 0`, floor pinned the same way).\n\n");
         md.append("| goal | measured | target | verdict | numbers |\n|---|---|---|---|---|\n");
-        for (int s : new int[]{0, 16384}) {
-            double w = migration(WARM, s);
-            double fl = migration(FLOOR, s);
-            goal(md, "warm migration, " + size(s) + " state, vs floor", w / fl, 2.0, true,
-                    f(w) + " us vs " + f(fl) + " us");
+        for (String pin : new String[]{"", PINNED}) {
+            String how = pin.isEmpty() ? "" : ", pinned to one CPU";
+            for (int s : new int[]{0, 16384}) {
+                double w = migration(pin + WARM, s);
+                double fl = migration(pin + FLOOR, s);
+                goal(md, "warm migration, " + size(s) + " state" + how + ", vs floor", w / fl, 1.5, true,
+                        f(w) + " us vs " + f(fl) + " us (medians " + f(p50(pin + WARM, "stateBytes", Integer.toString(s)))
+                                + " vs " + f(p50(pin + FLOOR, "stateBytes", Integer.toString(s))) + ")");
+            }
         }
-        for (int s : new int[]{0, 16384}) {
-            double c = migration(COLD, s);
-            double fl = migration(FLOOR, s);
-            double cf = migration(COLD_FLOOR, s);
-            goal(md, "cold migration, " + size(s) + " state, vs floor", c / fl, 3.0, true,
-                    f(c) + " us vs " + f(fl) + " us (vs the cold floor, " + f(cf) + " us: " + x(c / cf) + ")");
+        for (String pin : new String[]{"", PINNED}) {
+            String how = pin.isEmpty() ? "" : ", pinned to one CPU";
+            double sm = mibs(pin + DP + "downloadMtcp", "chunk", "1024", "snapshot", "true");
+            double sp = mibs(pin + DP + "downloadPlain", "chunk", "1024", "noDelay", "false");
+            goal(md, "throughput, 1 KiB server writes + 8-byte export after every write" + how + ", vs plain", sm / sp, 0.90,
+                    false, f(sm) + " MiB/s vs " + f(sp) + " MiB/s");
         }
-        double sw = slope(s -> migration(WARM, s));
-        double sf = slope(s -> migration(FLOOR, s));
-        goal(md, "slope of warm migration time vs state size, vs floor's", sw / sf, 1.5, true,
-                f(sw) + " us/KiB vs " + f(sf) + " us/KiB (least squares, 0-1 MiB)");
-        double dm = mibs(DP + "downloadMtcp", "chunk", "65536", "snapshot", "false");
-        double dp = mibs(DP + "downloadPlain", "chunk", "65536", "noDelay", "false");
-        goal(md, "throughput, 64 KiB server writes (download), vs plain", dm / dp, 0.95, false,
-                f(dm) + " MiB/s vs " + f(dp) + " MiB/s");
         double um = mibs(DP + "uploadMtcp", "chunk", "65536");
         double up = mibs(DP + "uploadPlain", "chunk", "65536");
         goal(md, "throughput, 64 KiB client writes (upload), vs plain", um / up, 0.95, false,
                 f(um) + " MiB/s vs " + f(up) + " MiB/s");
-        double sm = mibs(DP + "downloadMtcp", "chunk", "1024", "snapshot", "true");
-        double sp = mibs(DP + "downloadPlain", "chunk", "1024", "noDelay", "false");
-        goal(md, "throughput, 1 KiB server writes + snapshot after every write, vs plain", sm / sp, 0.80, false,
-                f(sm) + " MiB/s vs " + f(sp) + " MiB/s");
+        double dm = mibs(DP + "downloadMtcp", "chunk", "65536", "snapshot", "false");
+        double dp = mibs(DP + "downloadPlain", "chunk", "65536", "noDelay", "false");
+        goal(md, "throughput, 64 KiB server writes (download), vs plain", dm / dp, 0.95, false,
+                f(dm) + " MiB/s vs " + f(dp) + " MiB/s");
+        for (int s : new int[]{0, 16384}) {
+            double c = migration(COLD, s);
+            double cf = migration(COLD_FLOOR, s);
+            goal(md, "cold migration, " + size(s) + " state, vs the cold floor", c / cf, 1.5, true,
+                    f(c) + " us vs " + f(cf) + " us (vs the warm floor: " + x(c / migration(FLOOR, s)) + ")");
+        }
+        double sw = slope(s -> migration(WARM, s));
+        double sf = slope(s -> migration(FLOOR, s));
+        goal(md, "slope of warm migration time vs state size, vs floor's", sw / sf, 1.2, true,
+                f(sw) + " us/KiB vs " + f(sf) + " us/KiB (least squares, 0-1 MiB)");
+        Result drain = find(DRAIN);
+        if (drain != null) {
+            int n = Integer.parseInt(drain.params.getOrDefault("sessions", "1000"));
+            double d = drain.us();
+            double sequential = n * migration(FLOOR, 0);
+            goal(md, "drain of " + n + " live sessions, vs " + n + " sequential floor migrations", d / sequential, 1.0, true,
+                    f(d / 1000) + " ms vs " + n + " x " + f(migration(FLOOR, 0)) + " us = " + f(sequential / 1000)
+                            + " ms (median drain " + f(drain.p50us() / 1000) + " ms)");
+        } else {
+            goal(md, "drain of 1000 live sessions, vs 1000 sequential floor migrations", Double.NaN, 1.0, true, "");
+        }
         double pm = us(DP + "pingPongMtcp");
         double pp = us(DP + "pingPongPlain");
         goal(md, "1-byte ping-pong latency vs plain", pm / pp, 1.2, true, f(pm) + " us vs " + f(pp) + " us");
@@ -523,9 +563,10 @@ public final class Report {
                 + "phases added up (its median in brackets).\n\n");
         String head = "| state | client prepare | client wait | client complete | client total | S2 prepare request "
                 + "| S2 wait reply | S2 reinstate | S1 prepare reply | n |\n|---|---|---|---|---|---|---|---|---|---|\n";
-        for (String bench : new String[]{"warm", "cold"}) {
+        for (String bench : new String[]{"warm", "cold", "pinned-warm"}) {
             Map<Integer, Map<String, Agg>> bySize = phases.get(bench);
-            md.append("**This run, ").append(bench).append(bench.equals("warm") ? " control connection" : " (first migration)")
+            md.append("**This run, ").append(bench.equals("warm") ? "warm control connection"
+                    : bench.equals("cold") ? "cold (first migration)" : "warm control connection, pinned to one CPU")
                     .append("**\n\n");
             if (bySize == null) {
                 md.append("No phase data.\n\n");

@@ -52,8 +52,13 @@ import java.util.function.Consumer;
 public final class ClientSession extends SessionCore {
     private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
 
-    /** Background migrations (server triggers, policy) run here: a few threads at most, idle ones end. */
+    /**
+     * Background migrations (server triggers, policy) run here: a few threads at most, idle ones end. A migration
+     * blocks its thread through three round trips, so a process with many sessions (a proxy, a drained server's
+     * clients behind one NAT host) needs several in flight to keep a CPU busy: {@value #MIGRATION_THREADS}.
+     */
     private static final ExecutorService MIGRATIONS = newMigrationExecutor();
+    private static final int MIGRATION_THREADS = 8;
 
     // ---- immutable ----
     /** The session's identifier, given by the first server. */
@@ -832,7 +837,7 @@ public final class ClientSession extends SessionCore {
     }
 
     private static ExecutorService newMigrationExecutor() {
-        ThreadPoolExecutor ex = new ThreadPoolExecutor(2, 2, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(4096), r -> {
+        ThreadPoolExecutor ex = new ThreadPoolExecutor(MIGRATION_THREADS, MIGRATION_THREADS, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(4096), r -> {
             Thread t = new Thread(r, "mtcp-migrate");
             t.setDaemon(true);
             return t;

@@ -121,6 +121,8 @@ public final class SessionMoves {
         /** The next target handed out, round robin, so that a drain spreads the sessions; loop thread only. */
         int next;
         int moved;
+        /** Sessions asked to move and not yet moved (an upper bound: failures are not subtracted); loop thread only. */
+        int outstanding;
 
         Drain(List<InetSocketAddress> targets) {
             this.targets = targets;
@@ -145,6 +147,7 @@ public final class SessionMoves {
                 if (s.migratable() && !s.triggerPending() && (last == null || now - last > TimeUnit.SECONDS.toNanos(1))) {
                     InetSocketAddress to = targets.get(Math.floorMod(next++, targets.size()));
                     askedAt.put(s, now);
+                    outstanding++;
                     try {
                         s.move(to).whenComplete((e, failure) -> {
                             if (failure != null) {
@@ -157,13 +160,33 @@ public final class SessionMoves {
                 }
             }
             if (left == 0) {
-                if (drain == this) {
-                    drain = null;
-                }
-                done.complete(moved);
+                finish();
                 return;
             }
             server.loop().schedule(TimeUnit.MILLISECONDS.toNanos(100), this::pass);
+        }
+
+        /**
+         * A session of this drain moved away; on the loop. When the last one asked has gone, a pass at once
+         * completes the drain (the periodic pass would leave it waiting up to 100 ms for nothing).
+         */
+        void movedOut() {
+            moved++;
+            if (outstanding > 0 && --outstanding == 0 && !done.isDone()) {
+                for (ServerSession s : server.sessions()) {
+                    if (!s.isClosed()) {
+                        return; // still some left: the periodic pass goes on with them
+                    }
+                }
+                finish();
+            }
+        }
+
+        private void finish() {
+            if (drain == this) {
+                drain = null;
+            }
+            done.complete(moved);
         }
     }
 
@@ -200,7 +223,7 @@ public final class SessionMoves {
     void movedOut(ServerSession s) {
         Drain d = drain;
         if (d != null) {
-            server.loop().execute(() -> d.moved++);
+            server.loop().execute(d::movedOut);
         }
     }
 }
