@@ -6,6 +6,7 @@ import org.mtcp.internal.io.IoHandler;
 import org.mtcp.internal.io.Uninterruptibly;
 import org.mtcp.internal.observe.MigrationRecorder;
 import org.mtcp.internal.session.Settings;
+import org.mtcp.internal.session.Warmup;
 import org.mtcp.internal.wire.Message;
 import org.mtcp.internal.wire.Wire;
 import org.slf4j.Logger;
@@ -129,6 +130,7 @@ public final class Server {
         bound = (InetSocketAddress) channel.getLocalAddress();
         capacity = backlog > 0 ? backlog : 50;
         loop.registerLater(channel, SelectionKey.OP_ACCEPT, (IoHandler) k -> acceptReady()).thenAccept(k -> acceptKey = k);
+        Warmup.start(Server.class); // the first server of the JVM: its first migrations should not pay for class loading
     }
 
     /** @return the bound address */

@@ -44,6 +44,11 @@ final class MigrationJfrEvent extends Event {
     @Timespan(Timespan.NANOSECONDS)
     long complete;
 
+    /** The first instance of the class registers it with JFR (class loading and metadata): done ahead of use. */
+    static void register() {
+        new MigrationJfrEvent().isEnabled();
+    }
+
     static void emit(MigrationEvent e) {
         MigrationJfrEvent j = new MigrationJfrEvent();
         if (!j.isEnabled()) {
