@@ -249,7 +249,7 @@ public final class IdleFleet implements AutoCloseable {
         return child.pid();
     }
 
-    /** Closes every session, stops the server JVM (forcibly after 20 s) and waits for it. */
+    /** Closes every session, stops the server JVM (forcibly after 30 s) and waits for it. */
     @Override
     public void close() {
         for (Socket s : batch) {
@@ -262,7 +262,7 @@ public final class IdleFleet implements AutoCloseable {
         kept.clear();
         try {
             toChild.println("quit");
-            if (!child.waitFor(20, TimeUnit.SECONDS)) {
+            if (!child.waitFor(30, TimeUnit.SECONDS)) {
                 System.err.println("idle: the server JVM did not quit: destroyed");
                 child.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             }

@@ -43,7 +43,7 @@ import java.util.stream.Stream;
  * <ul>
  *   <li>{@code measure}: {@link Usage#measure()} of this JVM and the number of sessions held;</li>
  *   <li>{@code drop K}: closes every held session but the first {@code K};</li>
- *   <li>{@code quit}, or the end of standard input (the benchmark JVM is gone): closes everything and exits.</li>
+ *   <li>{@code quit}, or the end of standard input (the benchmark JVM is gone): closes everything (waiting at most 10 s) and exits.</li>
  * </ul>
  * The first line, {@code PREFIX ready port=P nofile=N}, gives the service port and this JVM's open-file limit.
  *
@@ -101,9 +101,24 @@ public final class IdleServer {
                 out.println(PREFIX + " error unknown command: " + line);
             }
         }
+        // the client ends are closed already: closing here is a courtesy, bounded so that the JVM always ends
         idle.closing = true;
-        Acceptor.closeQuietly(s);
-        idle.drop(0);
+        long start = System.nanoTime();
+        Thread closer = new Thread(() -> {
+            Acceptor.closeQuietly(s);
+            idle.drop(0);
+        }, "idle-close");
+        closer.setDaemon(true);
+        closer.start();
+        try {
+            closer.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (closer.isAlive()) {
+            System.err.printf("idle-server: closing the server and its sessions took over %.0f s: exiting anyway%n",
+                    (System.nanoTime() - start) / 1e9);
+        }
         out.println(PREFIX + " bye");
         System.exit(0);
     }
