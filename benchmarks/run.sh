@@ -86,7 +86,7 @@ case "$mode" in
     # parameter; -foe: any exception (an MTCP failure included) fails the run. No assertions on speed.
     MTCP_BENCH_OUT="$out" timeout 900 "$java" -jar "$jar" "$all" \
       -f 1 -wi 0 -i 1 -r 200ms -to 60s -foe true \
-      -p stateBytes=1024 -p chunk=65536 -p snapshot=true -p noDelay=false \
+      -p stateBytes=1024 -p chunk=65536 -p snapshot=true -p noDelay=false -p sessions=200 \
       -rf json -rff "$out/jmh.json"
     render "$out" "$out/benchmarks.md" "$out/img" >/dev/null
     n=$(grep -c '"benchmark"' "$out/jmh.json" || true)

@@ -376,6 +376,7 @@ public final class Report {
         phaseTables(md);
         dataPath(md);
         snapshot(md);
+        idleSessions(md);
         md.append(END).append('\n');
         return md.toString();
     }
@@ -652,6 +653,150 @@ public final class Report {
                     .append(x(e / c)).append(" |\n");
         }
         md.append('\n');
+    }
+
+    /**
+     * Idle sessions ({@code IdleCostBenchmark}, {@code IdleSessionsBenchmark}): bytes per idle session at each
+     * end against the 2 KiB goal, and the many-sessions run. Their figures are JMH secondary metrics (aux
+     * counters), which {@link #load()} does not keep: this reads them from the JSON files itself, later files
+     * winning, each the mean of its iterations' raw values (JMH sums aux counters over iterations).
+     */
+    @SuppressWarnings("unchecked")
+    private void idleSessions(StringBuilder md) throws IOException {
+        record Idle(String bench, Map<String, String> params, double openMs, Map<String, Double> m) {
+            double get(String k) {
+                return m.getOrDefault(k, Double.NaN);
+            }
+        }
+        java.util.function.DoubleFunction<String> n = v -> Double.isNaN(v) ? "—" : String.format(Locale.ROOT, "%,.0f", v);
+        java.util.function.Function<Object, Double> mean = raw -> {
+            double sum = 0;
+            int count = 0;
+            if (raw instanceof List) {
+                for (Object fork : (List<Object>) raw) {
+                    for (Object v : (List<Object>) fork) {
+                        if (v instanceof Double) {
+                            sum += (Double) v;
+                            count++;
+                        }
+                    }
+                }
+            }
+            return count == 0 ? Double.NaN : sum / count;
+        };
+        List<Path> jsons = new ArrayList<>();
+        if (Files.isDirectory(resultsDir)) {
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(resultsDir, "*.json")) {
+                ds.forEach(jsons::add);
+            }
+        }
+        jsons.sort(Comparator.comparingLong(Report::modified).thenComparing(Comparator.naturalOrder()));
+        Map<String, Idle> rows = new LinkedHashMap<>();
+        for (Path p : jsons) {
+            String text = Files.readString(p, StandardCharsets.UTF_8).trim();
+            if (text.isEmpty()) {
+                continue;
+            }
+            for (Object o : (List<Object>) Json.parse(text)) {
+                Map<String, Object> r = (Map<String, Object>) o;
+                String[] parts = ((String) r.get("benchmark")).split("\\.");
+                String bench = parts[parts.length - 2] + "." + parts[parts.length - 1];
+                if (!bench.startsWith("IdleCostBenchmark.") && !bench.startsWith("IdleSessionsBenchmark.")) {
+                    continue;
+                }
+                Map<String, String> params = new TreeMap<>();
+                if (r.get("params") instanceof Map) {
+                    ((Map<String, Object>) r.get("params")).forEach((k, v) -> params.put(k, String.valueOf(v)));
+                }
+                Map<String, Object> pm = (Map<String, Object>) r.get("primaryMetric");
+                double ms = mean.apply(pm.get("rawData"));
+                if ("s/op".equals(pm.get("scoreUnit"))) {
+                    ms *= 1000;
+                } else if ("us/op".equals(pm.get("scoreUnit"))) {
+                    ms /= 1000;
+                }
+                Map<String, Double> m = new TreeMap<>();
+                if (r.get("secondaryMetrics") instanceof Map) {
+                    ((Map<String, Object>) r.get("secondaryMetrics")).forEach((k, v) ->
+                            m.put(k, mean.apply(((Map<String, Object>) v).get("rawData"))));
+                }
+                rows.put(bench + params, new Idle(bench, params, ms, m));
+            }
+        }
+        if (rows.isEmpty()) {
+            return;
+        }
+        md.append("### Idle sessions: memory per end, and many sessions in one server\n\n");
+        md.append("Heap + direct buffers that established, idle sessions (one byte echoed each way, then nothing) add "
+                + "to each end's JVM, per session: (after - before) / sessions, both after full collections. The server end "
+                + "runs in a JVM of its own that holds its sockets without a thread per session; library defaults; free "
+                + "chunks in the library's process-wide buffer pool belong to no session and are not counted.\n\n");
+        md.append("| end | plain socket, bytes/session | MTCP, bytes/session | of which direct | goal | verdict |\n"
+                + "|---|---|---|---|---|---|\n");
+        Idle plain = null;
+        Idle mtcp = null;
+        for (Idle r : rows.values()) {
+            if (r.bench.equals("IdleCostBenchmark.open")) {
+                if ("plain".equals(r.params.get("kind"))) {
+                    plain = r;
+                } else if ("mtcp".equals(r.params.get("kind"))) {
+                    mtcp = r;
+                }
+            }
+        }
+        for (String end : new String[]{"client", "server"}) {
+            double p = plain == null ? Double.NaN : plain.get(end + "BytesPerSession");
+            double m = mtcp == null ? Double.NaN : mtcp.get(end + "BytesPerSession");
+            double d = mtcp == null ? Double.NaN : mtcp.get(end + "DirectPerSession");
+            String verdict = Double.isNaN(m) ? "not measured" : m <= 2048 ? "**met**" : "**missed**";
+            md.append("| ").append(end).append(" | ").append(n.apply(p)).append(" | ").append(n.apply(m))
+                    .append(Double.isNaN(m) ? "" : String.format(Locale.ROOT, " (%.1f KiB)", m / 1024)).append(" | ")
+                    .append(n.apply(d)).append(" | <= 2 KiB | ").append(verdict).append(" |\n");
+        }
+        Idle any = mtcp != null ? mtcp : plain;
+        if (any != null) {
+            md.append("\nSessions per measurement: ").append(n.apply(any.get("sessionsHeld")))
+                    .append(" held (").append(any.params.getOrDefault("sessions", "?"))
+                    .append(" opened in the shot); threads with them open, MTCP: client process ")
+                    .append(mtcp == null ? "—" : n.apply(mtcp.get("clientThreads"))).append(", server process ")
+                    .append(mtcp == null ? "—" : n.apply(mtcp.get("serverThreads"))).append(" (")
+                    .append(mtcp == null ? "—" : n.apply(mtcp.get("serverJavaThreads"))).append(" Java); plain: ")
+                    .append(plain == null ? "—" : n.apply(plain.get("clientThreads"))).append(" and ")
+                    .append(plain == null ? "—" : n.apply(plain.get("serverThreads"))).append(".\n\n");
+        }
+        List<Idle> many = new ArrayList<>();
+        for (Idle r : rows.values()) {
+            if (r.bench.equals("IdleSessionsBenchmark.open")) {
+                many.add(r);
+            }
+        }
+        many.sort(Comparator.comparingDouble(r -> Double.parseDouble(r.params.getOrDefault("sessions", "0"))));
+        if (!many.isEmpty()) {
+            md.append("Idle MTCP sessions into one server process (both JVMs `-Xms4g -Xmx4g`; open-file limits raised "
+                    + "by the benchmark where it may; clients over 127.0.0.2-9), opened one after the other from one "
+                    + "thread. Goal: 100,000 sessions, fixed threads.\n\n");
+            md.append("| asked | opened | held | time to open | per session | server threads (Java) | client threads "
+                    + "| client bytes/session | server bytes/session |\n|---|---|---|---|---|---|---|---|---|\n");
+            double most = 0;
+            boolean capped = false;
+            for (Idle r : many) {
+                double asked = Double.parseDouble(r.params.getOrDefault("sessions", "NaN"));
+                double held = r.get("sessionsHeld");
+                double opened = r.get("sessionsOpened");
+                most = Math.max(most, held);
+                capped |= opened < asked;
+                md.append("| ").append(n.apply(asked)).append(" | ").append(n.apply(opened)).append(" | ").append(n.apply(held)).append(" | ")
+                        .append(String.format(Locale.ROOT, "%.1f s", r.openMs / 1000)).append(" | ")
+                        .append(n.apply(r.openMs * 1000 / opened)).append(" us | ").append(n.apply(r.get("serverThreads")))
+                        .append(" (").append(n.apply(r.get("serverJavaThreads"))).append(") | ")
+                        .append(n.apply(r.get("clientThreads"))).append(" | ").append(n.apply(r.get("clientBytesPerSession")))
+                        .append(" | ").append(n.apply(r.get("serverBytesPerSession"))).append(" |\n");
+            }
+            md.append("\nMost sessions held in one server process: ").append(n.apply(most)).append(" (goal 100,000: ")
+                    .append(most >= 100_000 ? "**met**" : "**missed**").append(").")
+                    .append(capped ? " Fewer opened than asked: the open-file limits capped the run "
+                            + "(the benchmark's log says why)." : "").append("\n\n");
+        }
     }
 
     // ------------------------------------------------------------------ document
