@@ -34,8 +34,8 @@ import java.util.stream.Stream;
 /**
  * The server end of {@link IdleCostBenchmark} and {@link IdleSessionsBenchmark}, run in a JVM of its
  * own so that each end's memory is measured alone. One accept thread accepts every connection, reads
- * the client's first byte, echoes it, and keeps the socket in a list: no thread per session, nothing
- * read or written afterwards (the sessions are idle).
+ * the client's first byte, echoes it, exports an 8-byte state (MTCP), and keeps the socket in a list: no
+ * thread per session, nothing read or written afterwards (the sessions are idle).
  *
  * <p>An MTCP server is set up as {@link MtcpCluster}'s one-server case (a control mapping, no
  * alternates); nothing else is tuned. Commands, one a line on standard input, each answered by one
@@ -52,6 +52,8 @@ import java.util.stream.Stream;
 public final class IdleServer {
     /** Start of every answer line. */
     public static final String PREFIX = "idle-server";
+    /** The state an MTCP session exports after its echo: 8 bytes, like the stream server's offset. */
+    private static final byte[] STATE = new byte[8];
 
     private final ServerSocket server;
     private final ArrayList<Socket> held = new ArrayList<>();
@@ -142,6 +144,11 @@ public final class IdleServer {
                 }
                 s.getOutputStream().write(b);
                 s.getOutputStream().flush();
+                if (s.supportedOptions().contains(MtcpOptions.APP_STATE)) {
+                    // what a migratable server does after serving a request: export its state, which also
+                    // ends the read log (without it the byte read holds a 16 KiB chunk until the next export)
+                    s.setOption(MtcpOptions.APP_STATE, STATE);
+                }
                 synchronized (held) {
                     held.add(s);
                 }

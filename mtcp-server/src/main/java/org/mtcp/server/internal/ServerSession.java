@@ -746,10 +746,11 @@ public final class ServerSession extends SessionCore implements Accepted {
                         + " bytes since its last export: the read log overflowed; it can migrate after the next export",
                         Reason.LOG_OVERFLOW, true, null);
             }
-            ResumeLedger.Pack pack = pack(ledger, clientDownReceived);
+            ResumeLedger.Pack pack = pack(ledger, clientDownReceived, inheritedSentLimit);
             if (pack == null) {
                 throw new MigrationException("client claims " + clientDownReceived + " bytes of " + describe()
-                        + ", more than were sent", Reason.PROTOCOL_ERROR, true, null);
+                        + ", more than were sent (earlier servers sent up to " + inheritedSentLimit + ")",
+                        Reason.PROTOCOL_ERROR, true, null);
             }
             migrationSeq = seq;
             SessionState st = new SessionState();

@@ -20,15 +20,11 @@ public final class MigrationRecorder {
     private static final Logger log = LoggerFactory.getLogger(MigrationRecorder.class);
 
     private final List<MigrationListener> listeners;
-    private final LongAdder started = new LongAdder();
-    private final LongAdder committed = new LongAdder();
-    private final Map<MigrationException.Reason, LongAdder> failed = new EnumMap<>(MigrationException.Reason.class);
-    private final LongAdder replayed = new LongAdder();
-    private final LongAdder resent = new LongAdder();
-    private final LongAdder duplicates = new LongAdder();
-    /** Link resumes (initiation RESUME), which are not counted as migrations. */
-    private final LongAdder resumed = new LongAdder();
-    private final LongAdder resumesFailed = new LongAdder();
+    /**
+     * The counters, made at the first outcome or duplicate: most sockets never migrate, and an idle session's
+     * memory is the Performance issue's figure (twenty-odd {@code LongAdder}s are ~0.8 KiB per socket).
+     */
+    private volatile Counters counters;
 
     /** Also counts every outcome and duplicate of this one (a factory's sockets together), or {@code null}. */
     private final MigrationRecorder parent;
@@ -45,9 +41,39 @@ public final class MigrationRecorder {
     public MigrationRecorder(List<MigrationListener> listeners, MigrationRecorder parent) {
         this.listeners = listeners;
         this.parent = parent;
-        for (MigrationException.Reason r : MigrationException.Reason.values()) {
-            failed.put(r, new LongAdder());
+    }
+
+    /** The counters of one recorder. */
+    private static final class Counters {
+        final LongAdder started = new LongAdder();
+        final LongAdder committed = new LongAdder();
+        final Map<MigrationException.Reason, LongAdder> failed = new EnumMap<>(MigrationException.Reason.class);
+        final LongAdder replayed = new LongAdder();
+        final LongAdder resent = new LongAdder();
+        final LongAdder duplicates = new LongAdder();
+        /** Link resumes (initiation RESUME), which are not counted as migrations. */
+        final LongAdder resumed = new LongAdder();
+        final LongAdder resumesFailed = new LongAdder();
+
+        Counters() {
+            for (MigrationException.Reason r : MigrationException.Reason.values()) {
+                failed.put(r, new LongAdder());
+            }
         }
+    }
+
+    private Counters counters() {
+        Counters c = counters;
+        if (c == null) {
+            synchronized (this) {
+                c = counters;
+                if (c == null) {
+                    c = new Counters();
+                    counters = c;
+                }
+            }
+        }
+        return c;
     }
 
     /** @return the listeners */
@@ -58,7 +84,7 @@ public final class MigrationRecorder {
     /** Counts bytes dropped as duplicates. */
     public void duplicatesDropped(long n) {
         if (n > 0) {
-            duplicates.add(n);
+            counters().duplicates.add(n);
             if (parent != null) {
                 parent.duplicatesDropped(n);
             }
@@ -90,20 +116,21 @@ public final class MigrationRecorder {
     }
 
     private void count(MigrationEvent e) {
+        Counters c = counters();
         if (e.initiation() == MigrationEvent.Initiation.RESUME) {
-            (e.committed() ? resumed : resumesFailed).increment();
+            (e.committed() ? c.resumed : c.resumesFailed).increment();
             if (parent != null) {
                 parent.count(e);
             }
             return;
         }
-        started.increment();
+        c.started.increment();
         if (e.committed()) {
-            committed.increment();
-            replayed.add(e.replayedBytes());
-            resent.add(e.resentBytes());
+            c.committed.increment();
+            c.replayed.add(e.replayedBytes());
+            c.resent.add(e.resentBytes());
         } else {
-            failed.get(e.failure().reason()).increment();
+            c.failed.get(e.failure().reason()).increment();
         }
         if (parent != null) {
             parent.count(e);
@@ -116,12 +143,16 @@ public final class MigrationRecorder {
      */
     public MigrationStatistics snapshot(long liveDuplicates) {
         Map<MigrationException.Reason, Long> f = new EnumMap<>(MigrationException.Reason.class);
-        failed.forEach((r, n) -> {
+        Counters c = counters;
+        if (c == null) {
+            return new MigrationStatistics(0, 0, f, 0, 0, liveDuplicates, 0, 0);
+        }
+        c.failed.forEach((r, n) -> {
             if (n.sum() > 0) {
                 f.put(r, n.sum());
             }
         });
-        return new MigrationStatistics(started.sum(), committed.sum(), f, replayed.sum(), resent.sum(),
-                duplicates.sum() + liveDuplicates, resumed.sum(), resumesFailed.sum());
+        return new MigrationStatistics(c.started.sum(), c.committed.sum(), f, c.replayed.sum(), c.resent.sum(),
+                c.duplicates.sum() + liveDuplicates, c.resumed.sum(), c.resumesFailed.sum());
     }
 }

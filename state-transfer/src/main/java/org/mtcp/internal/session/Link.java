@@ -19,6 +19,8 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One TCP connection carrying a session's frames. A session has one current link; a migration
@@ -38,10 +40,12 @@ public final class Link implements FrameReader.Handler, IoHandler {
     long forgedDropped;
     /** Stream offset of the next DATA byte to arrive on this link. */
     long inOffset;
-    /** Pending control frames, in write mode. */
-    final ByteBuffer controlOut;
-    /** The header of the DATA frame being written, in read mode. */
-    final ByteBuffer dataHeader;
+    /**
+     * The output buffers while something is being written, {@code null} when everything was: an idle session
+     * holds none (2 KiB of direct memory each, the largest part of an idle session's cost); they come from and go
+     * back to {@link #SPARE}.
+     */
+    private OutBuffers out;
     /** A DATA frame is partly written; control frames must wait until it ends. */
     boolean inFrame;
     /** Stream offset where the DATA frame being written ends. */
@@ -74,9 +78,68 @@ public final class Link implements FrameReader.Handler, IoHandler {
         this.inOffset = inOffset;
         this.name = name;
         this.reader = new FrameReader(name, true, Wire.MAX_CONTROL_PAYLOAD_ON_DATA);
-        ByteBuffer both = ByteBuffer.allocateDirect(CONTROL_OUT_SIZE + 16);
-        this.controlOut = both.slice(0, CONTROL_OUT_SIZE);
-        this.dataHeader = both.slice(CONTROL_OUT_SIZE, 16).flip();
+    }
+
+    /** A link's output buffers: pending control frames (write mode) and the DATA frame header being written (read mode). */
+    private static final class OutBuffers {
+        final ByteBuffer control;
+        final ByteBuffer dataHeader;
+
+        OutBuffers() {
+            ByteBuffer both = ByteBuffer.allocateDirect(CONTROL_OUT_SIZE + 16);
+            control = both.slice(0, CONTROL_OUT_SIZE);
+            dataHeader = both.slice(CONTROL_OUT_SIZE, 16).flip();
+        }
+    }
+
+    /** Output buffers no link holds, for the next link that writes: bounded, the rest is left to the collector. */
+    private static final ConcurrentLinkedQueue<OutBuffers> SPARE = new ConcurrentLinkedQueue<>();
+    private static final AtomicInteger SPARES = new AtomicInteger();
+    private static final int MAX_SPARES = 1024;
+
+    private OutBuffers out() {
+        OutBuffers o = out;
+        if (o == null) {
+            o = SPARE.poll();
+            if (o != null) {
+                SPARES.decrementAndGet();
+            } else {
+                o = new OutBuffers();
+            }
+            out = o;
+        }
+        return o;
+    }
+
+    /** @return the pending control frames, in write mode (taken from the spares if the link holds none); session lock held */
+    ByteBuffer controlOut() {
+        return out().control;
+    }
+
+    /** @return the header of the DATA frame being written, in read mode; session lock held */
+    ByteBuffer dataHeader() {
+        return out().dataHeader;
+    }
+
+    /** @return bytes of control frames waiting to be written; session lock held */
+    int controlQueued() {
+        OutBuffers o = out;
+        return o == null ? 0 : o.control.position();
+    }
+
+    /** Everything was written: the output buffers go back to the spares until the next write; session lock held. */
+    void releaseOutput() {
+        OutBuffers o = out;
+        if (o == null || inFrame || o.control.position() > 0) {
+            return;
+        }
+        out = null;
+        o.dataHeader.clear().flip();
+        if (SPARES.incrementAndGet() <= MAX_SPARES) {
+            SPARE.add(o);
+        } else {
+            SPARES.decrementAndGet();
+        }
     }
 
     /** @return whether the link is closed, failed or replaced */

@@ -176,9 +176,12 @@ public abstract class LinkEngine {
         outFinAcked = true;
     }
 
-    /** Origin: @return what to pack for a destination ({@link ResumeLedger#pack}), or {@code null} for a client claiming too much */
-    protected final ResumeLedger.Pack pack(ResumeLedger ledger, long clientDownReceived) {
-        return ledger.pack(in.end(), inFin, out.head(), out.tail(), outFinSent, clientDownReceived);
+    /**
+     * Origin: @return what to pack for a destination ({@link ResumeLedger#pack}), or {@code null} for a client claiming
+     * more than this server or, up to {@code inheritedSentLimit}, an earlier one sent
+     */
+    protected final ResumeLedger.Pack pack(ResumeLedger ledger, long clientDownReceived, long inheritedSentLimit) {
+        return ledger.pack(in.end(), inFin, out.head(), out.tail(), outFinSent, clientDownReceived, inheritedSentLimit);
     }
 
     /** Origin: copies the packed stream bytes into the record. */
@@ -359,10 +362,10 @@ public abstract class LinkEngine {
             return;
         }
         ByteBuffer error = l.sealed(new Message.Error(message));
-        if (l.controlOut.remaining() < error.remaining()) {
+        if (l.controlOut().remaining() < error.remaining()) {
             return;
         }
-        l.controlOut.put(error);
+        l.controlOut().put(error);
         try {
             flushLocked();
         } catch (IOException ignored) {
@@ -386,7 +389,7 @@ public abstract class LinkEngine {
      */
     private void writeSealedNow(Message m) {
         Link l = link;
-        if (l != null && !l.dead && !l.inFrame && l.controlOut.position() == 0) {
+        if (l != null && !l.dead && !l.inFrame && l.controlQueued() == 0) {
             try {
                 l.channel.write(l.sealed(m));
             } catch (IOException ignored) {
@@ -512,10 +515,10 @@ public abstract class LinkEngine {
         }
         long value = heldValue();
         long credit = Math.max(creditValue(), creditSent);
-        if ((value == ackSent && credit == creditSent) || l.controlOut.remaining() < Message.Ack.FRAME_SIZE) {
+        if ((value == ackSent && credit == creditSent) || l.controlOut().remaining() < Message.Ack.FRAME_SIZE) {
             return;
         }
-        Message.Ack.write(l.controlOut, value, credit);
+        Message.Ack.write(l.controlOut(), value, credit);
         ackSent = value;
         creditSent = credit;
         ackDueSince = 0;
@@ -527,10 +530,10 @@ public abstract class LinkEngine {
      * @return {@code false} when there is no room (the peer is not reading)
      */
     protected final boolean queueControl(Link l, ByteBuffer frame) {
-        if (l == null || l.dead || l.controlOut.remaining() < frame.remaining()) {
+        if (l == null || l.dead || l.controlOut().remaining() < frame.remaining()) {
             return false;
         }
-        l.controlOut.put(frame);
+        l.controlOut().put(frame);
         return true;
     }
 
@@ -547,7 +550,7 @@ public abstract class LinkEngine {
         if (l == null || l.dead) {
             return false;
         }
-        if (l.inFrame || l.controlOut.position() > 0) {
+        if (l.inFrame || l.controlQueued() > 0) {
             return true;
         }
         if (canSendData() && ((outNext < out.tail() && outNext < peerCredit)
@@ -574,8 +577,8 @@ public abstract class LinkEngine {
             long frameEnd = -1;
             int controlBefore = 0;
             if (l.inFrame) {
-                if (l.dataHeader.hasRemaining()) {
-                    iov[n++] = l.dataHeader;
+                if (l.dataHeader().hasRemaining()) {
+                    iov[n++] = l.dataHeader();
                 }
                 n = out.gather(outNext, l.frameEnd, iov, n);
             } else {
@@ -585,23 +588,23 @@ public abstract class LinkEngine {
                     queueAck(l); // piggyback the acknowledgement on the data
                 }
                 if (canSendData() && outFinQueued && !outFinSent && outNext == out.tail()
-                        && l.controlOut.remaining() >= Message.Fin.FRAME_SIZE) {
+                        && l.controlOut().remaining() >= Message.Fin.FRAME_SIZE) {
                     noDelay(l); // a plain TCP FIN is never held back by Nagle's algorithm; neither is ours
-                    Message.Fin.write(l.controlOut, out.tail());
+                    Message.Fin.write(l.controlOut(), out.tail());
                     outFinSent = true;
                 }
-                if (l.controlOut.position() > 0) {
-                    l.controlOut.flip();
+                if (l.controlQueued() > 0) {
+                    l.controlOut().flip();
                     controlFlipped = true;
-                    controlBefore = l.controlOut.remaining();
-                    iov[n++] = l.controlOut;
+                    controlBefore = l.controlOut().remaining();
+                    iov[n++] = l.controlOut();
                 }
                 if (data) {
                     int len = (int) Math.min(sendable, Wire.MAX_DATA_PAYLOAD);
-                    l.dataHeader.clear();
-                    Frames.dataHeader(l.dataHeader, len);
-                    l.dataHeader.flip();
-                    iov[n++] = l.dataHeader;
+                    l.dataHeader().clear();
+                    Frames.dataHeader(l.dataHeader(), len);
+                    l.dataHeader().flip();
+                    iov[n++] = l.dataHeader();
                     frameEnd = outNext + len;
                     n = out.gather(outNext, frameEnd, iov, n);
                 }
@@ -609,19 +612,20 @@ public abstract class LinkEngine {
             if (n == 0) {
                 kernelFull = false;
                 l.everythingWritten();
+                l.releaseOutput();
                 return true;
             }
             long total = 0;
             for (int i = 0; i < n; i++) {
                 total += iov[i].remaining();
             }
-            int headerBefore = l.dataHeader.remaining();
+            int headerBefore = l.dataHeader().remaining();
             long written;
             try {
                 written = l.channel.write(iov, 0, n);
             } catch (IOException e) {
                 if (controlFlipped) {
-                    l.controlOut.clear();
+                    l.controlOut().clear();
                 }
                 for (int i = 0; i < n; i++) {
                     iov[i] = null;
@@ -634,21 +638,21 @@ public abstract class LinkEngine {
             }
             long payload = written;
             if (controlFlipped) {
-                payload -= controlBefore - l.controlOut.remaining();
-                l.controlOut.compact();
+                payload -= controlBefore - l.controlOut().remaining();
+                l.controlOut().compact();
             }
-            payload -= headerBefore - l.dataHeader.remaining();
-            if (frameEnd >= 0 && headerBefore != l.dataHeader.remaining()) {
+            payload -= headerBefore - l.dataHeader().remaining();
+            if (frameEnd >= 0 && headerBefore != l.dataHeader().remaining()) {
                 l.inFrame = true;
                 l.frameEnd = frameEnd;
             } else if (frameEnd >= 0) {
-                l.dataHeader.clear().flip(); // the frame never started: the control bytes did not all go
+                l.dataHeader().clear().flip(); // the frame never started: the control bytes did not all go
             }
             outNext += payload;
             if (payload > 0 && silenceCheck == null && Settings.HEARTBEAT_MILLIS > 0) {
                 armSilenceCheck(TimeUnit.MILLISECONDS.toNanos(Settings.HEARTBEAT_MILLIS));
             }
-            if (l.inFrame && outNext == l.frameEnd && !l.dataHeader.hasRemaining()) {
+            if (l.inFrame && outNext == l.frameEnd && !l.dataHeader().hasRemaining()) {
                 l.inFrame = false;
             }
             if (peerHas > out.head() && payload > 0) {

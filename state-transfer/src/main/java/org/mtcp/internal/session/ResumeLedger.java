@@ -176,7 +176,19 @@ public final class ResumeLedger {
      * more than was sent: the caller turns it into a rejection)
      */
     public Pack pack(long inEnd, boolean inFin, long outHead, long outTail, boolean outFinSent, long clientDownReceived) {
-        if (clientDownReceived > sentLimit(outTail, outFinSent)) {
+        return pack(inEnd, inFin, outHead, outTail, outFinSent, clientDownReceived, 0);
+    }
+
+    /**
+     * {@link #pack(long, boolean, long, long, boolean, long)} at a server that got the session by migration: the
+     * client may have more than this server sent, up to what an earlier server sent it ({@code inheritedSentLimit},
+     * the record's {@code downSentLimit}): bytes that were on the way when it asked to leave that server, which this
+     * server's application has not written again yet. A claim up to that limit packs no down bytes; the next
+     * destination drops what its application writes again below the claim.
+     */
+    public Pack pack(long inEnd, boolean inFin, long outHead, long outTail, boolean outFinSent, long clientDownReceived,
+                     long inheritedSentLimit) {
+        if (clientDownReceived > Math.max(sentLimit(outTail, outFinSent), inheritedSentLimit)) {
             return null;
         }
         long downSeen = Math.max(clientDownReceived, outHead);

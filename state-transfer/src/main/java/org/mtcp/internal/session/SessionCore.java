@@ -106,7 +106,7 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
                     + "; in [" + in.start() + ", " + in.readOffset() + ", " + in.end() + ")" + (inFin ? " fin" : "")
                     + " ackSent " + ackSent + "; link " + (l == null ? "none" : l.name + (l.dead ? " dead" : "")
                     + " inOffset " + l.inOffset + " interest " + l.interest + (l.inFrame ? " in-frame to " + l.frameEnd : "")
-                    + " ctrl " + l.controlOut.position()) + "; pump " + pump.describe() + " " + lifecycle + (failure != null ? " (" + failure + ")" : "")
+                    + " ctrl " + l.controlQueued()) + "; pump " + pump.describe() + " " + lifecycle + (failure != null ? " (" + failure + ")" : "")
                     + extraDebugState();
         } finally {
             lock.unlock();

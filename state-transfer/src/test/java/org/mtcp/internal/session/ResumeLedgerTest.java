@@ -438,6 +438,27 @@ class ResumeLedgerTest {
         assertEquals(i3.outRestartAt(), s3.downWrite(), "the first byte kept lands at the tail");
     }
 
+    /**
+     * The client had more from S1 than its request said (60..80 were on the way) and leaves S2 before S2's
+     * application wrote that far again: S2's send buffer ends at 60, the client claims 80. What S1 sent (the
+     * record's downSentLimit) bounds the claim, not S2's own tail; beyond it the claim is still refused.
+     */
+    @Test
+    void aClaimBeyondTheDestinationsTailUpToWhatAnEarlierServerSent() {
+        ResumeLedger s1 = exported(100, 50, false, 80);
+        SessionState r1 = toRecord(s1, s1.pack(160, false, 40, 80, false, 60));
+        r1.downSentLimit = 80; // S1 had sent up to 80
+        ResumeLedger s2 = new ResumeLedger();
+        Install i2 = s2.install(r1);
+        assertEquals(60, i2.outRestartAt(), "S2 restarts at the claim");
+        assertNull(s2.pack(170, false, 60, 60, false, 80), "against S2's tail alone the claim is beyond what was sent");
+        Pack p2 = s2.pack(170, false, 60, 60, false, 80, r1.downSentLimit);
+        assertNotNull(p2, "up to what S1 sent the claim is taken");
+        assertEquals(80, p2.downSeen(), "the next destination starts where the client is");
+        assertEquals(0, p2.downLength(), "no down bytes travel: S2 has none the client lacks");
+        assertNull(s2.pack(170, false, 60, 60, false, 81, r1.downSentLimit), "beyond what any server sent: refused");
+    }
+
     @Test
     void chainExportAtTheDestinationMovesBothSnapshots() {
         ResumeLedger s1 = exported(100, 50, false, 80);
