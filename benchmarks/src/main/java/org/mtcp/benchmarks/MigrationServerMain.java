@@ -22,10 +22,32 @@ import java.util.concurrent.LinkedBlockingQueue;
  * died), then exits. Library defaults otherwise. Every migration event of the server is printed as one line,
  * {@code event ROLE committed totalUs PHASE=us ...}, from a separate thread (not the library's).
  *
+ * <p>An experiment, off by default: system property {@value #WARMUP} = N first runs N migrations of an idle session
+ * between two throwaway servers inside this JVM (an {@link MtcpCluster} and a client, closed before the server
+ * binds), to measure what a warm-up at bind would save. Pass it through
+ * {@link FreshJvmMigrationBenchmark#SERVER_JVM_ARGS}.
+ *
  * <p>Usage: {@code MigrationServerMain index service0 control0 service1 control1}
  */
 public final class MigrationServerMain {
+    /** System property: migrations of a throwaway pair inside this JVM before the server binds (default 0). */
+    public static final String WARMUP = "mtcp.bench.serverWarmup";
+
     private MigrationServerMain() {
+    }
+
+    /** Migrates an idle session back and forth {@code n} times between two throwaway servers in this JVM. */
+    private static void warmUp(int n) throws IOException {
+        try (MtcpCluster pair = new MtcpCluster(2, new StreamingApp());
+             org.mtcp.client.MtcpSocket c = new org.mtcp.client.MtcpSocket(Net.LO, pair.service(0).getPort())) {
+            c.setSoTimeout(Net.SO_TIMEOUT_MS);
+            c.getOutputStream().write(StreamingApp.IDLE);
+            Net.ping(c);
+            for (int i = 0; i < n; i++) {
+                c.migrate(pair.service((i + 1) % 2));
+                Net.ping(c);
+            }
+        }
     }
 
     /**
@@ -54,6 +76,10 @@ public final class MigrationServerMain {
         }, "bench-event-printer");
         printer.setDaemon(true);
         printer.start();
+        int warmup = Integer.getInteger(WARMUP, 0);
+        if (warmup > 0) {
+            warmUp(warmup);
+        }
         MtcpServerSocket server = new MtcpServerSocket(service[index], 50, Net.LO);
         Map<InetSocketAddress, SocketAddress> mappings = new LinkedHashMap<>();
         for (int i = 0; i < 2; i++) {
