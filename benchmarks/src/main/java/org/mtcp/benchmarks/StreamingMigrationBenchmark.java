@@ -1,5 +1,7 @@
 package org.mtcp.benchmarks;
 
+import org.mtcp.api.MigrationEvent;
+import org.mtcp.api.MigrationListener;
 import org.mtcp.client.MtcpSocket;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -18,6 +20,7 @@ import org.openjdk.jmh.infra.IterationParams;
 import org.openjdk.jmh.runner.IterationType;
 
 import java.io.IOException;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -64,6 +67,7 @@ public class StreamingMigrationBenchmark {
             Integer.getInteger("mtcp.receiveWindow", 1 << 20) + 2L * StreamingApp.CHUNK);
 
     private final PhaseRecorder phases = new PhaseRecorder();
+    private final Carried carried = new Carried();
     private StreamingApp app;
     private MtcpCluster cluster;
     private MtcpSocket client;
@@ -82,6 +86,7 @@ public class StreamingMigrationBenchmark {
         app = new StreamingApp();
         cluster = new MtcpCluster(2, app);
         cluster.addMigrationListener(phases);
+        cluster.addMigrationListener(carried);
         client = new MtcpSocket(Net.LO, cluster.service(0).getPort());
         client.setSoTimeout(Net.SO_TIMEOUT_MS);
         client.addMigrationListener(phases);
@@ -109,6 +114,7 @@ public class StreamingMigrationBenchmark {
     @Setup(Level.Iteration)
     public void iteration(IterationParams params) {
         phases.recording(params.getType() == IterationType.MEASUREMENT);
+        carried.recording = params.getType() == IterationType.MEASUREMENT;
     }
 
     /**
@@ -150,6 +156,7 @@ public class StreamingMigrationBenchmark {
     public void check() throws IOException {
         phases.awaitServers(2000);
         phases.recording(false);
+        carried.recording = false;
         if (app.failure() != null) {
             throw new IOException("server application failed: " + app.failure(), app.failure());
         }
@@ -173,6 +180,7 @@ public class StreamingMigrationBenchmark {
     public void tearDown() {
         try {
             phases.write("stream-" + load, StreamingApp.STATE_BYTES);
+            System.out.println(carried.summary("stream-" + load));
         } finally {
             if (app != null) {
                 app.closing();
@@ -184,6 +192,34 @@ public class StreamingMigrationBenchmark {
             if (cluster != null) {
                 cluster.close();
             }
+        }
+    }
+
+    /** What the measured migrations carried besides the state (the destinations' events): read log and unacknowledged output. */
+    static final class Carried implements MigrationListener {
+        volatile boolean recording;
+        private long n;
+        private long up;
+        private long down;
+        private long upMax;
+        private long downMax;
+
+        @Override
+        public synchronized void onMigration(MigrationEvent e) {
+            if (recording && e.committed() && e.role() == MigrationEvent.Role.DESTINATION) {
+                n++;
+                up += e.replayedBytes();
+                down += e.resentBytes();
+                upMax = Math.max(upMax, e.replayedBytes());
+                downMax = Math.max(downMax, e.resentBytes());
+            }
+        }
+
+        synchronized String summary(String what) {
+            return String.format(Locale.ROOT,
+                    "%n%s: %d measured migrations carried client-to-server (read log + unread) mean %.1f KiB, max %.1f KiB; "
+                            + "server-to-client to send again mean %.1f KiB, max %.1f KiB",
+                    what, n, n == 0 ? 0.0 : up / 1024.0 / n, upMax / 1024.0, n == 0 ? 0.0 : down / 1024.0 / n, downMax / 1024.0);
         }
     }
 }
