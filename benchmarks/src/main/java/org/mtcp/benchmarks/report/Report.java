@@ -377,6 +377,8 @@ public final class Report {
         dataPath(md);
         snapshot(md);
         idleSessions(md);
+        streamingMigration(md);
+        freshJvm(md);
         md.append(END).append('\n');
         return md.toString();
     }
@@ -797,6 +799,201 @@ public final class Report {
                     .append(capped ? " Fewer opened than asked: the open-file limits capped the run "
                             + "(the benchmark's log says why)." : "").append("\n\n");
         }
+    }
+
+    // ------------------------------------------------------------------ migration under load
+
+    /**
+     * The primary metric of the latest JMH row of a benchmark with a given parameter (read again from the JSON
+     * files, as {@link #load()} orders them: the percentiles beyond the median are not in {@link Result}).
+     *
+     * @return the {@code primaryMetric} object, or {@code null} when not measured
+     */
+    @SuppressWarnings("unchecked")
+    private Map<String, Object> primaryMetric(String bench, String param, String value) {
+        List<Path> jsons = new ArrayList<>();
+        try {
+            if (Files.isDirectory(resultsDir)) {
+                try (DirectoryStream<Path> ds = Files.newDirectoryStream(resultsDir, "*.json")) {
+                    ds.forEach(jsons::add);
+                }
+            }
+            jsons.sort(Comparator.comparingLong(Report::modified).thenComparing(Comparator.naturalOrder()));
+            Map<String, Object> found = null;
+            for (Path p : jsons) {
+                String text = Files.readString(p, StandardCharsets.UTF_8).trim();
+                if (text.isEmpty()) {
+                    continue;
+                }
+                for (Object o : (List<Object>) Json.parse(text)) {
+                    Map<String, Object> m = (Map<String, Object>) o;
+                    String full = (String) m.get("benchmark");
+                    Object po = m.get("params");
+                    if (full.endsWith("." + bench) && po instanceof Map && value.equals(String.valueOf(((Map<String, Object>) po).get(param)))) {
+                        found = (Map<String, Object>) m.get("primaryMetric");
+                    }
+                }
+            }
+            return found;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** @return percentile {@code pct} (e.g. {@code "90.0"}, {@code "100.0"}) of a primary metric in microseconds, else NaN */
+    @SuppressWarnings("unchecked")
+    private static double percentileUs(Map<String, Object> pm, String pct) {
+        if (pm == null || !(pm.get("scorePercentiles") instanceof Map)) {
+            return Double.NaN;
+        }
+        return toUs(num(((Map<String, Object>) pm.get("scorePercentiles")).get(pct)), (String) pm.get("scoreUnit"));
+    }
+
+    /** @return the mean of a primary metric in microseconds, else NaN */
+    private static double meanUs(Map<String, Object> pm) {
+        return pm == null ? Double.NaN : toUs(num(pm.get("score")), (String) pm.get("scoreUnit"));
+    }
+
+    /** @return the number of samples (SampleTime) or shots (SingleShotTime) of a primary metric */
+    @SuppressWarnings("unchecked")
+    private static long samples(Map<String, Object> pm) {
+        long n = 0;
+        if (pm != null && pm.get("rawDataHistogram") instanceof List) {
+            for (Object fork : (List<Object>) pm.get("rawDataHistogram")) {
+                for (Object iteration : (List<Object>) fork) {
+                    for (Object bin : (List<Object>) iteration) {
+                        n += (long) num(((List<Object>) bin).get(1));
+                    }
+                }
+            }
+        } else if (pm != null && pm.get("rawData") instanceof List) {
+            for (Object fork : (List<Object>) pm.get("rawData")) {
+                n += ((List<Object>) fork).size();
+            }
+        }
+        return n;
+    }
+
+    /**
+     * The largest value of a phases CSV column over the forks of a benchmark ({@link org.mtcp.benchmarks.PhaseRecorder}).
+     *
+     * @param column 7 = p90, 8 = p99 (the maximum for fewer than 100 samples)
+     */
+    private double phaseColumnMax(String bench, String metric, int column) {
+        Path pdir = resultsDir.resolve("phases");
+        double max = Double.NaN;
+        if (!Files.isDirectory(pdir)) {
+            return max;
+        }
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(pdir, bench + "-*.csv")) {
+            for (Path p : ds) {
+                for (String line : Files.readAllLines(p, StandardCharsets.UTF_8)) {
+                    String[] c = line.split(",");
+                    if (c.length > column && c[0].equals(bench) && c[3].equals(metric)) {
+                        double v = Double.parseDouble(c[column]);
+                        max = Double.isNaN(max) ? v : Math.max(max, v);
+                    }
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return Double.NaN;
+        }
+        return max;
+    }
+
+    /** @return a merged phase metric of a benchmark of the phases CSVs, or {@code null} */
+    private Agg phase(String bench, String metric) {
+        Map<Integer, Map<String, Agg>> bySize = phases.get(bench);
+        if (bySize == null) {
+            return null;
+        }
+        for (Map<String, Agg> m : bySize.values()) {
+            if (m.get(metric) != null) {
+                return m.get(metric);
+            }
+        }
+        return null;
+    }
+
+    private static String verdict(double measured, double limit) {
+        return Double.isNaN(measured) ? "not measured" : measured <= limit ? "**met**" : "**missed**";
+    }
+
+    /** StreamingMigrationBenchmark: a warm migration with the session streaming both ways, against idle; goal p50 ratio <= 1.5x. */
+    private void streamingMigration(StringBuilder md) {
+        String bench = "StreamingMigrationBenchmark.migrate";
+        Map<String, Object> idle = primaryMetric(bench, "load", "idle");
+        Map<String, Object> busy = primaryMetric(bench, "load", "streaming");
+        md.append("### Migration while the session streams both ways\n\n");
+        if (idle == null && busy == null) {
+            md.append("Not measured (`StreamingMigrationBenchmark`).\n\n");
+            return;
+        }
+        md.append("`StreamingMigrationBenchmark`: the warm migration of `MigrationTimeBenchmark` (two servers, control "
+                + "connections open, the session moves back and forth), the session idle or streaming at full speed both "
+                + "ways (16 KiB writes each way, every byte checked exactly once; the client reads 1 MiB + 32 KiB between "
+                + "two migrations, not measured). Client-observed `migrate()` time in microseconds (JMH sample mode); "
+                + "client wait = the client's `CLIENT_WAIT` phase, mean.\n\n");
+        md.append("| load | samples | mean | p50 | p90 | max | client wait |\n|---|---|---|---|---|---|---|\n");
+        String[] loads = {"idle", "streaming"};
+        List<Map<String, Object>> pms = new ArrayList<>();
+        pms.add(idle);
+        pms.add(busy);
+        double[][] v = new double[2][];
+        for (int k = 0; k < 2; k++) {
+            Map<String, Object> pm = pms.get(k);
+            Agg wait = phase("stream-" + loads[k], "CLIENT_WAIT");
+            v[k] = new double[]{meanUs(pm), percentileUs(pm, "50.0"), percentileUs(pm, "90.0"), percentileUs(pm, "100.0"),
+                    wait == null ? Double.NaN : wait.mean()};
+            md.append("| ").append(loads[k]).append(" | ").append(samples(pm));
+            for (double d : v[k]) {
+                md.append(" | ").append(f(d));
+            }
+            md.append(" |\n");
+        }
+        md.append("| streaming / idle | ");
+        for (int c = 0; c < 5; c++) {
+            md.append(" | ").append(x(v[1][c] / v[0][c]));
+        }
+        md.append(" |\n\n");
+        double ratio = v[1][1] / v[0][1];
+        md.append("Goal: streaming / idle at the median <= 1.50x: ").append(x(ratio)).append(", ").append(verdict(ratio, 1.5))
+                .append(" (p50 ").append(f(v[1][1])).append(" us vs ").append(f(v[0][1])).append(" us; p90 ")
+                .append(f(v[1][2])).append(" us, max ").append(f(v[1][3])).append(" us).\n\n");
+    }
+
+    /** FreshJvmMigrationBenchmark: the first and second migration in fresh server JVMs, streaming; goal CLIENT_WAIT <= 5 ms. */
+    private void freshJvm(StringBuilder md) {
+        String bench = "FreshJvmMigrationBenchmark.migrate";
+        md.append("### First migrations in fresh server JVMs, session streaming\n\n");
+        Map<String, Object> first = primaryMetric(bench, "migration", "first");
+        Map<String, Object> second = primaryMetric(bench, "migration", "second");
+        if (first == null && second == null) {
+            md.append("Not measured (`FreshJvmMigrationBenchmark`).\n\n");
+            return;
+        }
+        md.append("`FreshJvmMigrationBenchmark`: every shot launches two new server JVMs (library and JVM defaults), "
+                + "streams both ways for 200 ms on server 0, then migrates: `first` = server 0 to 1, the first migration "
+                + "of both JVMs; `second` = back to server 0 after it (and 1 MiB + 32 KiB streamed on server 1). "
+                + "Microseconds; `migrate()` = client-observed time (JMH single shot), client wait = its `CLIENT_WAIT` "
+                + "phase (what the goal is about). The goal holds when every shot's client wait is within it.\n\n");
+        md.append("| migration | shots | migrate() mean | migrate() p50 | migrate() max | client wait mean | client wait p50 "
+                + "| client wait max | goal <= 5 ms (max) |\n|---|---|---|---|---|---|---|---|---|\n");
+        String[] which = {"first", "second"};
+        List<Map<String, Object>> pms = new ArrayList<>();
+        pms.add(first);
+        pms.add(second);
+        for (int k = 0; k < 2; k++) {
+            Map<String, Object> pm = pms.get(k);
+            Agg wait = phase("fresh-" + which[k], "CLIENT_WAIT");
+            double waitMax = phaseColumnMax("fresh-" + which[k], "CLIENT_WAIT", 8);
+            md.append("| ").append(which[k]).append(" | ").append(samples(pm))
+                    .append(" | ").append(f(meanUs(pm))).append(" | ").append(f(percentileUs(pm, "50.0")))
+                    .append(" | ").append(f(percentileUs(pm, "100.0")))
+                    .append(" | ").append(wait == null ? "—" : f(wait.mean())).append(" | ").append(wait == null ? "—" : f(wait.p50()))
+                    .append(" | ").append(f(waitMax)).append(" | ").append(verdict(waitMax, 5000)).append(" |\n");
+        }
+        md.append('\n');
     }
 
     // ------------------------------------------------------------------ document
