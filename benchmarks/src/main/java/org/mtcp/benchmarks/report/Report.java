@@ -503,7 +503,9 @@ public final class Report {
         double pm = us(DP + "pingPongMtcp");
         double pp = us(DP + "pingPongPlain");
         goal(md, "1-byte ping-pong latency vs plain", pm / pp, 1.2, true, f(pm) + " us vs " + f(pp) + " us");
-        md.append('\n');
+        md.append("\nThe goals on idle sessions (bytes per session at each end, 100,000 sessions in one server), on a "
+                + "migration while the session streams, and on the first migrations in fresh server JVMs are in their own "
+                + "sections below, each with its verdict.\n\n");
     }
 
     private void migrationTable(StringBuilder md, String img) {

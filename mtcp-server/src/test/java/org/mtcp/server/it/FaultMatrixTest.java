@@ -331,8 +331,14 @@ class FaultMatrixTest {
         Map<String, String> pause = Map.of("mtcp.faultPause", step.name(), "mtcp.faultRelease", release.toString());
         Victim owner = owner(step);
         List<String> serverArgs = Arrays.stream(ports).mapToObj(String::valueOf).collect(Collectors.toList());
+        // the destination killed while the origin waits at one of its steps: the destination is held before it
+        // commits (a warm destination installs and commits within the time it takes to kill it, as a cold one never did)
+        Map<String, String> destinationProps = owner == Victim.DESTINATION ? pause
+                : owner == Victim.ORIGIN && victim == Victim.DESTINATION
+                ? Map.of("mtcp.faultPause", Step.DESTINATION_INSTALLED.name(), "mtcp.faultRelease", release.toString())
+                : Map.of();
         try (Child origin = server(0, serverArgs, owner == Victim.ORIGIN ? pause : Map.of());
-             Child destination = server(1, serverArgs, owner == Victim.DESTINATION ? pause : Map.of())) {
+             Child destination = server(1, serverArgs, destinationProps)) {
             Map<String, String> clientProps = new LinkedHashMap<>(owner == Victim.CLIENT ? pause : Map.of());
             clientProps.put("mtcp.resumeGraceMillis", CLIENT_GRACE_MILLIS);
             boolean resume = RESUME_STEPS.contains(step);
