@@ -169,7 +169,11 @@ public final class EventLoop implements Runnable {
     /** A scheduled task. */
     public static final class Timer implements Comparable<Timer> {
         final long due;
-        final Runnable task;
+        /**
+         * Dropped at cancellation: a cancelled timer waits in the queue until it is due, and must not keep what its
+         * task refers to (a migrated session and its state, for a heartbeat 15 s away) reachable that long.
+         */
+        private volatile Runnable task;
         long seq;
         volatile boolean cancelled;
 
@@ -181,6 +185,7 @@ public final class EventLoop implements Runnable {
         /** Stops the task from running, if it has not yet. */
         public void cancel() {
             cancelled = true;
+            task = null;
         }
 
         @Override
@@ -277,8 +282,12 @@ public final class EventLoop implements Runnable {
         Timer t;
         while ((t = firstTimer()) != null && t.due - now <= 0) {
             timers.poll();
+            Runnable task = t.task;
+            if (task == null) {
+                continue; // cancelled meanwhile, from another thread
+            }
             try {
-                t.task.run();
+                task.run();
             } catch (RuntimeException e) {
                 log.error("MTCP timer task failed", e);
             }

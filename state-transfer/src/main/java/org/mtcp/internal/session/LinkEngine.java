@@ -665,6 +665,15 @@ public abstract class LinkEngine {
         }
     }
 
+    /** The session ended or moved away: its silence deadline goes, and with it the loop's reference to the session; lock held. */
+    protected final void cancelSilenceCheck() {
+        EventLoop.Timer t = silenceCheck;
+        if (t != null) {
+            silenceCheck = null;
+            t.cancel();
+        }
+    }
+
     private void armSilenceCheck(long delayNanos) {
         silenceCheck = loop.schedule(delayNanos, this::checkSilence);
     }

@@ -356,6 +356,7 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
             state(Lifecycle.CLOSED, "released");
         }
         ExitFlush.remove(this);
+        cancelSilenceCheck();
         out.releaseAll();
         in.releaseAll();
         out.releaseSpare();

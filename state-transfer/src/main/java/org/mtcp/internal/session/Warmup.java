@@ -31,9 +31,10 @@ import java.util.jar.JarFile;
 import java.util.stream.Stream;
 
 /**
- * Loads the classes of the migration path and runs the parts of a migration that need no connection (key exchange, key schedule, proofs, the state
- * record's codec, every migration frame's encoding and decoding, the sealed control frames, the JFR event's
- * registration) on a background thread, once per JVM, when the first MTCP server starts. Otherwise the first
+ * Loads the classes of the migration path and runs the parts of a migration that need no connection (key
+ * exchange, key schedule, proofs, the state record's codec, every migration frame's encoding and decoding, the
+ * sealed control frames, the JFR event's registration) on a background thread, once per JVM, when the first
+ * MTCP server starts. Otherwise the first
  * migrations a freshly started server takes part in (a deploy's drain meets exactly those) pay for loading
  * and verifying some 500 classes (Kryo's default serializers, JFR's event metadata, the JCE providers) and
  * run interpreted: the client's wait was 70-150 ms for each of the first two, against under a millisecond
