@@ -42,7 +42,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * connection not open). Every iteration (JMH single-shot mode, one operation) launches two new server JVMs
  * ({@link MigrationServerMain}, the same {@code java} and class path as this JVM, library and JVM defaults;
  * extra flags for them from the system property {@value #SERVER_JVM_ARGS}, e.g. for profiling), connects a
- * client in this JVM to server 0, streams both ways for {@value #STREAM_BEFORE_MS} ms ({@link StreamingClient},
+ * client in this JVM to server 0, streams both ways for {@link #upMillis} ms ({@link StreamingClient},
  * {@link StreamingApp}: the data path is warm, the migration path is not), then measures one migration:
  * <ul>
  *   <li>{@link #migration} {@code first}: server 0 to server 1, the first migration of both JVMs;</li>
@@ -74,8 +74,13 @@ public class FreshJvmMigrationBenchmark {
     /** System property: extra JVM flags for the server JVMs, separated by spaces. */
     public static final String SERVER_JVM_ARGS = "mtcp.bench.serverJvmArgs";
 
-    /** How long the session streams before the first migration. */
-    public static final int STREAM_BEFORE_MS = 200;
+    /**
+     * How long the servers are up, the session streaming, before the first migration: 200 ms (the servers' warm-up
+     * of the migration path, started when they bind, is still running) or 2000 ms (a server a deploy drains into
+     * has usually passed a health check by then).
+     */
+    @Param({"200", "2000"})
+    public int upMillis;
 
     private static final Set<Process> LIVE = ConcurrentHashMap.newKeySet();
 
@@ -196,7 +201,7 @@ public class FreshJvmMigrationBenchmark {
     }
 
     /**
-     * Two fresh server JVMs, a client on server 0 streaming both ways for {@value #STREAM_BEFORE_MS} ms, and for
+     * Two fresh server JVMs, a client on server 0 streaming both ways for {@link #upMillis} ms, and for
      * {@code second} the first migration (to server 1, not measured).
      *
      * @param params tells warm-up from measurement: only the latter is recorded
@@ -220,7 +225,7 @@ public class FreshJvmMigrationBenchmark {
         stream = new StreamingClient(client);
         stream.awaitFlow(StreamingApp.CHUNK, 10_000, "before the first migration");
         try {
-            Thread.sleep(STREAM_BEFORE_MS);
+            Thread.sleep(upMillis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -298,6 +303,6 @@ public class FreshJvmMigrationBenchmark {
     /** Writes the client's phase summary of the measured migrations. */
     @TearDown(Level.Trial)
     public void tearDown() {
-        phases.write("fresh-" + migration, StreamingApp.STATE_BYTES);
+        phases.write("fresh-" + migration + "-" + upMillis, StreamingApp.STATE_BYTES);
     }
 }

@@ -92,6 +92,11 @@ public final class Link implements FrameReader.Handler, IoHandler {
         }
     }
 
+    /**
+     * The output buffers this thread gave back last: a thread that writes again takes them back without touching
+     * the shared list (a writer of small chunks flushes, and so gives back and takes, on every write).
+     */
+    private static final ThreadLocal<OutBuffers> LAST_RELEASED = new ThreadLocal<>();
     /** Output buffers no link holds, for the next link that writes: bounded, the rest is left to the collector. */
     private static final ConcurrentLinkedQueue<OutBuffers> SPARE = new ConcurrentLinkedQueue<>();
     private static final AtomicInteger SPARES = new AtomicInteger();
@@ -100,6 +105,12 @@ public final class Link implements FrameReader.Handler, IoHandler {
     private OutBuffers out() {
         OutBuffers o = out;
         if (o == null) {
+            o = LAST_RELEASED.get();
+            if (o != null) {
+                LAST_RELEASED.set(null);
+                out = o;
+                return o;
+            }
             o = SPARE.poll();
             if (o != null) {
                 SPARES.decrementAndGet();
@@ -135,7 +146,9 @@ public final class Link implements FrameReader.Handler, IoHandler {
         }
         out = null;
         o.dataHeader.clear().flip();
-        if (SPARES.incrementAndGet() <= MAX_SPARES) {
+        if (LAST_RELEASED.get() == null) {
+            LAST_RELEASED.set(o);
+        } else if (SPARES.incrementAndGet() <= MAX_SPARES) {
             SPARE.add(o);
         } else {
             SPARES.decrementAndGet();
