@@ -786,8 +786,8 @@ public final class ServerSession extends SessionCore implements Accepted {
             }
             movedTo = destination;
             outgoing = null;
+            server.moves.movedOut(this); // counted before it shows as moved: a drain's pass that sees it gone has counted it
             state(Lifecycle.MOVED, "committed elsewhere");
-            server.moves.movedOut(this);
             closeLinkMoved(); // the client knows then that the session is not here to resume, whatever its migration shows
             released();
         } finally {

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Moving a server's sessions from outside their application (the operations issue): one session by id
@@ -120,7 +121,11 @@ public final class SessionMoves {
         final Map<ServerSession, Long> askedAt = new HashMap<>();
         /** The next target handed out, round robin, so that a drain spreads the sessions; loop thread only. */
         int next;
-        int moved;
+        /**
+         * Sessions of this server that moved away while the drain ran; counted by the committing thread before the
+         * session shows as moved, so a pass that finds none left has counted every one.
+         */
+        final AtomicInteger moved = new AtomicInteger();
         /** Sessions asked to move and not yet moved (an upper bound: failures are not subtracted); loop thread only. */
         int outstanding;
 
@@ -171,7 +176,6 @@ public final class SessionMoves {
          * completes the drain (the periodic pass would leave it waiting up to 100 ms for nothing).
          */
         void movedOut() {
-            moved++;
             if (outstanding > 0 && --outstanding == 0 && !done.isDone()) {
                 for (ServerSession s : server.sessions()) {
                     if (!s.isClosed()) {
@@ -186,7 +190,7 @@ public final class SessionMoves {
             if (drain == this) {
                 drain = null;
             }
-            done.complete(moved);
+            done.complete(moved.get());
         }
     }
 
@@ -219,10 +223,11 @@ public final class SessionMoves {
         return d.done;
     }
 
-    /** A session moved away (committed); loop or application thread. */
+    /** A session is moving away (committed), before it shows as moved; loop or application thread, its lock held. */
     void movedOut(ServerSession s) {
         Drain d = drain;
         if (d != null) {
+            d.moved.incrementAndGet();
             server.loop().execute(d::movedOut);
         }
     }
