@@ -2,7 +2,7 @@
 # MTCP benchmark suite (JMH): migration time vs state size (thesis figures 5.2, 5.3), the plain-socket
 # floor, data path and snapshot cost. See docs/benchmarks.md.
 #
-#   benchmarks/run.sh                  full suite (~15 min on 2 cores) -> benchmarks/results/, then --render
+#   benchmarks/run.sh                  full suite with the pinned runs (~25 min on 2 cores) -> benchmarks/results/, then --render
 #   benchmarks/run.sh --smoke          compile + one very short iteration of every benchmark (CI); nothing in docs/
 #   benchmarks/run.sh --render         docs/benchmarks.md + docs/benchmarks/*.png from benchmarks/results/
 #   benchmarks/run.sh --only REGEX [JMH args]     suite settings, matching benchmarks only, merged into results
