@@ -1,18 +1,13 @@
 package org.mtcp.benchmarks;
 
-import org.mtcp.benchmarks.IdleServer.Usage;
-import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Timeout;
 import org.openjdk.jmh.annotations.Warmup;
 
@@ -42,7 +37,7 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 1)
 @Timeout(time = 20, timeUnit = TimeUnit.MINUTES)
 @Fork(value = 1, jvmArgsAppend = {"-Xms" + IdleSessionsBenchmark.HEAP, "-Xmx" + IdleSessionsBenchmark.HEAP})
-public class IdleSessionsBenchmark {
+public class IdleSessionsBenchmark extends IdleFleetBenchmark {
     /** Heap of both JVMs. */
     static final String HEAP = "4g";
 
@@ -50,65 +45,13 @@ public class IdleSessionsBenchmark {
     @Param({"1000", "100000"})
     public int sessions;
 
-    private IdleFleet fleet;
-    private int batch;
-    private Usage clientBefore;
-    private Usage serverBefore;
-
-    /**
-     * Starts the server JVM, opens the {@value IdleCostBenchmark#KEPT} kept sessions, and measures
-     * both ends.
-     *
-     * @throws IOException when either fails
-     */
-    @Setup(Level.Trial)
-    public void start() throws IOException {
-        fleet = new IdleFleet(true, "-Xms" + HEAP, "-Xmx" + HEAP);
-        fleet.openKept(IdleCostBenchmark.KEPT);
-        fleet.measureClient(); // settles: the first collections of a JVM leave more behind than the later ones
-        batch = fleet.batchSize(sessions);
+    @Override
+    protected IdleFleet newFleet() throws IOException {
+        return new IdleFleet(true, "-Xms" + HEAP, "-Xmx" + HEAP);
     }
 
-    /**
-     * Measures both ends before the shot.
-     *
-     * @throws IOException when the server JVM does not answer
-     */
-    @Setup(Level.Iteration)
-    public void baseline() throws IOException {
-        clientBefore = fleet.measureClient();
-        serverBefore = fleet.measureServer();
-    }
-
-    /**
-     * Opens {@code sessions} established, idle MTCP sessions.
-     *
-     * @return the sessions open now
-     * @throws IOException when a session cannot be opened
-     */
-    @Benchmark
-    public int open() throws IOException {
-        fleet.openBatch(batch);
-        return fleet.size();
-    }
-
-    /**
-     * Measures both ends with the sessions open, fills the counters, closes the sessions.
-     *
-     * @param idle the counters
-     * @throws IOException when the server JVM does not answer or holds another number of sessions
-     */
-    @TearDown(Level.Iteration)
-    public void measure(IdleCostBenchmark.Idle idle) throws IOException {
-        IdleCostBenchmark.record(fleet, batch, clientBefore, serverBefore, idle);
-        fleet.closeBatch();
-    }
-
-    /** Closes every session and stops the server JVM. */
-    @TearDown(Level.Trial)
-    public void stop() {
-        if (fleet != null) {
-            fleet.close();
-        }
+    @Override
+    protected int sessions() {
+        return sessions;
     }
 }
