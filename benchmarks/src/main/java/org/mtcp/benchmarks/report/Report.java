@@ -63,9 +63,9 @@ public final class Report {
     /** Prefix of the benchmark names of pinned results. */
     static final String PINNED = "pinned:";
 
-    /** One JMH result row. */
+    /** One JMH result row; {@code row} is the whole JSON object (percentiles, secondary metrics). */
     record Result(String bench, String mode, Map<String, String> params, double score, double error, String unit,
-                  double p50, long count) {
+                  double p50, long count, Map<String, Object> row) {
         /** @return the score in microseconds per operation (time modes) */
         double us() {
             return toUs(score, unit);
@@ -82,11 +82,14 @@ public final class Report {
         long count;
         double meanSum;
         double p50Sum;
+        /** The largest p99 of a fork: the maximum for forks of fewer than 100 samples. */
+        double p99Max = Double.NaN;
 
-        void add(long n, double mean, double p50) {
+        void add(long n, double mean, double p50, double p99) {
             count += n;
             meanSum += n * mean;
             p50Sum += n * p50;
+            p99Max = Double.isNaN(p99Max) ? p99 : Math.max(p99Max, p99);
         }
 
         double mean() {
@@ -189,7 +192,7 @@ public final class Report {
                     }
                 }
                 Result r = new Result(bench, (String) m.get("mode"), params, num(pm.get("score")), num(pm.get("scoreError")),
-                        (String) pm.get("scoreUnit"), p50, count);
+                        (String) pm.get("scoreUnit"), p50, count, m);
                 byKey.put(bench + params, r);
             }
         }
@@ -210,7 +213,8 @@ public final class Report {
                     phases.computeIfAbsent(prefix + f[0], k -> new TreeMap<>())
                             .computeIfAbsent(Integer.parseInt(f[1]), k -> new LinkedHashMap<>())
                             .computeIfAbsent(f[3], k -> new Agg())
-                            .add(Long.parseLong(f[4]), Double.parseDouble(f[5]), Double.parseDouble(f[6]));
+                            .add(Long.parseLong(f[4]), Double.parseDouble(f[5]), Double.parseDouble(f[6]),
+                                    Double.parseDouble(f[8]));
                 }
             }
         }
@@ -662,11 +666,11 @@ public final class Report {
     /**
      * Idle sessions ({@code IdleCostBenchmark}, {@code IdleSessionsBenchmark}): bytes per idle session at each
      * end against the 2 KiB goal, and the many-sessions run. Their figures are JMH secondary metrics (aux
-     * counters), which {@link #load()} does not keep: this reads them from the JSON files itself, later files
-     * winning, each the mean of its iterations' raw values (JMH sums aux counters over iterations).
+     * counters) of the loaded rows, each the mean of its iterations' raw values (JMH sums aux counters over
+     * iterations).
      */
     @SuppressWarnings("unchecked")
-    private void idleSessions(StringBuilder md) throws IOException {
+    private void idleSessions(StringBuilder md) {
         record Idle(String bench, Map<String, String> params, double openMs, Map<String, Double> m) {
             double get(String k) {
                 return m.getOrDefault(k, Double.NaN);
@@ -688,44 +692,24 @@ public final class Report {
             }
             return count == 0 ? Double.NaN : sum / count;
         };
-        List<Path> jsons = new ArrayList<>();
-        if (Files.isDirectory(resultsDir)) {
-            try (DirectoryStream<Path> ds = Files.newDirectoryStream(resultsDir, "*.json")) {
-                ds.forEach(jsons::add);
-            }
-        }
-        jsons.sort(Comparator.comparingLong(Report::modified).thenComparing(Comparator.naturalOrder()));
         Map<String, Idle> rows = new LinkedHashMap<>();
-        for (Path p : jsons) {
-            String text = Files.readString(p, StandardCharsets.UTF_8).trim();
-            if (text.isEmpty()) {
+        for (Result r : results) {
+            if (!r.bench.startsWith("IdleCostBenchmark.") && !r.bench.startsWith("IdleSessionsBenchmark.")) {
                 continue;
             }
-            for (Object o : (List<Object>) Json.parse(text)) {
-                Map<String, Object> r = (Map<String, Object>) o;
-                String[] parts = ((String) r.get("benchmark")).split("\\.");
-                String bench = parts[parts.length - 2] + "." + parts[parts.length - 1];
-                if (!bench.startsWith("IdleCostBenchmark.") && !bench.startsWith("IdleSessionsBenchmark.")) {
-                    continue;
-                }
-                Map<String, String> params = new TreeMap<>();
-                if (r.get("params") instanceof Map) {
-                    ((Map<String, Object>) r.get("params")).forEach((k, v) -> params.put(k, String.valueOf(v)));
-                }
-                Map<String, Object> pm = (Map<String, Object>) r.get("primaryMetric");
-                double ms = mean.apply(pm.get("rawData"));
-                if ("s/op".equals(pm.get("scoreUnit"))) {
-                    ms *= 1000;
-                } else if ("us/op".equals(pm.get("scoreUnit"))) {
-                    ms /= 1000;
-                }
-                Map<String, Double> m = new TreeMap<>();
-                if (r.get("secondaryMetrics") instanceof Map) {
-                    ((Map<String, Object>) r.get("secondaryMetrics")).forEach((k, v) ->
-                            m.put(k, mean.apply(((Map<String, Object>) v).get("rawData"))));
-                }
-                rows.put(bench + params, new Idle(bench, params, ms, m));
+            Map<String, Object> pm = (Map<String, Object>) r.row.get("primaryMetric");
+            double ms = mean.apply(pm.get("rawData"));
+            if ("s/op".equals(r.unit)) {
+                ms *= 1000;
+            } else if ("us/op".equals(r.unit)) {
+                ms /= 1000;
             }
+            Map<String, Double> m = new TreeMap<>();
+            if (r.row.get("secondaryMetrics") instanceof Map) {
+                ((Map<String, Object>) r.row.get("secondaryMetrics")).forEach((k, v) ->
+                        m.put(k, mean.apply(((Map<String, Object>) v).get("rawData"))));
+            }
+            rows.put(r.bench + r.params, new Idle(r.bench, r.params, ms, m));
         }
         if (rows.isEmpty()) {
             return;
@@ -805,48 +789,11 @@ public final class Report {
 
     // ------------------------------------------------------------------ migration under load
 
-    /**
-     * The primary metric of the latest JMH row of a benchmark with a given parameter (read again from the JSON
-     * files, as {@link #load()} orders them: the percentiles beyond the median are not in {@link Result}).
-     *
-     * @return the {@code primaryMetric} object, or {@code null} when not measured
-     */
+    /** @return the {@code primaryMetric} object of the latest JMH row of a benchmark with these parameters, or {@code null} */
     @SuppressWarnings("unchecked")
     private Map<String, Object> primaryMetric(String bench, String... kv) {
-        List<Path> jsons = new ArrayList<>();
-        try {
-            if (Files.isDirectory(resultsDir)) {
-                try (DirectoryStream<Path> ds = Files.newDirectoryStream(resultsDir, "*.json")) {
-                    ds.forEach(jsons::add);
-                }
-            }
-            jsons.sort(Comparator.comparingLong(Report::modified).thenComparing(Comparator.naturalOrder()));
-            Map<String, Object> found = null;
-            for (Path p : jsons) {
-                String text = Files.readString(p, StandardCharsets.UTF_8).trim();
-                if (text.isEmpty()) {
-                    continue;
-                }
-                for (Object o : (List<Object>) Json.parse(text)) {
-                    Map<String, Object> m = (Map<String, Object>) o;
-                    String full = (String) m.get("benchmark");
-                    Object po = m.get("params");
-                    if (!full.endsWith("." + bench) || !(po instanceof Map)) {
-                        continue;
-                    }
-                    boolean all = true;
-                    for (int k = 0; k + 1 < kv.length; k += 2) {
-                        all &= kv[k + 1].equals(String.valueOf(((Map<String, Object>) po).get(kv[k])));
-                    }
-                    if (all) {
-                        found = (Map<String, Object>) m.get("primaryMetric");
-                    }
-                }
-            }
-            return found;
-        } catch (IOException e) {
-            return null;
-        }
+        Result r = find(bench, kv);
+        return r == null ? null : (Map<String, Object>) r.row.get("primaryMetric");
     }
 
     /** @return percentile {@code pct} (e.g. {@code "90.0"}, {@code "100.0"}) of a primary metric in microseconds, else NaN */
@@ -881,33 +828,6 @@ public final class Report {
             }
         }
         return n;
-    }
-
-    /**
-     * The largest value of a phases CSV column over the forks of a benchmark ({@link org.mtcp.benchmarks.PhaseRecorder}).
-     *
-     * @param column 7 = p90, 8 = p99 (the maximum for fewer than 100 samples)
-     */
-    private double phaseColumnMax(String bench, String metric, int column) {
-        Path pdir = resultsDir.resolve("phases");
-        double max = Double.NaN;
-        if (!Files.isDirectory(pdir)) {
-            return max;
-        }
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(pdir, bench + "-*.csv")) {
-            for (Path p : ds) {
-                for (String line : Files.readAllLines(p, StandardCharsets.UTF_8)) {
-                    String[] c = line.split(",");
-                    if (c.length > column && c[0].equals(bench) && c[3].equals(metric)) {
-                        double v = Double.parseDouble(c[column]);
-                        max = Double.isNaN(max) ? v : Math.max(max, v);
-                    }
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            return Double.NaN;
-        }
-        return max;
     }
 
     /** @return a merged phase metric of a benchmark of the phases CSVs, or {@code null} */
@@ -997,7 +917,7 @@ public final class Report {
                 }
                 String key = "fresh-" + which + "-" + up;
                 Agg wait = phase(key, "CLIENT_WAIT");
-                double waitMax = phaseColumnMax(key, "CLIENT_WAIT", 8);
+                double waitMax = wait == null ? Double.NaN : wait.p99Max;
                 md.append("| ").append(up).append(" ms | ").append(which).append(" | ").append(samples(pm))
                         .append(" | ").append(f(meanUs(pm))).append(" | ").append(f(percentileUs(pm, "50.0")))
                         .append(" | ").append(f(percentileUs(pm, "100.0")))
