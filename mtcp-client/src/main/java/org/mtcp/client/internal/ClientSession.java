@@ -837,7 +837,8 @@ public final class ClientSession extends SessionCore {
     }
 
     private static ExecutorService newMigrationExecutor() {
-        ThreadPoolExecutor ex = new ThreadPoolExecutor(MIGRATION_THREADS, MIGRATION_THREADS, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(4096), r -> {
+        ThreadPoolExecutor ex = new ThreadPoolExecutor(MIGRATION_THREADS, MIGRATION_THREADS, 30, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(4096), r -> {
             Thread t = new Thread(r, "mtcp-migrate");
             t.setDaemon(true);
             return t;

@@ -5,8 +5,10 @@ import org.junit.jupiter.api.Timeout;
 import org.mtcp.client.MtcpSocket;
 import org.mtcp.server.testkit.Apps;
 import org.mtcp.server.testkit.Cluster;
+import org.mtcp.server.testkit.Waits;
 
 import java.net.InetAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -39,17 +41,13 @@ class DrainCountRaceTest {
                     int moved = c.server(at).drain(c.address(1 - at)).get(30, TimeUnit.SECONDS);
                     assertEquals(SESSIONS, moved, "drain " + d + " from server " + at + ": sessions counted as moved");
                     at = 1 - at;
+                    int to = at;
                     for (MtcpSocket s : clients) { // each session is at the other server before the next drain
-                        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-                        while (!c.address(at).equals(s.currentServer()) && System.nanoTime() < deadline) {
-                            Thread.sleep(1);
-                        }
+                        Waits.until(() -> c.address(to).equals(s.currentServer()), Duration.ofSeconds(10));
                         assertEquals(c.address(at), s.currentServer(), "drain " + d + ": a client did not follow");
                     }
-                    long listed = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-                    while (c.server(at).sessions().size() < SESSIONS && System.nanoTime() < listed) {
-                        Thread.sleep(1); // the destination lists them once installed
-                    }
+                    // the destination lists them once installed
+                    Waits.until(() -> c.server(to).sessions().size() >= SESSIONS, Duration.ofSeconds(10));
                     assertEquals(SESSIONS, c.server(at).sessions().size(), "drain " + d + ": sessions listed at the destination");
                 }
                 c.assertNoAppFailure();

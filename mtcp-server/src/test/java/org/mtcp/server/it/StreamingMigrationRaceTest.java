@@ -5,11 +5,13 @@ import org.junit.jupiter.api.Timeout;
 import org.mtcp.client.MtcpSocket;
 import org.mtcp.server.testkit.Apps;
 import org.mtcp.server.testkit.Cluster;
+import org.mtcp.server.testkit.Waits;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
+import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -85,10 +87,7 @@ class StreamingMigrationRaceTest {
                 s.migrate(c.address((i + 1) % 2)); // straight on, while the bytes flow
             }
             long before = received.get();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (received.get() < before + 4L * CHUNK && readerFailure.get() == null && System.nanoTime() < deadline) {
-                Thread.sleep(1);
-            }
+            Waits.until(() -> received.get() >= before + 4L * CHUNK || readerFailure.get() != null, Duration.ofSeconds(20));
             stop.countDown();
             assertNull(readerFailure.get(), () -> "the reader failed after " + received.get() + " bytes: " + readerFailure.get());
             assertEquals(MIGRATIONS, s.statistics().committed(), "every migration committed: " + s.statistics());
