@@ -64,7 +64,7 @@ public final class Link implements FrameReader.Handler, IoHandler {
     long lastHeardNanos = System.nanoTime();
     /** TCP_NODELAY was turned on for an end of stream or a trigger and must be turned off once it went; session lock held. */
     boolean nagleToRestore;
-    /** Bytes arrived since the kernel was last told to acknowledge at once ({@code TCP_QUICKACK}); session lock held. */
+    /** Bytes arrived since the kernel was last told to acknowledge at once ({@code TCP_QUICKACK}) and nothing was written since; session lock held. */
     boolean quickAckDue;
     /** Whether this platform has {@code TCP_QUICKACK} (Linux); cleared at the first refusal. */
     private static volatile boolean quickAckSupported = true;
@@ -330,7 +330,9 @@ public final class Link implements FrameReader.Handler, IoHandler {
      * Has the kernel acknowledge what arrived now rather than after its delayed-ACK timer, when bytes
      * arrived since the last time: a peer whose next segment waits for that acknowledgement (Nagle's
      * algorithm: a response written in two parts) sends it at once. The library's own ACK frame keeps
-     * its delay; one {@code setsockopt} per wait that follows new bytes. Session lock held.
+     * its delay; one {@code setsockopt} per wait that follows new bytes with no write between them (a
+     * write's segment acknowledges them; one Nagle holds back waits as a plain socket's would). Session
+     * lock held.
      */
     void acknowledgeNow() {
         if (!quickAckDue) {

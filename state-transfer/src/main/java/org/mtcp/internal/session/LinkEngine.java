@@ -636,6 +636,11 @@ public abstract class LinkEngine {
             for (int i = 0; i < n; i++) {
                 iov[i] = null;
             }
+            if (written > 0) {
+                // the segment carrying these bytes acknowledges everything received: no TCP_QUICKACK is due
+                // (a request/response exchange answers before it waits, and would pay a setsockopt per wait)
+                l.quickAckDue = false;
+            }
             long payload = written;
             if (controlFlipped) {
                 payload -= controlBefore - l.controlOut().remaining();
