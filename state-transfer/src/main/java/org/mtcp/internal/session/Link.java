@@ -66,6 +66,10 @@ public final class Link implements FrameReader.Handler, IoHandler {
     boolean nagleToRestore;
     /** Bytes arrived since the kernel was last told to acknowledge at once ({@code TCP_QUICKACK}) and nothing was written since; session lock held. */
     boolean quickAckDue;
+    /** Something was written since the last quick ACK: bytes that arrive now may be the first part of an answer; session lock held. */
+    boolean answerAwaited;
+    /** {@link System#nanoTime()} at which a wait for more bytes has the kernel acknowledge, 0 when none is set; session lock held. */
+    long quickAckAt;
     /** Whether this platform has {@code TCP_QUICKACK} (Linux); cleared at the first refusal. */
     private static volatile boolean quickAckSupported = true;
     /** Application threads' waiters that have this channel registered. */
@@ -326,19 +330,54 @@ public final class Link implements FrameReader.Handler, IoHandler {
         }
     }
 
-    /**
-     * Has the kernel acknowledge what arrived now rather than after its delayed-ACK timer, when bytes
-     * arrived since the last time: a peer whose next segment waits for that acknowledgement (Nagle's
-     * algorithm: a response written in two parts) sends it at once. The library's own ACK frame keeps
-     * its delay; one {@code setsockopt} per wait that follows new bytes with no write between them (a
-     * write's segment acknowledges them; one Nagle holds back waits as a plain socket's would). Session
-     * lock held.
-     */
-    void acknowledgeNow() {
-        if (!quickAckDue) {
-            return;
-        }
+    /** A wait for more bytes that lasts this long has the kernel acknowledge what arrived (see {@link #acknowledgeBy}). */
+    static final long QUICK_ACK_DELAY_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(1);
+
+    /** Bytes arrived: a wait for more may have to have the kernel acknowledge them. Session lock held. */
+    void arrived() {
+        quickAckDue = true;
+        quickAckAt = 0; // bytes flow: a wait that follows starts its own delay
+    }
+
+    /** Bytes went out: their segment acknowledges what arrived; what arrives next may answer them. Session lock held. */
+    void wrote() {
         quickAckDue = false;
+        quickAckAt = 0;
+        answerAwaited = true;
+    }
+
+    /**
+     * Called before an application thread waits for more bytes: has the kernel acknowledge what arrived
+     * now rather than after its delayed-ACK timer (~40 ms) when a peer's next segment may wait for that
+     * acknowledgement (Nagle's algorithm holds a small write while an earlier one is unacknowledged).
+     * That is so at once for the first wait after bytes that followed a write of ours (an answer written
+     * in two parts, head and body), and after {@link #QUICK_ACK_DELAY_NANOS} of waiting otherwise. A stream
+     * flows without it: acknowledging every read there would cut the peer's segments small and cost a
+     * {@code setsockopt} per read (a 1 KiB download on one CPU ran at two thirds of the speed); an
+     * exchange that answers before it waits writes, and its segment carries the acknowledgement. The
+     * library's own ACK frame keeps its delay. Session lock held.
+     *
+     * @param now {@link System#nanoTime()}
+     * @return when the wait must end to acknowledge, {@code Long.MAX_VALUE} for no such limit
+     */
+    long acknowledgeBy(long now) {
+        if (!quickAckDue) {
+            return Long.MAX_VALUE;
+        }
+        if (answerAwaited || quickAckAt != 0 && now - quickAckAt >= 0) {
+            acknowledgeNow();
+            return Long.MAX_VALUE;
+        }
+        if (quickAckAt == 0) {
+            quickAckAt = now + QUICK_ACK_DELAY_NANOS;
+        }
+        return quickAckAt;
+    }
+
+    private void acknowledgeNow() {
+        quickAckDue = false;
+        answerAwaited = false;
+        quickAckAt = 0;
         if (!quickAckSupported) {
             return;
         }

@@ -285,7 +285,7 @@ public abstract class LinkEngine {
             onLinkHeard(l);
         }
         if (n > 0) {
-            l.quickAckDue = true;
+            l.arrived();
             afterNetworkRead(arrived);
         }
         return (int) n;
@@ -637,9 +637,7 @@ public abstract class LinkEngine {
                 iov[i] = null;
             }
             if (written > 0) {
-                // the segment carrying these bytes acknowledges everything received: no TCP_QUICKACK is due
-                // (a request/response exchange answers before it waits, and would pay a setsockopt per wait)
-                l.quickAckDue = false;
+                l.wrote();
             }
             long payload = written;
             if (controlFlipped) {

@@ -89,9 +89,6 @@ final class Pump {
             s.awaitChange(deadlineNanos);
             return;
         }
-        if ((waitOps & SelectionKey.OP_READ) != 0) {
-            l.acknowledgeNow(); // the application took what arrived and waits for more
-        }
         ChannelWaiter w = ChannelWaiter.current();
         if (!l.waiters.contains(w)) {
             l.waiters.add(w);
@@ -103,6 +100,12 @@ final class Pump {
         start = now;
         long until = deadlineNanos == Long.MAX_VALUE || deadlineNanos - now > MAX_WAIT_SLICE_NANOS
                 ? now + MAX_WAIT_SLICE_NANOS : deadlineNanos;
+        if ((waitOps & SelectionKey.OP_READ) != 0) {
+            long ackAt = l.acknowledgeBy(now); // the application took what arrived and waits for more
+            if (ackAt != Long.MAX_VALUE && ackAt - until < 0) {
+                until = ackAt;
+            }
+        }
         int ready = 0;
         s.lock.unlock();
         try {
