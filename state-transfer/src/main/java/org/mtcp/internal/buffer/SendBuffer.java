@@ -117,6 +117,21 @@ public final class SendBuffer {
         return index;
     }
 
+    /** Copies {@code [from, to)} into {@code dst} at its position, which advances. */
+    public void copyTo(long from, long to, ByteBuffer dst) {
+        check(from, to);
+        long o = from;
+        while (o < to) {
+            long rel = o - base;
+            int ci = (int) (rel / chunkSize);
+            int within = (int) (rel % chunkSize);
+            int n = (int) Math.min(chunkSize - within, to - o);
+            dst.put(dst.position(), chunks.get(ci).clear(), within, n); // a gather left its limit
+            dst.position(dst.position() + n);
+            o += n;
+        }
+    }
+
     /** Copies {@code [from, to)} into {@code dst} at {@code off}. */
     public void copyTo(long from, long to, byte[] dst, int off) {
         check(from, to);

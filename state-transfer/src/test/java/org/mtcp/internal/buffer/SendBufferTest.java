@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * The send buffer against a model: random appends, gathers, copies and trims. Each repetition prints
+ * The send buffer against a model: random appends, gathers, copies (into arrays and buffers) and trims. Each repetition prints
  * its seed on failure; {@code -Dmtcp.test.seed=N} replays one.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -34,7 +34,7 @@ class SendBufferTest {
         long head = base;
         ByteBuffer[] iov = new ByteBuffer[64];
         for (int step = 0; step < 2000; step++) {
-            int op = r.nextInt(4);
+            int op = r.nextInt(5);
             long tail = base + model.size();
             if (op == 0) {
                 byte[] b = new byte[r.nextInt(2500)];
@@ -60,6 +60,16 @@ class SendBufferTest {
                 sb.copyTo(from, tail, dst, 0);
                 assertArrayEquals(Arrays.copyOfRange(model.toByteArray(), (int) (from - base), (int) (tail - base)), dst,
                         "copy at step " + step + ", " + seed);
+            } else if (op == 4 && tail > head) {
+                // into a direct buffer, behind bytes already there, after gathers left chunk limits set
+                long from = head + (long) (r.nextDouble() * (tail - head));
+                ByteBuffer dst = ByteBuffer.allocateDirect((int) (tail - from) + 3).put(new byte[]{1, 2, 3});
+                sb.copyTo(from, tail, dst);
+                assertEquals(dst.capacity(), dst.position(), "position after a copy at step " + step + ", " + seed);
+                byte[] got = new byte[(int) (tail - from)];
+                dst.get(3, got);
+                assertArrayEquals(Arrays.copyOfRange(model.toByteArray(), (int) (from - base), (int) (tail - base)), got,
+                        "copy into a buffer at step " + step + ", " + seed);
             } else if (op == 3) {
                 head = head + (long) (r.nextDouble() * (tail - head));
                 sb.trimTo(head);
