@@ -135,16 +135,7 @@ public final class SendBuffer {
     /** Copies {@code [from, to)} into {@code dst} at {@code off}. */
     public void copyTo(long from, long to, byte[] dst, int off) {
         check(from, to);
-        long o = from;
-        while (o < to) {
-            long rel = o - base;
-            int ci = (int) (rel / chunkSize);
-            int within = (int) (rel % chunkSize);
-            int n = (int) Math.min(chunkSize - within, to - o);
-            chunks.get(ci).clear().get(within, dst, off, n);
-            off += n;
-            o += n;
-        }
+        copyTo(from, to, ByteBuffer.wrap(dst, off, (int) (to - from)));
     }
 
     /** Gives every chunk back (keeping one spare); the buffer must be empty or about to be discarded. */

@@ -657,15 +657,9 @@ public abstract class LinkEngine {
             } else if (frameEnd >= 0) {
                 l.dataHeader().clear().flip(); // the frame never started: the control bytes did not all go
             }
-            outNext += payload;
-            if (payload > 0 && silenceCheck == null && Settings.HEARTBEAT_MILLIS > 0) {
-                armSilenceCheck(TimeUnit.MILLISECONDS.toNanos(Settings.HEARTBEAT_MILLIS));
-            }
+            sent(payload);
             if (l.inFrame && outNext == l.frameEnd && !l.dataHeader().hasRemaining()) {
                 l.inFrame = false;
-            }
-            if (peerHas > out.head() && payload > 0) {
-                trimAcknowledged();
             }
             if (written < total) {
                 kernelFull = true;
@@ -720,19 +714,25 @@ public abstract class LinkEngine {
         if (written > 0) {
             l.wrote();
         }
-        long payload = Math.max(0, written - frameStart);
-        outNext += payload;
-        if (payload > 0 && silenceCheck == null && Settings.HEARTBEAT_MILLIS > 0) {
-            armSilenceCheck(TimeUnit.MILLISECONDS.toNanos(Settings.HEARTBEAT_MILLIS));
-        }
-        if (peerHas > out.head() && payload > 0) {
-            trimAcknowledged();
-        }
+        sent(Math.max(0, written - frameStart));
         if (written < total) {
             kernelFull = true;
             return false;
         }
         return true;
+    }
+
+    /** {@code payload} stream bytes went out in a write: the silence deadline starts, what the peer has already acknowledged goes. */
+    private void sent(long payload) {
+        outNext += payload;
+        if (payload > 0) {
+            if (silenceCheck == null && Settings.HEARTBEAT_MILLIS > 0) {
+                armSilenceCheck(TimeUnit.MILLISECONDS.toNanos(Settings.HEARTBEAT_MILLIS));
+            }
+            if (peerHas > out.head()) {
+                trimAcknowledged();
+            }
+        }
     }
 
     /** The session ended or moved away: its silence deadline goes, and with it the loop's reference to the session; lock held. */
