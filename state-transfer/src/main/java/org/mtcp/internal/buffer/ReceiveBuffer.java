@@ -22,6 +22,10 @@ import java.util.Arrays;
 public final class ReceiveBuffer {
     private static final int MIN_TAIL_ROOM = 512;
     private static final int MAX_READ_BUFFERS = 5;
+    private static final int FIRST_SEGMENTS = 16;
+    private static final long[] NO_CHUNKS = new long[0];
+    private static final int[] NO_INTS = new int[0];
+    private static final ByteBuffer[] NO_BUFFERS = new ByteBuffer[0];
 
     private final int chunkSize;
     private final ChunkRing chunks;
@@ -30,9 +34,11 @@ public final class ReceiveBuffer {
     /** Where the next network byte lands in the last chunk. */
     private int writePos;
 
-    private long[] segChunk = new long[16];
-    private int[] segPos = new int[16];
-    private int[] segLen = new int[16];
+    // The segment arrays and the read buffers exist only while the stream is in use: an idle
+    // connection lets them go (releaseSpare), since idle sessions are what a server holds most of.
+    private long[] segChunk = NO_CHUNKS;
+    private int[] segPos = NO_INTS;
+    private int[] segLen = NO_INTS;
     private int segFirst;
     private int segCount;
 
@@ -45,7 +51,7 @@ public final class ReceiveBuffer {
 
     /** Chunk being parsed, so payload handed back by the parser can be located. */
     private long parsingSeq = -1;
-    private final ByteBuffer[] readBuffers = new ByteBuffer[MAX_READ_BUFFERS];
+    private ByteBuffer[] readBuffers = NO_BUFFERS;
 
     /**
      * @param pool  where chunks come from
@@ -100,6 +106,9 @@ public final class ReceiveBuffer {
      * @return buffers to read into (positions and limits set), valid until {@link #afterRead}
      */
     public ByteBuffer[] prepareRead(int maxBytes) {
+        if (readBuffers == NO_BUFFERS) {
+            readBuffers = new ByteBuffer[MAX_READ_BUFFERS];
+        }
         int n = 0;
         int room = 0;
         tailOffered = chunks.size() > 0 && chunkSize - writePos >= MIN_TAIL_ROOM;
@@ -276,9 +285,24 @@ public final class ReceiveBuffer {
         writePos = 0;
     }
 
-    /** Gives the spare chunk back to the pool too (the connection went quiet or closed). */
+    /**
+     * Gives the spare chunk back to the pool too (the connection went quiet or closed), and the
+     * bookkeeping arrays when no byte is held.
+     */
     public void releaseSpare() {
         chunks.releaseSpare();
+        readBuffers = NO_BUFFERS;
+        if (segCount == 0) {
+            segChunk = NO_CHUNKS;
+            segPos = NO_INTS;
+            segLen = NO_INTS;
+            segFirst = 0;
+        }
+    }
+
+    /** @return whether bookkeeping arrays are allocated (for tests of the idle footprint) */
+    boolean holdsArrays() {
+        return chunks.holdsArrays() || readBuffers != NO_BUFFERS || segChunk != NO_CHUNKS;
     }
 
     private void releaseUnused() {
@@ -307,7 +331,7 @@ public final class ReceiveBuffer {
             }
         }
         if (segCount == segChunk.length) {
-            int n = segChunk.length * 2;
+            int n = Math.max(FIRST_SEGMENTS, segChunk.length * 2);
             long[] c = new long[n];
             int[] p = new int[n];
             int[] l = new int[n];

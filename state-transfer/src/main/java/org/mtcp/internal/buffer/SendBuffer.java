@@ -149,6 +149,11 @@ public final class SendBuffer {
         chunks.releaseSpare();
     }
 
+    /** @return whether bookkeeping arrays are allocated (for tests of the idle footprint) */
+    boolean holdsArrays() {
+        return chunks.holdsArrays();
+    }
+
     private void check(long from, long to) {
         if (from < head || to > tail || from > to) {
             throw new IllegalArgumentException("range [" + from + ", " + to + ") outside [" + head + ", " + tail + ")");

@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -109,6 +110,9 @@ class ReceiveBufferTest {
                     rb.trimTo(trim);
                     assertEquals(trim, rb.start(), "log start after a trim, " + seed);
                 }
+                if (r.nextInt(8) == 0) {
+                    rb.releaseSpare(); // the connection went quiet: arrays let go when empty, made again on use
+                }
             }
             if (wirePos + readTo != progress) {
                 idle = 0;
@@ -118,6 +122,8 @@ class ReceiveBufferTest {
         assertTrue(acks[0] > 0, "ACK frames between the DATA frames were handed over, " + seed);
         rb.trimTo(rb.readOffset());
         assertEquals(0, rb.chunks(), "an empty buffer holds no chunk, " + seed);
+        rb.releaseSpare();
+        assertFalse(rb.holdsArrays(), "a quiet empty buffer holds no bookkeeping arrays, " + seed);
     }
 
     @Test

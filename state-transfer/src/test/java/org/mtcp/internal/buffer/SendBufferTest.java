@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 /**
  * The send buffer against a model: random appends, gathers, copies (into arrays and buffers) and trims. Each repetition prints
@@ -34,7 +35,7 @@ class SendBufferTest {
         long head = base;
         ByteBuffer[] iov = new ByteBuffer[64];
         for (int step = 0; step < 2000; step++) {
-            int op = r.nextInt(5);
+            int op = r.nextInt(6);
             long tail = base + model.size();
             if (op == 0) {
                 byte[] b = new byte[r.nextInt(2500)];
@@ -73,11 +74,15 @@ class SendBufferTest {
             } else if (op == 3) {
                 head = head + (long) (r.nextDouble() * (tail - head));
                 sb.trimTo(head);
+            } else if (op == 5 && r.nextInt(4) == 0) {
+                sb.releaseSpare(); // the connection went quiet: spares and an empty ring let go, made again on use
             }
             assertEquals(head, sb.head(), "head after step " + step + ", " + seed);
             assertEquals(base + model.size(), sb.tail(), "tail after step " + step + ", " + seed);
         }
         sb.trimTo(sb.tail());
         assertEquals(0, sb.chunks(), "an empty buffer holds no chunk, " + seed);
+        sb.releaseSpare();
+        assertFalse(sb.holdsArrays(), "a quiet empty buffer holds no ring or spare array, " + seed);
     }
 }
