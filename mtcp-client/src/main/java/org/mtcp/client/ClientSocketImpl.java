@@ -34,6 +34,8 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArraySet;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.IntSupplier;
 import java.util.function.Predicate;
 
 /**
@@ -58,8 +60,8 @@ final class ClientSocketImpl extends SocketImpl {
     final MigrationRecorder recorder;
     /** The factory's recorder, which counts this socket's migrations too, or {@code null}. */
     private final MigrationRecorder parent;
-    /** Standard options set by the application, in order; guarded by this. */
-    private final Map<SocketOption<?>, Object> options = new LinkedHashMap<>();
+    /** Standard options set by the application, in order, or {@code null} while none is; guarded by this. */
+    private Map<SocketOption<?>, Object> options;
     private volatile MigrationPolicy policy;
     private volatile InetSocketAddress localBind;
     private volatile int timeout;
@@ -67,8 +69,10 @@ final class ClientSocketImpl extends SocketImpl {
     private volatile SocketChannel own;
     /** Closes {@link #own}, or the pass-through's channel, once this impl is unreachable. */
     private final Unreachable unreachable = new Unreachable();
-    /** Waiters of threads connecting {@link #own}: a close wakes them. */
-    private final Set<ChannelWaiter> connecting = new CopyOnWriteArraySet<>();
+    /** Waiters of threads connecting {@link #own}, a close wakes them; {@code null} outside {@link #connect}. */
+    private volatile Set<ChannelWaiter> connecting;
+    /** What the session calls back: one object for the three callbacks (an idle session's bytes count). */
+    private final SessionHooks hooks = new SessionHooks();
     private volatile ClientSession session;
     private volatile ChannelStreams plain;
     private volatile boolean closed;
@@ -162,14 +166,15 @@ final class ClientSocketImpl extends SocketImpl {
             int t = timeoutMillis > 0 || !mtcp ? timeoutMillis : (int) Settings.HANDSHAKE_TIMEOUT_MILLIS;
             long start = System.nanoTime();
             long deadline = t > 0 ? start + TimeUnit.MILLISECONDS.toNanos(t) : Long.MAX_VALUE;
-            ChannelStreams.connect(ch, to, deadline, connecting);
+            Set<ChannelWaiter> waiting = new CopyOnWriteArraySet<>();
+            connecting = waiting;
+            ChannelStreams.connect(ch, to, deadline, waiting);
             if (closed) {
                 throw new SocketException("Socket closed");
             }
             if (mtcp) {
                 int left = (int) Math.max(1, t - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
-                ClientSession s = ClientSession.connect(to, ch, localBind, left, this::applyOptions,
-                        this::switched, recorder, policy);
+                ClientSession s = ClientSession.connect(to, ch, localBind, left, hooks, hooks, recorder, policy);
                 own = null;
                 unreachable.channel = null; // the session's now: it closes it
                 session = s;
@@ -178,7 +183,7 @@ final class ClientSocketImpl extends SocketImpl {
                     throw new SocketException("Socket closed");
                 }
                 SocketChannel sc = s.channel();
-                switched(s.server(), to, sc == null ? 0 : sc.socket().getLocalPort());
+                switched(s.server(), to, sc == null ? 0 : ChannelStreams.localPort(sc));
             } else {
                 ChannelStreams p = new ChannelStreams(ch, new byte[0]);
                 p.setTimeout(timeout);
@@ -190,7 +195,7 @@ final class ClientSocketImpl extends SocketImpl {
                 }
                 address = to.getAddress();
                 port = to.getPort();
-                localport = ch.socket().getLocalPort();
+                localport = ChannelStreams.localPort(ch);
             }
         } catch (IOException | RuntimeException e) {
             // as the JDK's socket, a failed connect closes the impl
@@ -204,7 +209,25 @@ final class ClientSocketImpl extends SocketImpl {
             }
             throw e;
         } finally {
-            connecting.clear();
+            connecting = null;
+        }
+    }
+
+    /** The session's callbacks into this impl: its options for each new connection, each switch, the read timeout. */
+    private final class SessionHooks implements Consumer<SocketChannel>, ClientSession.SwitchListener, IntSupplier {
+        @Override
+        public void accept(SocketChannel ch) {
+            applyOptions(ch);
+        }
+
+        @Override
+        public void switched(InetSocketAddress server, InetSocketAddress remote, int localPort) {
+            ClientSocketImpl.this.switched(server, remote, localPort);
+        }
+
+        @Override
+        public int getAsInt() {
+            return timeout;
         }
     }
 
@@ -235,6 +258,9 @@ final class ClientSocketImpl extends SocketImpl {
         try {
             Map<SocketOption<?>, Object> copy;
             synchronized (this) {
+                if (options == null) {
+                    return;
+                }
                 copy = new LinkedHashMap<>(options);
             }
             for (Map.Entry<SocketOption<?>, Object> e : copy.entrySet()) {
@@ -276,7 +302,7 @@ final class ClientSocketImpl extends SocketImpl {
                 ClientSession s = session;
                 ChannelStreams p = plain;
                 if (s != null) {
-                    input = new SessionInputStream(s, () -> timeout);
+                    input = new SessionInputStream(s, hooks);
                 } else if (p != null) {
                     input = p.input();
                 } else {
@@ -340,7 +366,8 @@ final class ClientSocketImpl extends SocketImpl {
         }
         if (ch != null) { // not connected, or connecting: the connecting thread fails with "Socket closed"
             ch.close();
-            for (ChannelWaiter w : connecting) {
+            Set<ChannelWaiter> waiting = connecting;
+            for (ChannelWaiter w : waiting == null ? Set.<ChannelWaiter>of() : waiting) {
                 w.forget(ch);
             }
         }
@@ -416,6 +443,9 @@ final class ClientSocketImpl extends SocketImpl {
         }
         LegacyOptions.checkValue(name, value);
         synchronized (this) {
+            if (options == null) {
+                options = new LinkedHashMap<>();
+            }
             options.put(name, value); // SO_LINGER < 0 too: it turns linger off on the session's later connections
         }
         if (session != null && ClientSession.HEARTBEAT_OPTIONS.contains(name)) {
@@ -457,7 +487,7 @@ final class ClientSocketImpl extends SocketImpl {
             }
         }
         synchronized (this) {
-            return (T) options.get(name);
+            return options == null ? null : (T) options.get(name);
         }
     }
 
@@ -465,7 +495,7 @@ final class ClientSocketImpl extends SocketImpl {
     @SuppressWarnings("unchecked")
     private <T> T heartbeatOptionShown(SocketOption<T> name) throws IOException {
         synchronized (this) {
-            if (options.containsKey(name)) {
+            if (options != null && options.containsKey(name)) {
                 return (T) options.get(name);
             }
         }

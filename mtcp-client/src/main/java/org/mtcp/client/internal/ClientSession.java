@@ -7,6 +7,7 @@ import org.mtcp.client.MigrationPolicy;
 import org.mtcp.internal.crypto.ControlSeal;
 import org.mtcp.internal.crypto.KeySchedule;
 import org.mtcp.internal.crypto.X25519;
+import org.mtcp.internal.io.ChannelStreams;
 import org.mtcp.internal.io.EventLoop;
 import org.mtcp.internal.observe.MigrationRecorder;
 import org.mtcp.internal.session.BlockingIo;
@@ -32,7 +33,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
@@ -810,7 +810,7 @@ public final class ClientSession extends SessionCore {
             queueAck(link());
             flushLocked();
             wakePump();
-            int localPort = ch.socket().getLocalPort();
+            int localPort = ChannelStreams.localPort(ch);
             switchListener.switched(newServer, dialed, localPort);
         } finally {
             lock().unlock();
@@ -847,13 +847,13 @@ public final class ClientSession extends SessionCore {
         return ex;
     }
 
-    /** @return a recorder for a socket's migrations, with a fresh thread-safe listener list */
+    /** @return a recorder for a socket's migrations, whose listener list is made when the first listener is added */
     public static MigrationRecorder newRecorder() {
         return newRecorder(null);
     }
 
     /** @param parent a recorder that counts the socket's outcomes too, or {@code null} @return a recorder for a socket */
     public static MigrationRecorder newRecorder(MigrationRecorder parent) {
-        return new MigrationRecorder(new CopyOnWriteArrayList<>(), parent);
+        return MigrationRecorder.forSocket(parent);
     }
 }

@@ -3,6 +3,7 @@ package org.mtcp.internal.io;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.SocketException;
 import java.net.SocketOption;
@@ -311,6 +312,15 @@ public final class ChannelStreams {
             }
         }
         throw new SocketException("this JDK's channels have no SO_OOBINLINE");
+    }
+
+    /**
+     * @return the channel's local port, 0 when unbound; without {@code ch.socket()}, whose adaptor (a second
+     * {@code Socket} and its impl) the channel would keep for the rest of its life
+     */
+    public static int localPort(SocketChannel ch) throws IOException {
+        SocketAddress a = ch.getLocalAddress();
+        return a instanceof InetSocketAddress ? ((InetSocketAddress) a).getPort() : 0;
     }
 
     private static boolean isReset(IOException e) {

@@ -10,6 +10,7 @@ import org.slf4j.LoggerFactory;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -19,7 +20,8 @@ import java.util.concurrent.atomic.LongAdder;
 public final class MigrationRecorder {
     private static final Logger log = LoggerFactory.getLogger(MigrationRecorder.class);
 
-    private final List<MigrationListener> listeners;
+    /** The listeners, a live thread-safe list; for a socket's recorder made at the first {@link #listeners()} call. */
+    private volatile List<MigrationListener> listeners;
     /**
      * The counters, made at the first outcome or duplicate: most sockets never migrate, and an idle session's
      * memory is the Performance issue's figure (twenty-odd {@code LongAdder}s are ~0.8 KiB per socket).
@@ -76,9 +78,24 @@ public final class MigrationRecorder {
         return c;
     }
 
-    /** @return the listeners */
+    /** @return the listeners, a live thread-safe list (made now if this recorder has none yet) */
     public List<MigrationListener> listeners() {
-        return listeners;
+        List<MigrationListener> l = listeners;
+        if (l == null) {
+            synchronized (this) {
+                l = listeners;
+                if (l == null) {
+                    l = new CopyOnWriteArrayList<>();
+                    listeners = l;
+                }
+            }
+        }
+        return l;
+    }
+
+    /** @return a recorder for one socket: no listener list until one is added (most sockets have none) */
+    public static MigrationRecorder forSocket(MigrationRecorder parent) {
+        return new MigrationRecorder(null, parent);
     }
 
     /** Counts bytes dropped as duplicates. */
@@ -106,7 +123,8 @@ public final class MigrationRecorder {
         if (log.isDebugEnabled()) {
             log.debug("{}", e);
         }
-        for (MigrationListener l : listeners) {
+        List<MigrationListener> all = listeners;
+        for (MigrationListener l : all == null ? List.<MigrationListener>of() : all) {
             try {
                 l.onMigration(e);
             } catch (RuntimeException ex) {

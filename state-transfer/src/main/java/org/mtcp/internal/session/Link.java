@@ -84,10 +84,14 @@ public final class Link implements FrameReader.Handler, IoHandler {
         this.reader = new FrameReader(name, true, Wire.MAX_CONTROL_PAYLOAD_ON_DATA);
     }
 
-    /** A link's output buffers: pending control frames (write mode) and the DATA frame header being written (read mode). */
+    /**
+     * A link's output buffers: pending control frames (write mode), the DATA frame header being written (read mode),
+     * and the array of a gathering write (all null between writes). Held only while the link has something to write.
+     */
     private static final class OutBuffers {
         final ByteBuffer control;
         final ByteBuffer dataHeader;
+        final ByteBuffer[] gather = new ByteBuffer[24];
 
         OutBuffers() {
             ByteBuffer both = ByteBuffer.allocateDirect(CONTROL_OUT_SIZE + 16);
@@ -129,6 +133,11 @@ public final class Link implements FrameReader.Handler, IoHandler {
     /** @return the pending control frames, in write mode (taken from the spares if the link holds none); session lock held */
     ByteBuffer controlOut() {
         return out().control;
+    }
+
+    /** @return the array for a gathering write, all null between writes (taken from the spares if the link holds none); session lock held */
+    ByteBuffer[] gatherArray() {
+        return out().gather;
     }
 
     /** @return the header of the DATA frame being written, in read mode; session lock held */

@@ -81,8 +81,6 @@ public abstract class LinkEngine {
     boolean readAhead = true;
     /** The last flush left bytes the kernel would not take: wait for writability (or an ACK) to try again. */
     boolean kernelFull;
-    /** Reused array for gathering writes. */
-    private final ByteBuffer[] iov = new ByteBuffer[24];
     /** Bytes received that were duplicates of bytes already held (after migrations). */
     long duplicateBytesDropped;
     /** The silence deadline's timer while bytes sent wait for acknowledgement, else {@code null}. */
@@ -224,6 +222,19 @@ public abstract class LinkEngine {
         ackSent = -1; // tell the new server at once what this client already has
         this.peerCredit = peerCredit;
         this.creditSent = creditSent;
+    }
+
+    /**
+     * Gives back what an idle session need not hold: spare chunks, empty buffers' bookkeeping arrays, the frame
+     * reader's payload array; what is in use stays. Session lock held.
+     */
+    final void releaseIdleMemory() {
+        out.releaseSpare();
+        in.releaseSpare();
+        Link l = link;
+        if (l != null) {
+            l.reader.releaseIdle();
+        }
     }
 
     // ================================================================== the link
@@ -572,6 +583,7 @@ public abstract class LinkEngine {
             return false;
         }
         while (true) {
+            ByteBuffer[] iov = l.gatherArray(); // per round: the link gives its output buffers back when done
             int n = 0;
             boolean controlFlipped = false;
             long frameEnd = -1;

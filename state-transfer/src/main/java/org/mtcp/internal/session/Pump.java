@@ -176,8 +176,7 @@ final class Pump {
                 } else if (thread == null) {
                     if (now - lastEnd >= LOOP_TAKEOVER_NANOS) {
                         arm(l);
-                        s.out.releaseSpare(); // the application went quiet: give the spare chunks back
-                        s.in.releaseSpare();
+                        s.releaseIdleMemory(); // the application went quiet
                     } else {
                         again = true;
                     }
@@ -257,9 +256,7 @@ final class Pump {
             if (s.link == l && !l.dead) {
                 arm(l);
             }
-            // no application thread is at work here: whatever emptied gives its spare chunk back
-            s.out.releaseSpare();
-            s.in.releaseSpare();
+            s.releaseIdleMemory(); // no application thread is at work here
         } catch (IOException e) {
             s.fail(e);
         } finally {

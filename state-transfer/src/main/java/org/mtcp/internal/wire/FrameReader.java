@@ -153,21 +153,22 @@ public final class FrameReader {
     }
 
     private static final int RETAINED_PAYLOAD_CAPACITY = 4096;
+    private static final byte[] NO_PAYLOAD = new byte[0];
 
     private final String connection;
     private final boolean dataAllowed;
     /** The largest non-DATA payload accepted now; raised once a control peer has introduced itself. */
     private int maxFramePayload;
 
-    /** Header bytes collected so far (a header may arrive split). */
-    private final byte[] header = new byte[Wire.HEADER_SIZE];
+    /** Header bytes collected so far, big-endian in the low bytes (a header may arrive split). */
+    private int header;
     private int headerFill;
     private boolean inFrame;
     private int type;
     private int remaining;
-    private byte[] payload = new byte[0];
-    /** A reusable view of {@link #payload}, handed to the decoder. */
-    private ByteBuffer payloadView = ByteBuffer.wrap(payload);
+    private byte[] payload = NO_PAYLOAD;
+    /** A reusable view of {@link #payload}, handed to the decoder; {@code null} until needed. */
+    private ByteBuffer payloadView;
     private int payloadFill;
     private int payloadLength;
 
@@ -190,6 +191,17 @@ public final class FrameReader {
         this.maxFramePayload = maxFramePayload;
     }
 
+    /**
+     * Lets the payload array and its view go when no frame is partly read: the connection went quiet (an idle
+     * session's bytes count); the next control frame makes them again.
+     */
+    public void releaseIdle() {
+        if (!inFrame) {
+            payload = NO_PAYLOAD;
+            payloadView = null;
+        }
+    }
+
     /** @return {@code true} when no frame is partly read */
     public boolean atFrameBoundary() {
         return !inFrame && headerFill == 0;
@@ -206,14 +218,19 @@ public final class FrameReader {
         int p = from;
         while (p < to) {
             if (!inFrame) {
-                int take = Math.min(Wire.HEADER_SIZE - headerFill, to - p);
-                buf.get(p, header, headerFill, take);
-                headerFill += take;
-                p += take;
-                if (headerFill < Wire.HEADER_SIZE) {
-                    return;
+                if (headerFill == 0 && to - p >= Wire.HEADER_SIZE) {
+                    header = buf.getInt(p); // the whole header at once, the usual case
+                    p += Wire.HEADER_SIZE;
+                } else {
+                    while (headerFill < Wire.HEADER_SIZE && p < to) {
+                        header = (header << 8) | (buf.get(p++) & 0xff);
+                        headerFill++;
+                    }
+                    if (headerFill < Wire.HEADER_SIZE) {
+                        return;
+                    }
+                    headerFill = 0;
                 }
-                headerFill = 0;
                 startFrame();
                 if (remaining == 0) {
                     finishFrame(handler);
@@ -239,9 +256,8 @@ public final class FrameReader {
     }
 
     private void startFrame() throws ProtocolException {
-        int word = ((header[0] & 0xff) << 24) | ((header[1] & 0xff) << 16) | ((header[2] & 0xff) << 8) | (header[3] & 0xff);
-        type = Frames.headerType(word);
-        int length = Frames.headerLength(word);
+        type = Frames.headerType(header);
+        int length = Frames.headerLength(header);
         checkLength(type, length, dataAllowed, maxFramePayload, connection);
         inFrame = true;
         remaining = length;
@@ -286,7 +302,7 @@ public final class FrameReader {
         if (type == Wire.DATA) {
             return;
         }
-        if (payloadView.array() != payload) {
+        if (payloadView == null || payloadView.array() != payload) {
             payloadView = ByteBuffer.wrap(payload);
         }
         payloadView.clear().limit(payloadFill);
@@ -300,7 +316,7 @@ public final class FrameReader {
             throw unexpected(e);
         } finally {
             if (payload.length > RETAINED_PAYLOAD_CAPACITY) {
-                payload = new byte[0];
+                payload = NO_PAYLOAD;
             }
         }
     }
