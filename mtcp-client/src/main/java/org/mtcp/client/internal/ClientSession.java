@@ -63,7 +63,6 @@ public final class ClientSession extends SessionCore {
     // ---- immutable ----
     /** The session's identifier, given by the first server. */
     private final byte[] sessionId;
-    private final String sessionHex;
     /** Where the session came from, for local binding of new connections. */
     private final SocketAddress localBind;
     /** Applies the socket's options to every connection the session opens. */
@@ -118,7 +117,6 @@ public final class ClientSession extends SessionCore {
                           MigrationRecorder recorder, MigrationPolicy policy) {
         super(loop, 0, 0, Settings.SEND_WINDOW, Settings.RECEIVE_WINDOW);
         this.sessionId = sessionId;
-        this.sessionHex = Proofs.hex(sessionId);
         this.key = key;
         this.server = server;
         this.connectedTo = connectedTo;
@@ -213,7 +211,7 @@ public final class ClientSession extends SessionCore {
             } finally {
                 s.lock().unlock();
             }
-            log.debug("session {} connected to {} (alternates {})", s.sessionHex, serverId, alternates);
+            log.debug("session {} connected to {} (alternates {})", s.sessionHex(), serverId, alternates);
             return s;
         } catch (IOException | RuntimeException e) {
             ch.close();
@@ -222,17 +220,22 @@ public final class ClientSession extends SessionCore {
     }
 
     private String linkName(InetSocketAddress to) {
-        return "session " + sessionHex.substring(0, 8) + " to " + to;
+        return "session " + sessionHex().substring(0, 8) + " to " + to;
     }
 
     @Override
     public String describe() {
-        return "MTCP session " + sessionHex.substring(0, 8) + " to " + server;
+        return "MTCP session " + sessionHex().substring(0, 8) + " to " + server;
     }
 
     /** @return the session identifier in hex */
     public String sessionId() {
-        return sessionHex;
+        return sessionHex();
+    }
+
+    /** Made on each call: it names the session in logs and events only, and an idle session's bytes count. */
+    private String sessionHex() {
+        return Proofs.hex(sessionId);
     }
 
     /** @return the service address of the server the session is on */
@@ -293,7 +296,7 @@ public final class ClientSession extends SessionCore {
             log.warn("{}", refused.getMessage());
             triggerResult(Message.TriggerResult.Outcome.REFUSED, refused.reason(), to, refused.getMessage());
             MigrationEvent event = new MigrationEvent(MigrationEvent.Role.CLIENT, MigrationEvent.Initiation.SERVER_TRIGGER,
-                    sessionHex, server, to, refused, 0, 0, 0, Map.of());
+                    sessionHex(), server, to, refused, 0, 0, 0, Map.of());
             loop().execute(() -> report(event)); // the policy and the listeners run with no session lock held
             return;
         }
@@ -550,7 +553,7 @@ public final class ClientSession extends SessionCore {
         } finally {
             lock().unlock();
         }
-        report(new MigrationEvent(MigrationEvent.Role.CLIENT, MigrationEvent.Initiation.RESUME, sessionHex, at, at,
+        report(new MigrationEvent(MigrationEvent.Role.CLIENT, MigrationEvent.Initiation.RESUME, sessionHex(), at, at,
                 new MigrationException(message, last != null ? last.reason() : Reason.TIMEOUT, false, last), 0, 0, 0, Map.of()));
     }
 

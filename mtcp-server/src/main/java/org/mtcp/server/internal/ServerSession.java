@@ -48,9 +48,8 @@ public final class ServerSession extends SessionCore implements Accepted {
 
     // ---- immutable ----
     private final Server server;
-    /** The session's identifier, and its hex form for messages. */
+    /** The session's identifier. */
     private final byte[] sessionId;
-    private final String hex;
     /** This server's identity as the session's client was told it: the origin its proofs name. */
     private final InetSocketAddress identity;
     /** The session arrived by migration (MIGRATED). */
@@ -106,7 +105,6 @@ public final class ServerSession extends SessionCore implements Accepted {
         super(server.loop(), outStart, inStart, Settings.SEND_WINDOW, Settings.RECEIVE_WINDOW);
         this.server = server;
         this.sessionId = sessionId;
-        this.hex = Proofs.hex(sessionId);
         this.identity = identity;
         this.arrivedByMigration = migrated;
         this.remote = remote;
@@ -188,12 +186,12 @@ public final class ServerSession extends SessionCore implements Accepted {
     }
 
     private String linkName(InetSocketAddress client) {
-        return "session " + hex.substring(0, 8) + " from " + client;
+        return "session " + hexId().substring(0, 8) + " from " + client;
     }
 
     @Override
     public String describe() {
-        return "MTCP session " + hex.substring(0, 8) + " of client " + remote + " on " + server.identity();
+        return "MTCP session " + hexId().substring(0, 8) + " of client " + remote + " on " + server.identity();
     }
 
     /** @return the session id */
@@ -201,9 +199,9 @@ public final class ServerSession extends SessionCore implements Accepted {
         return sessionId;
     }
 
-    /** @return the session id in hex */
+    /** @return the session id in hex, made on each call (messages and events only; an idle session's bytes count) */
     String hexId() {
-        return hex;
+        return Proofs.hex(sessionId);
     }
 
     /** Sends the handshake's answer (HELLO_ACK or MIGRATE_ACK, not sealed), before anything else on the link; loop thread. */
@@ -399,7 +397,7 @@ public final class ServerSession extends SessionCore implements Accepted {
         lock().lock();
         try {
             boolean movable = lifecycle() == Lifecycle.OPEN && outgoing == null && !trigger.pending();
-            return new org.mtcp.server.SessionInfo(hex, remote, arrivedByMigration, readOffset(), ledger.downWrite(), migrations,
+            return new org.mtcp.server.SessionInfo(hexId(), remote, arrivedByMigration, readOffset(), ledger.downWrite(), migrations,
                     movable);
         } finally {
             lock().unlock();
@@ -609,7 +607,7 @@ public final class ServerSession extends SessionCore implements Accepted {
             } else {
                 fail(new SocketException(why));
             }
-            failed = new MigrationEvent(MigrationEvent.Role.DESTINATION, MigrationEvent.Initiation.RESUME, hex, identity, identity,
+            failed = new MigrationEvent(MigrationEvent.Role.DESTINATION, MigrationEvent.Initiation.RESUME, hexId(), identity, identity,
                     new MigrationException(why, Reason.TIMEOUT, false, null), 0, 0, 0, java.util.Map.of());
         } finally {
             lock().unlock();

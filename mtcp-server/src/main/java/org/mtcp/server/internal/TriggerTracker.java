@@ -64,8 +64,8 @@ final class TriggerTracker {
     private final Server server;
     /** The session lock, for the deadlines' checks. */
     private final Lock lock;
-    /** The TRIGGERs waiting for their outcome, oldest first. */
-    private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+    /** The TRIGGERs waiting for their outcome, oldest first (room for one at first: most sessions never have one). */
+    private final ArrayDeque<Pending> pending = new ArrayDeque<>(1);
     private long serials;
 
     TriggerTracker(ServerSession session, Server server, Lock sessionLock) {
