@@ -67,8 +67,13 @@ final class ClientSocketImpl extends SocketImpl {
     private volatile int timeout;
     /** The channel opened by {@link #create}, until a path takes it at connect. */
     private volatile SocketChannel own;
-    /** Closes {@link #own}, or the pass-through's channel, once this impl is unreachable. */
-    private final Unreachable unreachable = new Unreachable();
+    /**
+     * Closes {@link #own}, or the pass-through's channel, once this impl is unreachable; let go (with its cleaner
+     * registration) when a session takes the channel, which then closes it. Guarded by this.
+     */
+    private Unreachable unreachable;
+    /** {@link #unreachable}'s registration with {@link #CLEANER}; guarded by this. */
+    private Cleaner.Cleanable unreachableCleanup;
     /** Waiters of threads connecting {@link #own}, a close wakes them; {@code null} outside {@link #connect}. */
     private volatile Set<ChannelWaiter> connecting;
     /** What the session calls back: one object for the three callbacks (an idle session's bytes count). */
@@ -127,8 +132,9 @@ final class ClientSocketImpl extends SocketImpl {
                 ch = SocketChannel.open();
                 ch.configureBlocking(false);
                 own = ch;
+                unreachable = new Unreachable();
                 unreachable.channel = ch;
-                CLEANER.register(this, unreachable);
+                unreachableCleanup = CLEANER.register(this, unreachable);
             }
             return ch;
         }
@@ -176,7 +182,7 @@ final class ClientSocketImpl extends SocketImpl {
                 int left = (int) Math.max(1, t - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
                 ClientSession s = ClientSession.connect(to, ch, localBind, left, hooks, hooks, recorder, policy);
                 own = null;
-                unreachable.channel = null; // the session's now: it closes it
+                sessionOwnsChannel();
                 session = s;
                 if (closed) { // closed while the handshake ran
                     s.close();
@@ -228,6 +234,17 @@ final class ClientSocketImpl extends SocketImpl {
         @Override
         public int getAsInt() {
             return timeout;
+        }
+    }
+
+    /** The session has the channel now and closes it: the cleaning action and its registration go (an idle session's bytes). */
+    private synchronized void sessionOwnsChannel() {
+        Unreachable u = unreachable;
+        if (u != null) {
+            u.channel = null;
+            unreachableCleanup.clean(); // runs the action on nothing and deregisters it
+            unreachable = null;
+            unreachableCleanup = null;
         }
     }
 

@@ -40,6 +40,9 @@ final class AcceptedSocketImpl extends SocketImpl {
         address = r.getAddress();
         port = r.getPort();
         localport = a.local().getPort();
+        // ServerSocket.implAccept gives a custom impl a fresh FileDescriptor, which nothing here uses (the session has
+        // the channel): letting it go saves an idle session 40 bytes
+        fd = null;
     }
 
     private Accepted conn() throws SocketException {

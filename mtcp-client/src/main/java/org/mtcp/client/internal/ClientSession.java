@@ -207,7 +207,7 @@ public final class ClientSession extends SessionCore {
             s.lock().lock();
             try {
                 s.startFlow(credit);
-                s.attach(s.newLink(ch, 0, s.linkName(to), ControlSeal.client(key)));
+                s.attach(s.newLink(ch, 0, to, ControlSeal.client(key)));
             } finally {
                 s.lock().unlock();
             }
@@ -219,7 +219,8 @@ public final class ClientSession extends SessionCore {
         }
     }
 
-    private String linkName(InetSocketAddress to) {
+    @Override
+    protected String linkName(InetSocketAddress to) {
         return "session " + sessionHex().substring(0, 8) + " to " + to;
     }
 
@@ -807,7 +808,7 @@ public final class ClientSession extends SessionCore {
             connectedTo = dialed;
             alternates = newAlternates;
             key = newKey; // the origin's copy of the old key is worth nothing now
-            attach(newLink(ch, downResume, linkName(dialed), ControlSeal.client(newKey)));
+            attach(newLink(ch, downResume, dialed, ControlSeal.client(newKey)));
             log.debug("{}: switched to {}", this, newServer);
             wake();
             queueAck(link());

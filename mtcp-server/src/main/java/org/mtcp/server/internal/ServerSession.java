@@ -83,8 +83,8 @@ public final class ServerSession extends SessionCore implements Accepted {
     private OutgoingTransfer lastTransfer;
     /** Where the session went, once MOVED. */
     private InetSocketAddress movedTo;
-    /** The last TRIGGER this server sent, until its outcome is known. */
-    private final TriggerTracker trigger;
+    /** The TRIGGERs this server sent whose outcome is not known yet; {@code null} until the first. Session lock. */
+    private TriggerTracker trigger;
     /** While the client's connection is broken and the session waits for it to resume: the grace deadline, else {@code null}. */
     private org.mtcp.internal.io.EventLoop.Timer resumeDeadline;
     /** Why the connection broke, for the exception when the client does not come back. */
@@ -109,9 +109,22 @@ public final class ServerSession extends SessionCore implements Accepted {
         this.arrivedByMigration = migrated;
         this.remote = remote;
         this.local = local;
-        this.input = new SessionInputStream(this, () -> readTimeout);
+        this.input = new SessionInputStream(this);
         this.output = new SessionOutputStream(this);
-        this.trigger = new TriggerTracker(this, server, lock());
+    }
+
+    @Override
+    protected int readTimeoutMillis() {
+        return readTimeout;
+    }
+
+    /** @return the TRIGGER tracker, made at the first TRIGGER (most sessions never have one); session lock held */
+    private TriggerTracker triggers() {
+        TriggerTracker t = trigger;
+        if (t == null) {
+            t = trigger = new TriggerTracker(this, server, lock());
+        }
+        return t;
     }
 
     /**
@@ -131,7 +144,7 @@ public final class ServerSession extends SessionCore implements Accepted {
             s.startFlow(hello.credit());
             Message.HelloAck ack = new Message.HelloAck(s.sessionId, ephemeral.publicKey(), s.creditSent(), identity, alternates);
             s.key = KeySchedule.sessionKey(shared, Message.payload(hello), Message.payload(ack));
-            s.attachRegistered(s.newLink(ch, 0, s.linkName(remote), ControlSeal.server(s.key)), selectionKey);
+            s.attachRegistered(s.newLink(ch, 0, remote, ControlSeal.server(s.key)), selectionKey);
             return new Created(s, ack);
         } finally {
             s.lock().unlock();
@@ -159,7 +172,7 @@ public final class ServerSession extends SessionCore implements Accepted {
             s.key = KeySchedule.rotatedKey(st.key, shared, Message.payload(request));
             s.install(st);
             s.startFlow(request.credit());
-            s.attachRegistered(s.newLink(ch, st.upResume, s.linkName(remote), ControlSeal.server(s.key)), selectionKey);
+            s.attachRegistered(s.newLink(ch, st.upResume, remote, ControlSeal.server(s.key)), selectionKey);
             return new Created(s, s.migrateAck(request, ephemeral.publicKey(), alternates));
         } finally {
             s.lock().unlock();
@@ -185,7 +198,8 @@ public final class ServerSession extends SessionCore implements Accepted {
         install(ledger.install(st), st);
     }
 
-    private String linkName(InetSocketAddress client) {
+    @Override
+    protected String linkName(InetSocketAddress client) {
         return "session " + hexId().substring(0, 8) + " from " + client;
     }
 
@@ -336,9 +350,9 @@ public final class ServerSession extends SessionCore implements Accepted {
             checkMoved();
             checkOpen();
             if (outgoing != null) {
-                return trigger.alreadyMigrating(to, outgoing.destination());
+                return triggers().alreadyMigrating(to, outgoing.destination());
             }
-            CompletableFuture<MigrationEvent> same = trigger.pendingTo(to);
+            CompletableFuture<MigrationEvent> same = trigger == null ? null : trigger.pendingTo(to);
             if (same != null) {
                 return same;
             }
@@ -348,7 +362,7 @@ public final class ServerSession extends SessionCore implements Accepted {
                         Reason.OTHER, true, null);
             }
             triggered = true;
-            return trigger.sent(to);
+            return triggers().sent(to);
         } finally {
             lock().unlock();
         }
@@ -377,7 +391,7 @@ public final class ServerSession extends SessionCore implements Accepted {
 
     @Override
     protected void onTriggerResult(Link l, Message.TriggerResult m) {
-        if (l == link()) {
+        if (l == link() && trigger != null) {
             trigger.result(m);
         }
     }
@@ -386,7 +400,9 @@ public final class ServerSession extends SessionCore implements Accepted {
     void transferEnded(MigrationEvent e) {
         lock().lock();
         try {
-            trigger.settled(e);
+            if (trigger != null) {
+                trigger.settled(e);
+            }
         } finally {
             lock().unlock();
         }
@@ -396,7 +412,7 @@ public final class ServerSession extends SessionCore implements Accepted {
     public org.mtcp.server.SessionInfo info() {
         lock().lock();
         try {
-            boolean movable = lifecycle() == Lifecycle.OPEN && outgoing == null && !trigger.pending();
+            boolean movable = lifecycle() == Lifecycle.OPEN && outgoing == null && !triggerPendingLocked();
             return new org.mtcp.server.SessionInfo(hexId(), remote, arrivedByMigration, readOffset(), ledger.downWrite(), migrations,
                     movable);
         } finally {
@@ -404,11 +420,22 @@ public final class ServerSession extends SessionCore implements Accepted {
         }
     }
 
+    /** The session ended or its client's connection is gone for good: pending TRIGGERs fail with {@code why}; session lock held. */
+    private void endTriggers(String why) {
+        if (trigger != null) {
+            trigger.ended(why);
+        }
+    }
+
+    private boolean triggerPendingLocked() {
+        return trigger != null && trigger.pending();
+    }
+
     /** @return whether a TRIGGER this server sent still waits for its outcome */
     boolean triggerPending() {
         lock().lock();
         try {
-            return trigger.pending();
+            return triggerPendingLocked();
         } finally {
             lock().unlock();
         }
@@ -540,7 +567,7 @@ public final class ServerSession extends SessionCore implements Accepted {
             return;
         }
         connectionEnded(cause, "the connection from client " + remote);
-        trigger.ended("the connection from its client was lost");
+        endTriggers("the connection from its client was lost");
     }
 
     /**
@@ -601,7 +628,7 @@ public final class ServerSession extends SessionCore implements Accepted {
             String why = "the client of " + describe() + " did not come back within " + grace + " ms (MTCP_RESUME_GRACE) after"
                     + " its connection was lost: " + brokenBecause;
             log.info("{}", why);
-            trigger.ended("its client did not come back");
+            endTriggers("its client did not come back");
             if (lifecycle() == Lifecycle.CLOSING) {
                 released(); // the application closed it already: nothing to tell it
             } else {
@@ -646,6 +673,15 @@ public final class ServerSession extends SessionCore implements Accepted {
             if (now != Lifecycle.OPEN && now != Lifecycle.PEER_DONE && now != Lifecycle.CLOSING) {
                 throw new MigrationException(describe() + " cannot resume in state " + now, Reason.INVALID_STATE, false, null);
             }
+            if (server.resumeGraceMillis() <= 0) {
+                // Resuming is off: the client (its proof is right) says its connection broke, so the session ends as a
+                // plain socket's connection would, although the reset has not reached this end (a relay, or a loaded
+                // machine, can deliver the client's new connection first).
+                connectionEnded(new java.net.SocketException("Connection reset"), "the connection from client " + remote);
+                endTriggers("the connection from its client was lost");
+                throw new MigrationException(describe() + " ended with its connection: resuming is off here (MTCP_RESUME_GRACE 0)",
+                        Reason.INVALID_STATE, false, null);
+            }
             ResumeLedger.ClientResume replay = clientResume(request.downReceived(), heldValue());
             if (replay == null) {
                 throw new MigrationException("client of " + describe() + " claims " + request.downReceived()
@@ -669,7 +705,7 @@ public final class ServerSession extends SessionCore implements Accepted {
             closeLinkNow(false); // a connection the client found silent may still be open here: it is done either way
             resendFrom(replay, request.credit(), Math.max(creditSent(), creditValue()));
             long upFrom = heldValue() - (peerFinished() ? 1 : 0);
-            attachRegistered(newLink(ch, upFrom, linkName(from), ControlSeal.server(key)), selectionKey);
+            attachRegistered(newLink(ch, upFrom, from, ControlSeal.server(key)), selectionKey);
             Message.MigrateAck ack = migrateAck(request, ephemeral.publicKey(), server.alternates());
             try {
                 if (!sendHandshake(ack)) {
@@ -699,7 +735,7 @@ public final class ServerSession extends SessionCore implements Accepted {
             resumeDeadline = null;
         }
         if (lifecycle() != Lifecycle.MOVED) {
-            trigger.ended("it was closed");
+            endTriggers("it was closed");
         }
         server.recorder.duplicatesDropped(takeDroppedDuplicates());
         super.released();

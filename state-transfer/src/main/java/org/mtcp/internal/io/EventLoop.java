@@ -12,7 +12,6 @@ import java.nio.channels.Selector;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -56,7 +55,7 @@ public final class EventLoop implements Runnable {
     /** Sessions being ticked; loop thread only. */
     private final List<Attention> attending = new ArrayList<>();
     /** Timers; loop thread only. */
-    private final PriorityQueue<Timer> timers = new PriorityQueue<>();
+    private final TimerHeap timers = new TimerHeap();
     /** {@link #AWAKE}, or how the loop is (about to be) blocked in select; cleared by whoever wakes it. */
     private final AtomicInteger sleeping = new AtomicInteger();
     private static final int AWAKE = 0;
@@ -159,11 +158,24 @@ public final class EventLoop implements Runnable {
             timers.add(t);
         } else {
             execute(() -> {
-                t.seq = ++timerSeq;
-                timers.add(t);
+                if (!t.cancelled) {
+                    t.seq = ++timerSeq;
+                    timers.add(t);
+                }
             });
         }
         return t;
+    }
+
+    /**
+     * Cancels {@code t} and, on this loop's thread, takes it out of the queue at once (elsewhere it leaves when it
+     * would have been due): what a quiet session's deadline costs it is then nothing.
+     */
+    public void cancel(Timer t) {
+        t.cancel();
+        if (inLoop()) {
+            timers.remove(t);
+        }
     }
 
     /** A scheduled task. */
@@ -176,6 +188,8 @@ public final class EventLoop implements Runnable {
         private volatile Runnable task;
         long seq;
         volatile boolean cancelled;
+        /** Where it sits in its loop's {@link TimerHeap}, -1 when not queued; loop thread only. */
+        int slot = -1;
 
         Timer(long due, Runnable task) {
             this.due = due;

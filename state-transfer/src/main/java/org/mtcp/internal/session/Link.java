@@ -12,6 +12,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.CancelledKeyException;
@@ -32,7 +33,8 @@ public final class Link implements FrameReader.Handler, IoHandler {
 
     final LinkEngine session;
     final SocketChannel channel;
-    final String name;
+    /** The peer's address, for this connection's name in messages ({@link #toString}). */
+    private final InetSocketAddress peer;
     final FrameReader reader;
     /** Seals the control frames this end sends and opens the peer's, under the session key of this connection. */
     final ControlSeal seal;
@@ -72,16 +74,18 @@ public final class Link implements FrameReader.Handler, IoHandler {
     long quickAckAt;
     /** Whether this platform has {@code TCP_QUICKACK} (Linux); cleared at the first refusal. */
     private static volatile boolean quickAckSupported = true;
-    /** Application threads' waiters that have this channel registered. */
-    final List<ChannelWaiter> waiters = new ArrayList<>(1);
+    /** The application thread's waiter that has this channel registered (usually the only one), or {@code null}. */
+    private ChannelWaiter waiter;
+    /** Waiters of further threads that waited for this channel, {@code null} while there are none. */
+    private List<ChannelWaiter> moreWaiters;
 
-    Link(LinkEngine session, SocketChannel channel, long inOffset, String name, ControlSeal seal) {
+    Link(LinkEngine session, SocketChannel channel, long inOffset, InetSocketAddress peer, ControlSeal seal) {
         this.session = session;
         this.seal = seal;
         this.channel = channel;
         this.inOffset = inOffset;
-        this.name = name;
-        this.reader = new FrameReader(name, true, Wire.MAX_CONTROL_PAYLOAD_ON_DATA);
+        this.peer = peer;
+        this.reader = new FrameReader(this, true, Wire.MAX_CONTROL_PAYLOAD_ON_DATA);
     }
 
     /**
@@ -230,7 +234,7 @@ public final class Link implements FrameReader.Handler, IoHandler {
     public void onSealed(Message.Sealed m) throws IOException {
         Message inner;
         try {
-            inner = seal.open(m, name);
+            inner = seal.open(m, this);
         } catch (ProtocolException e) {
             dropForged(e.getMessage());
             return;
@@ -242,32 +246,32 @@ public final class Link implements FrameReader.Handler, IoHandler {
     // drops a segment that fails its checks; the session goes on.
     @Override
     public void onError(Message.Error m) {
-        dropForged("an ERROR frame without a seal on " + name);
+        dropForged("an ERROR frame without a seal on " + this);
     }
 
     @Override
     public void onTrigger(Message.Trigger m) {
-        dropForged("a TRIGGER frame without a seal on " + name);
+        dropForged("a TRIGGER frame without a seal on " + this);
     }
 
     @Override
     public void onMoved(Message.Moved m) {
-        dropForged("a MOVED frame without a seal on " + name);
+        dropForged("a MOVED frame without a seal on " + this);
     }
 
     @Override
     public void onTriggerResult(Message.TriggerResult m) {
-        dropForged("a TRIGGER_RESULT frame without a seal on " + name);
+        dropForged("a TRIGGER_RESULT frame without a seal on " + this);
     }
 
     @Override
     public void onAlternates(Message.Alternates m) {
-        dropForged("an ALTERNATES frame without a seal on " + name);
+        dropForged("an ALTERNATES frame without a seal on " + this);
     }
 
     @Override
     public void onReset(Message.Reset m) {
-        dropForged("a RESET frame without a seal on " + name);
+        dropForged("a RESET frame without a seal on " + this);
     }
 
     private void dropForged(String what) {
@@ -423,8 +427,17 @@ public final class Link implements FrameReader.Handler, IoHandler {
             return;
         }
         dead = true;
-        for (ChannelWaiter w : waiters) {
-            w.wakeup();
+        ChannelWaiter first = waiter;
+        List<ChannelWaiter> more = moreWaiters;
+        waiter = null;
+        moreWaiters = null;
+        if (first != null) {
+            first.wakeup();
+        }
+        if (more != null) {
+            for (ChannelWaiter w : more) {
+                w.wakeup();
+            }
         }
         if (graceful) {
             try {
@@ -433,15 +446,18 @@ public final class Link implements FrameReader.Handler, IoHandler {
                 // the peer is gone already
             }
         }
-        List<ChannelWaiter> toForget = new ArrayList<>(waiters);
-        waiters.clear();
         SelectionKey k = key;
         loop.execute(() -> {
             if (k != null) {
                 k.cancel();
             }
-            for (ChannelWaiter w : toForget) {
-                w.forget(channel);
+            if (first != null) {
+                first.forget(channel);
+            }
+            if (more != null) {
+                for (ChannelWaiter w : more) {
+                    w.forget(channel);
+                }
             }
             try {
                 channel.close();
@@ -451,8 +467,21 @@ public final class Link implements FrameReader.Handler, IoHandler {
         });
     }
 
+    /** An application thread is about to wait for this channel with {@code w}: a close must wake it and make it let go. */
+    void waitingWith(ChannelWaiter w) {
+        if (waiter == null || waiter == w) {
+            waiter = w;
+        } else if (moreWaiters == null) {
+            moreWaiters = new ArrayList<>(2);
+            moreWaiters.add(w);
+        } else if (!moreWaiters.contains(w)) {
+            moreWaiters.add(w);
+        }
+    }
+
+    /** @return this connection's name in messages, made when one needs it (an idle session keeps no string) */
     @Override
     public String toString() {
-        return name;
+        return session.linkName(peer);
     }
 }

@@ -12,6 +12,7 @@ import org.mtcp.internal.wire.SessionState;
 import org.mtcp.internal.wire.Wire;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
@@ -421,14 +422,14 @@ public abstract class LinkEngine {
         l.inOffset += len;
         long expected = in.end();
         if (inFin && at + len > expected) {
-            throw new ProtocolException("DATA after FIN on " + l.name);
+            throw new ProtocolException("DATA after FIN on " + l);
         }
         if (at + len <= expected) {
             duplicateBytesDropped += len;
             return;
         }
         if (at > expected) {
-            throw new ProtocolException("DATA at offset " + at + " on " + l.name + " leaves a gap after " + expected);
+            throw new ProtocolException("DATA at offset " + at + " on " + l + " leaves a gap after " + expected);
         }
         int skip = (int) (expected - at);
         duplicateBytesDropped += skip;
@@ -448,7 +449,7 @@ public abstract class LinkEngine {
             return; // a FIN we already have, sent again after a migration
         }
         if (at > in.end()) {
-            throw new ProtocolException("FIN at " + at + " on " + l.name + " but the stream has " + in.end() + " bytes");
+            throw new ProtocolException("FIN at " + at + " on " + l + " but the stream has " + in.end() + " bytes");
         }
         inFin = true;
         changed.signalAll();
@@ -483,7 +484,7 @@ public abstract class LinkEngine {
     private void acknowledged(Link l, long ack) throws ProtocolException {
         long sent = outNext + (outFinSent ? 1 : 0);
         if (ack > sent && !ackBeyondSent(ack)) {
-            throw new ProtocolException("ACK of offset " + ack + " on " + l.name + " beyond what was sent (" + sent + ")");
+            throw new ProtocolException("ACK of offset " + ack + " on " + l + " beyond what was sent (" + sent + ")");
         }
         if (ack > peerHas) {
             peerHas = ack;
@@ -756,6 +757,19 @@ public abstract class LinkEngine {
         }
     }
 
+    /**
+     * The application went quiet: a silence deadline with nothing left to wait for (every byte sent is acknowledged)
+     * leaves the loop's queue now instead of when due, so that an idle session holds no timer; the next write arms
+     * one again. Loop thread, lock held.
+     */
+    final void dropSettledSilenceCheck() {
+        EventLoop.Timer t = silenceCheck;
+        if (t != null && outNext + (outFinSent ? 1 : 0) - peerHas <= 0) {
+            silenceCheck = null;
+            loop.cancel(t);
+        }
+    }
+
     private void armSilenceCheck(long delayNanos) {
         silenceCheck = loop.schedule(delayNanos, this::checkSilence);
     }
@@ -783,7 +797,7 @@ public abstract class LinkEngine {
                 armSilenceCheck(Math.max(deadline - silent, TimeUnit.MILLISECONDS.toNanos(100)));
                 return;
             }
-            linkLost(l, new java.net.SocketTimeoutException("nothing arrived on " + l.name + " for "
+            linkLost(l, new java.net.SocketTimeoutException("nothing arrived on " + l + " for "
                     + TimeUnit.NANOSECONDS.toMillis(silent) + " ms while " + waiting + " bytes sent on it waited for"
                     + " acknowledgement (mtcp.heartbeatMillis " + Settings.HEARTBEAT_MILLIS + ")"));
         } finally {
@@ -792,7 +806,10 @@ public abstract class LinkEngine {
     }
 
     /** Creates a link over a connected non-blocking channel. */
-    protected final Link newLink(SocketChannel ch, long inOffset, String name, ControlSeal seal) {
-        return new Link(this, ch, inOffset, name, seal);
+    protected final Link newLink(SocketChannel ch, long inOffset, InetSocketAddress peer, ControlSeal seal) {
+        return new Link(this, ch, inOffset, peer, seal);
     }
+
+    /** @return the name of this session's connection with {@code peer}, for messages */
+    protected abstract String linkName(InetSocketAddress peer);
 }

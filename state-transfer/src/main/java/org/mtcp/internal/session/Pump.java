@@ -3,11 +3,12 @@ package org.mtcp.internal.session;
 import org.mtcp.internal.io.ChannelWaiter;
 
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.channels.CancelledKeyException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectionKey;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Who does a session's network I/O. An application thread blocked in a read or a write becomes the
@@ -38,7 +39,17 @@ final class Pump {
     /** Whether the loop is ticking the session. */
     private boolean attended;
     /** The loop found the session busy and stopped watching its link until the next tick; no lock (the loop sets it without one). */
-    private final AtomicBoolean backedOff = new AtomicBoolean();
+    private volatile boolean backedOff;
+    /** Compare-and-set on {@link #backedOff} (a field, not an {@code AtomicBoolean}: an idle session's bytes count). */
+    private static final VarHandle BACKED_OFF;
+
+    static {
+        try {
+            BACKED_OFF = MethodHandles.lookup().findVarHandle(Pump.class, "backedOff", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     Pump(SessionCore session) {
         this.s = session;
@@ -90,9 +101,7 @@ final class Pump {
             return;
         }
         ChannelWaiter w = ChannelWaiter.current();
-        if (!l.waiters.contains(w)) {
-            l.waiters.add(w);
-        }
+        l.waitingWith(w);
         thread = me;
         waiter = w;
         l.setInterest(0, s.loop);
@@ -152,7 +161,7 @@ final class Pump {
             return true; // an application thread is in the session: look again on the next tick
         }
         try {
-            backedOff.set(false);
+            backedOff = false;
             boolean again = s.onTick(now);
             Link l = s.link;
             if (l != null && !l.dead) {
@@ -177,6 +186,7 @@ final class Pump {
                     if (now - lastEnd >= LOOP_TAKEOVER_NANOS) {
                         arm(l);
                         s.releaseIdleMemory(); // the application went quiet
+                        s.dropSettledSilenceCheck();
                     } else {
                         again = true;
                     }
@@ -224,7 +234,7 @@ final class Pump {
                 return;
             }
             l.interestStale = true;
-            if (backedOff.compareAndSet(false, true)) {
+            if (BACKED_OFF.compareAndSet(this, false, true)) {
                 s.loop.attention(s);
             }
             return;

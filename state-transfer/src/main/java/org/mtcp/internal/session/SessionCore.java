@@ -104,7 +104,7 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
             return describe() + ": out [" + out.head() + ", " + out.tail() + ") next " + outNext
                     + (outFinQueued ? " fin" + (outFinSent ? "-sent" : "") + (outFinAcked ? "-acked" : "") : "")
                     + "; in [" + in.start() + ", " + in.readOffset() + ", " + in.end() + ")" + (inFin ? " fin" : "")
-                    + " ackSent " + ackSent + "; link " + (l == null ? "none" : l.name + (l.dead ? " dead" : "")
+                    + " ackSent " + ackSent + "; link " + (l == null ? "none" : l + (l.dead ? " dead" : "")
                     + " inOffset " + l.inOffset + " interest " + l.interest + (l.inFrame ? " in-frame to " + l.frameEnd : "")
                     + " ctrl " + l.controlQueued()) + "; pump " + pump.describe() + " " + lifecycle + (failure != null ? " (" + failure + ")" : "")
                     + extraDebugState();
@@ -119,6 +119,11 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
     }
 
     // ================================================================== hooks for the two ends
+
+    /** @return the read timeout in milliseconds (0: none) of a {@link SessionInputStream} made without one */
+    protected int readTimeoutMillis() {
+        return 0;
+    }
 
     /** The application read {@code n} bytes; session lock held. */
     protected void afterApplicationRead(int n) {

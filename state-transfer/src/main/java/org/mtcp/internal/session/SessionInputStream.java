@@ -9,12 +9,19 @@ import java.util.function.IntSupplier;
 /** The input stream of a session (either end); it keeps working across migrations. */
 public final class SessionInputStream extends InputStream {
     private final SessionCore session;
+    /** The read timeout in milliseconds, read at every call; {@code null}: the session's {@link SessionCore#readTimeoutMillis}. */
     private final IntSupplier timeout;
 
     /** @param session the session @param timeout the read timeout in milliseconds, read at every call */
     public SessionInputStream(SessionCore session, IntSupplier timeout) {
         this.session = session;
-        this.timeout = timeout;
+        this.timeout = Objects.requireNonNull(timeout, "timeout");
+    }
+
+    /** @param session the session, which says its read timeout ({@link SessionCore#readTimeoutMillis}) */
+    public SessionInputStream(SessionCore session) {
+        this.session = session;
+        this.timeout = null;
     }
 
     @Override
@@ -27,7 +34,7 @@ public final class SessionInputStream extends InputStream {
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
         Objects.checkFromIndexSize(off, len, b.length);
-        return session.read(b, off, len, timeout.getAsInt());
+        return session.read(b, off, len, timeout == null ? session.readTimeoutMillis() : timeout.getAsInt());
     }
 
     @Override

@@ -155,7 +155,8 @@ public final class FrameReader {
     private static final int RETAINED_PAYLOAD_CAPACITY = 4096;
     private static final byte[] NO_PAYLOAD = new byte[0];
 
-    private final String connection;
+    /** Which connection this reads, for error messages ({@code toString} is called only for one). */
+    private final Object connection;
     private final boolean dataAllowed;
     /** The largest non-DATA payload accepted now; raised once a control peer has introduced itself. */
     private int maxFramePayload;
@@ -177,7 +178,7 @@ public final class FrameReader {
      * @param dataAllowed     whether DATA frames may appear (data connections) or not (control connections)
      * @param maxFramePayload the largest non-DATA payload accepted
      */
-    public FrameReader(String connection, boolean dataAllowed, int maxFramePayload) {
+    public FrameReader(Object connection, boolean dataAllowed, int maxFramePayload) {
         this.connection = connection;
         this.dataAllowed = dataAllowed;
         this.maxFramePayload = maxFramePayload;
