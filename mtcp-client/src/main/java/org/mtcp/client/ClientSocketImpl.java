@@ -178,6 +178,7 @@ final class ClientSocketImpl extends SocketImpl {
             if (closed) {
                 throw new SocketException("Socket closed");
             }
+            int connectedPort = ChannelStreams.localPort(ch); // now: a server may end the session right after the handshake
             if (mtcp) {
                 int left = (int) Math.max(1, t - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
                 ClientSession s = ClientSession.connect(to, ch, localBind, left, hooks, hooks, recorder, policy);
@@ -189,7 +190,7 @@ final class ClientSocketImpl extends SocketImpl {
                     throw new SocketException("Socket closed");
                 }
                 SocketChannel sc = s.channel();
-                switched(s.server(), to, sc == null ? 0 : ChannelStreams.localPort(sc));
+                switched(s.server(), to, sc == null || sc == ch ? connectedPort : ChannelStreams.localPort(sc));
             } else {
                 ChannelStreams p = new ChannelStreams(ch, new byte[0]);
                 p.setTimeout(timeout);
@@ -201,7 +202,7 @@ final class ClientSocketImpl extends SocketImpl {
                 }
                 address = to.getAddress();
                 port = to.getPort();
-                localport = ChannelStreams.localPort(ch);
+                localport = connectedPort;
             }
         } catch (IOException | RuntimeException e) {
             // as the JDK's socket, a failed connect closes the impl

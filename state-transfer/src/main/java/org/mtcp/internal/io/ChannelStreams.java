@@ -315,11 +315,17 @@ public final class ChannelStreams {
     }
 
     /**
-     * @return the channel's local port, 0 when unbound; without {@code ch.socket()}, whose adaptor (a second
-     * {@code Socket} and its impl) the channel would keep for the rest of its life
+     * @return the channel's local port, 0 when unbound or closed already (a connection the peer ended at once: the
+     * caller's connect has still succeeded, as a plain socket's does); without {@code ch.socket()}, whose adaptor
+     * (a second {@code Socket} and its impl) the channel would keep for the rest of its life
      */
     public static int localPort(SocketChannel ch) throws IOException {
-        SocketAddress a = ch.getLocalAddress();
+        SocketAddress a;
+        try {
+            a = ch.getLocalAddress();
+        } catch (java.nio.channels.ClosedChannelException e) {
+            return 0;
+        }
         return a instanceof InetSocketAddress ? ((InetSocketAddress) a).getPort() : 0;
     }
 
