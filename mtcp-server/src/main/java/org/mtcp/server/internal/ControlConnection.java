@@ -10,6 +10,7 @@ import org.mtcp.internal.wire.FrameReader;
 import org.mtcp.internal.wire.Frames;
 import org.mtcp.internal.wire.Message;
 import org.mtcp.internal.wire.ProtocolException;
+import org.mtcp.internal.wire.StateCodec;
 import org.mtcp.internal.wire.Wire;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -75,6 +76,8 @@ final class ControlConnection implements IoHandler, FrameReader.Handler {
     /** Direct, so that the JDK reads into it without a copy of its own. */
     private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(64 * 1024);
     private final ArrayDeque<ByteBuffer> out = new ArrayDeque<>();
+    /** The frames of {@link #out} made by {@link StateCodec#encodeFrame}, in order: given back once written. */
+    private final ArrayDeque<ByteBuffer> reusable = new ArrayDeque<>();
     /** This server's requests on this connection, by the key it chose. */
     private final Map<Long, IncomingTransfer> requested = new HashMap<>();
     /** This server's MOVE_REQUESTs waiting for their MOVE_RESULT, by the key it chose. */
@@ -100,6 +103,9 @@ final class ControlConnection implements IoHandler, FrameReader.Handler {
         this.state = initiator ? State.CONNECTING : State.AWAITING_HELLO;
         this.reader = new FrameReader("control connection " + (peer != null ? "to " + peer : "from a peer"), false,
                 initiator ? Wire.MAX_CONTROL_CONNECTION_PAYLOAD : MAX_PAYLOAD_BEFORE_HELLO);
+        if (initiator) {
+            reader.allocateWholePayloads(); // the server it dialed (TLS: whose certificate it checked first)
+        }
     }
 
     /**
@@ -290,6 +296,18 @@ final class ControlConnection implements IoHandler, FrameReader.Handler {
     }
 
     void send(ByteBuffer frame) {
+        send(frame, false);
+    }
+
+    /**
+     * Queues a STATE_REPLY frame from {@link StateCodec#encodeFrame}, whose buffer the next one may reuse once
+     * it is written.
+     */
+    void sendStateFrame(ByteBuffer frame) {
+        send(frame, true);
+    }
+
+    private void send(ByteBuffer frame, boolean reuse) {
         if (state == State.CLOSED) {
             return;
         }
@@ -299,6 +317,9 @@ final class ControlConnection implements IoHandler, FrameReader.Handler {
             return;
         }
         out.add(frame);
+        if (reuse) {
+            reusable.add(frame);
+        }
         if (channel.isConnected()) {
             flush();
         }
@@ -408,6 +429,7 @@ final class ControlConnection implements IoHandler, FrameReader.Handler {
         openDeadline.cancel();
         peer = m.server();
         reader.limitPayload(Wire.MAX_CONTROL_CONNECTION_PAYLOAD);
+        reader.allocateWholePayloads();
         state(State.OPEN, "the peer introduced itself as " + peer);
         endpoint.adopt(this);
     }
@@ -477,7 +499,10 @@ final class ControlConnection implements IoHandler, FrameReader.Handler {
                 long n = transport.write(out.toArray(new ByteBuffer[0])); // TLS: moves the handshake on first
                 queuedBytes -= n;
                 while (!out.isEmpty() && !out.peekFirst().hasRemaining()) {
-                    out.pollFirst();
+                    ByteBuffer written = out.pollFirst();
+                    if (reusable.peekFirst() == written) {
+                        StateCodec.releaseFrame(reusable.pollFirst());
+                    }
                 }
                 if (checkEstablished()) {
                     flush(); // established by this write: the queue may go now
@@ -515,6 +540,7 @@ final class ControlConnection implements IoHandler, FrameReader.Handler {
             // closing is all we wanted
         }
         out.clear();
+        reusable.clear();
         endpoint.closed(this, why);
         List<IncomingTransfer> asked = new ArrayList<>(requested.values());
         requested.clear();

@@ -117,7 +117,7 @@ final class OutgoingTransfer {
         Faults.at(Faults.Step.ORIGIN_PACKED);
         if (t.state(State.PACKING, State.SENT, "STATE_REPLY")) {
             c.served(t);
-            c.send(reply);
+            c.sendStateFrame(reply);
             Faults.at(Faults.Step.ORIGIN_REPLIED);
         }
     }

@@ -160,6 +160,8 @@ public final class FrameReader {
     private final boolean dataAllowed;
     /** The largest non-DATA payload accepted now; raised once a control peer has introduced itself. */
     private int maxFramePayload;
+    /** Collect a payload into one array of its announced length, not into doubling ones. */
+    private boolean allocateWhole;
 
     /** Header bytes collected so far, big-endian in the low bytes (a header may arrive split). */
     private int header;
@@ -190,6 +192,16 @@ public final class FrameReader {
      */
     public void limitPayload(int maxFramePayload) {
         this.maxFramePayload = maxFramePayload;
+    }
+
+    /**
+     * From the next frame on, collects a payload into one array of the length its header announced,
+     * allocated when its first bytes arrive, instead of growing an array as they arrive. For a peer
+     * that has proven who it is: a state of megabytes then costs one copy here, not two and the
+     * zeroing of twice its size; an unknown peer could make the reader allocate the limit per header.
+     */
+    public void allocateWholePayloads() {
+        this.allocateWhole = true;
     }
 
     /**
@@ -289,7 +301,8 @@ public final class FrameReader {
 
     private void collect(ByteBuffer buf, int p, int take) {
         if (payloadFill + take > payload.length) {
-            int grown = Math.max(payloadFill + take, Math.min(payloadLength, Math.max(256, payload.length * 2)));
+            int grown = allocateWhole ? payloadLength
+                    : Math.max(payloadFill + take, Math.min(payloadLength, Math.max(256, payload.length * 2)));
             byte[] bigger = new byte[grown];
             System.arraycopy(payload, 0, bigger, 0, payloadFill);
             payload = bigger;

@@ -9,6 +9,7 @@ import com.esotericsoftware.kryo.io.Output;
 import com.esotericsoftware.kryo.util.Pool;
 
 import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Kryo serialization of {@link SessionState}, the record that travels in a STATE_REPLY. Only this
@@ -25,6 +26,18 @@ public final class StateCodec {
             return k;
         }
     };
+
+    /**
+     * The largest frame buffer kept for reuse: a 4 MiB state (the default {@code mtcp.maxStateBytes})
+     * and its read logs fit; a bigger frame is allocated and dropped.
+     */
+    private static final int MAX_SPARE_CAPACITY = 8 * 1024 * 1024;
+    /**
+     * One direct frame buffer kept between migrations: a fresh one of a megabyte costs more than the
+     * copy into it (the JDK zeroes it and the kernel faults in every page). One per process, so the
+     * memory held does not grow with sessions or connections; concurrent migrations allocate.
+     */
+    private static final AtomicReference<ByteBuffer> SPARE_FRAME = new AtomicReference<>();
 
     private StateCodec() {
     }
@@ -53,8 +66,11 @@ public final class StateCodec {
     public static ByteBuffer encodeFrame(SessionState s, int type, long key) {
         int max = Wire.HEADER_SIZE + 8 + 128 + s.sessionId.length + s.key.length + s.appState.length + s.upBytes.length
                 + s.downBytes.length;
-        ByteBuffer frame = ByteBuffer.allocateDirect(max);
-        frame.position(Wire.HEADER_SIZE).putLong(key);
+        ByteBuffer frame = SPARE_FRAME.getAndSet(null);
+        if (frame == null || frame.capacity() < max) {
+            frame = ByteBuffer.allocateDirect(max);
+        }
+        frame.clear().position(Wire.HEADER_SIZE).putLong(key);
         Kryo k = KRYOS.obtain();
         int recordLength;
         try (ByteBufferOutput out = new ByteBufferOutput(frame.slice(), max)) {
@@ -66,6 +82,21 @@ public final class StateCodec {
         frame.position(0);
         Frames.frameHeader(frame, type, 8 + recordLength);
         return frame.position(0).limit(Wire.HEADER_SIZE + 8 + recordLength);
+    }
+
+    /**
+     * Gives a frame made by {@link #encodeFrame} back once every byte of it is written; the next
+     * frame may reuse it. The caller must not touch it afterwards.
+     *
+     * @param frame the frame, fully written
+     */
+    public static void releaseFrame(ByteBuffer frame) {
+        if (frame.isDirect() && frame.capacity() <= MAX_SPARE_CAPACITY) {
+            ByteBuffer spare = SPARE_FRAME.get();
+            if (spare == null || spare.capacity() < frame.capacity()) {
+                SPARE_FRAME.compareAndSet(spare, frame); // losing a race only drops a buffer
+            }
+        }
     }
 
     /**

@@ -157,6 +157,16 @@ class FrameReaderFuzzTest {
 
     @RepeatedTest(20)
     void everyMessageRoundTripsWhateverThePieces() throws IOException {
+        roundTripsWhateverThePieces(false);
+    }
+
+    /** The same with payloads collected into arrays of their announced length (a control peer that said who it is). */
+    @RepeatedTest(20)
+    void everyMessageRoundTripsWhateverThePiecesWhenPayloadsAreAllocatedWhole() throws IOException {
+        roundTripsWhateverThePieces(true);
+    }
+
+    private void roundTripsWhateverThePieces(boolean allocateWhole) throws IOException {
         long seed = seeds.seed();
         Random r = new Random(seed);
         ByteArrayOutputStream wire = new ByteArrayOutputStream();
@@ -178,6 +188,9 @@ class FrameReaderFuzzTest {
         }
         Collector c = new Collector();
         FrameReader p = new FrameReader("test connection", true, Wire.MAX_CONTROL_CONNECTION_PAYLOAD);
+        if (allocateWhole) {
+            p.allocateWholePayloads();
+        }
         feed(wire.toByteArray(), r, p, c);
         assertArrayEquals(data.toByteArray(), c.data.toByteArray(), "DATA bytes, seed " + seed);
         assertEquals(encoded.size(), c.messages.size(), "messages, seed " + seed);
@@ -240,6 +253,9 @@ class FrameReaderFuzzTest {
         }
         boolean dataAllowed = r.nextBoolean();
         FrameReader p = new FrameReader("test connection", dataAllowed, MAX_CONTROL);
+        if (r.nextBoolean()) {
+            p.allocateWholePayloads(); // the limits hold the same when a payload's array is made whole
+        }
         Collector c = new Collector();
         try {
             feed(input, r, p, c);

@@ -68,6 +68,37 @@ class StateCodecTest {
         assertEquals(s, StateCodec.decode(record, 0, record.length));
     }
 
+    /**
+     * A frame buffer given back is reused by the next frame, whatever its size: the second frame
+     * holds exactly its own record (no byte of the first one, longer, shows through), and a frame not
+     * given back is never written over.
+     */
+    @RepeatedTest(10)
+    void aFrameGivenBackIsReusedWithoutLeftovers() throws ProtocolException {
+        Random r = seeds.random();
+        SessionState big = sample(r, 200_000);
+        SessionState small = sample(r, 2_000);
+        java.nio.ByteBuffer first = StateCodec.encodeFrame(big, Wire.STATE_REPLY, 1);
+        StateCodec.releaseFrame(first);
+        java.nio.ByteBuffer second = StateCodec.encodeFrame(small, Wire.STATE_REPLY, 2);
+        java.nio.ByteBuffer third = StateCodec.encodeFrame(big, Wire.STATE_REPLY, 3); // the spare is taken: a new one
+        assertTrue(second != third, "two frames in flight share a buffer");
+        assertEquals(small, recordOf(second, 2));
+        assertEquals(big, recordOf(third, 3));
+        StateCodec.releaseFrame(second);
+        StateCodec.releaseFrame(third);
+    }
+
+    private static SessionState recordOf(java.nio.ByteBuffer frame, long key) throws ProtocolException {
+        int word = frame.getInt(frame.position());
+        assertEquals(Wire.STATE_REPLY, Frames.headerType(word));
+        assertEquals(frame.remaining() - 4, Frames.headerLength(word));
+        assertEquals(key, frame.getLong(frame.position() + 4));
+        byte[] record = new byte[frame.remaining() - 12];
+        frame.get(frame.position() + 12, record);
+        return StateCodec.decode(record, 0, record.length);
+    }
+
     @RepeatedTest(300)
     void mutatedRecordsDecodeToAValidRecordOrFailWithAProtocolError() {
         Random r = seeds.random();
