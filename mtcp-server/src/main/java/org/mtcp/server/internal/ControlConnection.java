@@ -370,8 +370,8 @@ final class ControlConnection implements IoHandler, FrameReader.Handler {
 
     private void read() throws IOException {
         for (int round = 0; round < 16 && state != State.CLOSED; round++) {
-            readBuffer.clear();
-            int n = transport.read(readBuffer);
+            ByteBuffer sink = reader.payloadSink(); // a state of megabytes: straight into its frame's buffer
+            int n = transport.read(sink != null ? sink : readBuffer.clear());
             if (checkEstablished() || transport.wantsWrite()) {
                 flush(); // the handshake may have completed (the queue goes) or want to answer
             }
@@ -381,6 +381,10 @@ final class ControlConnection implements IoHandler, FrameReader.Handler {
             }
             if (n == 0) {
                 return;
+            }
+            if (sink != null) {
+                reader.sinkFilled(this);
+                continue;
             }
             int from = 0;
             if (!initiator && magicSeen < Wire.CONTROL_MAGIC.length) {

@@ -153,6 +153,8 @@ public final class FrameReader {
     }
 
     private static final int RETAINED_PAYLOAD_CAPACITY = 4096;
+    /** From this length on, a payload allocated whole goes into a kept direct buffer ({@link FrameBuffers}). */
+    private static final int DIRECT_PAYLOAD_MIN = 64 * 1024;
     private static final byte[] NO_PAYLOAD = new byte[0];
 
     /** Which connection this reads, for error messages ({@code toString} is called only for one). */
@@ -174,6 +176,11 @@ public final class FrameReader {
     private ByteBuffer payloadView;
     private int payloadFill;
     private int payloadLength;
+    /**
+     * The current frame's payload when it is big and allocated whole (else {@code null}): bytes
+     * {@code [0, payloadFill)} arrived; the connection may read the rest into it ({@link #payloadSink}).
+     */
+    private ByteBuffer directPayload;
 
     /**
      * @param connection      which connection this reads, for error messages
@@ -276,6 +283,39 @@ public final class FrameReader {
         remaining = length;
         payloadLength = length;
         payloadFill = 0;
+        if (allocateWhole && type != Wire.DATA && length >= DIRECT_PAYLOAD_MIN) {
+            directPayload = FrameBuffers.obtain(length);
+        }
+    }
+
+    /**
+     * The buffer to read the rest of the current frame's payload into, straight from the channel (a
+     * state of megabytes then skips the copy out of the connection's read buffer); after a read into
+     * it, call {@link #sinkFilled}.
+     *
+     * @return the payload buffer, its position at the first missing byte and its limit at the payload's
+     *         end; {@code null} when no big payload is being collected
+     */
+    public ByteBuffer payloadSink() {
+        if (directPayload == null) {
+            return null;
+        }
+        return directPayload.limit(payloadLength).position(payloadFill);
+    }
+
+    /**
+     * Takes the bytes a read put into {@link #payloadSink}: up to its position now. Decodes the frame
+     * when they complete it.
+     *
+     * @throws IOException as {@link #parse}
+     */
+    public void sinkFilled(Handler handler) throws IOException {
+        int n = directPayload.position() - payloadFill;
+        payloadFill += n;
+        remaining -= n;
+        if (remaining == 0) {
+            finishFrame(handler);
+        }
     }
 
     /**
@@ -300,6 +340,11 @@ public final class FrameReader {
     }
 
     private void collect(ByteBuffer buf, int p, int take) {
+        if (directPayload != null) {
+            directPayload.put(payloadFill, buf, p, take);
+            payloadFill += take;
+            return;
+        }
         if (payloadFill + take > payload.length) {
             int grown = allocateWhole ? payloadLength
                     : Math.max(payloadFill + take, Math.min(payloadLength, Math.max(256, payload.length * 2)));
@@ -316,15 +361,30 @@ public final class FrameReader {
         if (type == Wire.DATA) {
             return;
         }
-        if (payloadView == null || payloadView.array() != payload) {
-            payloadView = ByteBuffer.wrap(payload);
+        ByteBuffer view;
+        if (directPayload != null) {
+            view = directPayload.position(0).limit(payloadFill);
+        } else {
+            if (payloadView == null || payloadView.array() != payload) {
+                payloadView = ByteBuffer.wrap(payload);
+            }
+            view = payloadView.clear().limit(payloadFill);
         }
-        payloadView.clear().limit(payloadFill);
         try {
             if (type == Wire.ACK) {
-                Message.Ack.dispatch(payloadView, connection, handler); // every few DATA frames: no record
+                try {
+                    Message.Ack.dispatch(view, connection, handler); // every few DATA frames: no record
+                } finally {
+                    releaseDirectPayload();
+                }
             } else {
-                Message.decode(type, payloadView, connection).dispatch(handler);
+                Message m;
+                try {
+                    m = Message.decode(type, view, connection); // the decoders copy what they keep
+                } finally {
+                    releaseDirectPayload();
+                }
+                m.dispatch(handler);
             }
         } catch (UnexpectedFrame e) {
             throw unexpected(e);
@@ -332,6 +392,13 @@ public final class FrameReader {
             if (payload.length > RETAINED_PAYLOAD_CAPACITY) {
                 payload = NO_PAYLOAD;
             }
+        }
+    }
+
+    private void releaseDirectPayload() {
+        if (directPayload != null) {
+            FrameBuffers.release(directPayload);
+            directPayload = null;
         }
     }
 

@@ -91,9 +91,7 @@ public sealed interface Message {
                 int at = payload.position();
                 SessionState st;
                 try {
-                    st = payload.hasArray()
-                            ? StateCodec.decode(payload.array(), payload.arrayOffset() + at, payload.limit() - at)
-                            : StateCodec.decode(r.bytes(payload.remaining()), 0, payload.limit() - at);
+                    st = StateCodec.decode(payload.slice(at, payload.limit() - at));
                 } catch (ProtocolException e) {
                     throw new ProtocolException(e.getMessage() + " in STATE_REPLY on " + where);
                 }

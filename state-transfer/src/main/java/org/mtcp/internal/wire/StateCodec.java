@@ -3,13 +3,13 @@ package org.mtcp.internal.wire;
 import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.KryoException;
 import com.esotericsoftware.kryo.Serializer;
+import com.esotericsoftware.kryo.io.ByteBufferInput;
 import com.esotericsoftware.kryo.io.ByteBufferOutput;
 import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
 import com.esotericsoftware.kryo.util.Pool;
 
 import java.nio.ByteBuffer;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Kryo serialization of {@link SessionState}, the record that travels in a STATE_REPLY. Only this
@@ -26,18 +26,6 @@ public final class StateCodec {
             return k;
         }
     };
-
-    /**
-     * The largest frame buffer kept for reuse: a 4 MiB state (the default {@code mtcp.maxStateBytes})
-     * and its read logs fit; a bigger frame is allocated and dropped.
-     */
-    private static final int MAX_SPARE_CAPACITY = 8 * 1024 * 1024;
-    /**
-     * One direct frame buffer kept between migrations: a fresh one of a megabyte costs more than the
-     * copy into it (the JDK zeroes it and the kernel faults in every page). One per process, so the
-     * memory held does not grow with sessions or connections; concurrent migrations allocate.
-     */
-    private static final AtomicReference<ByteBuffer> SPARE_FRAME = new AtomicReference<>();
 
     private StateCodec() {
     }
@@ -66,11 +54,8 @@ public final class StateCodec {
     public static ByteBuffer encodeFrame(SessionState s, int type, long key) {
         int max = Wire.HEADER_SIZE + 8 + 128 + s.sessionId.length + s.key.length + s.appState.length + s.upBytes.length
                 + s.downBytes.length;
-        ByteBuffer frame = SPARE_FRAME.getAndSet(null);
-        if (frame == null || frame.capacity() < max) {
-            frame = ByteBuffer.allocateDirect(max);
-        }
-        frame.clear().position(Wire.HEADER_SIZE).putLong(key);
+        ByteBuffer frame = FrameBuffers.obtain(max);
+        frame.position(Wire.HEADER_SIZE).putLong(key);
         Kryo k = KRYOS.obtain();
         int recordLength;
         try (ByteBufferOutput out = new ByteBufferOutput(frame.slice(), max)) {
@@ -91,12 +76,7 @@ public final class StateCodec {
      * @param frame the frame, fully written
      */
     public static void releaseFrame(ByteBuffer frame) {
-        if (frame.isDirect() && frame.capacity() <= MAX_SPARE_CAPACITY) {
-            ByteBuffer spare = SPARE_FRAME.get();
-            if (spare == null || spare.capacity() < frame.capacity()) {
-                SPARE_FRAME.compareAndSet(spare, frame); // losing a race only drops a buffer
-            }
-        }
+        FrameBuffers.release(frame);
     }
 
     /**
@@ -112,6 +92,30 @@ public final class StateCodec {
             SessionState s = k.readObject(in, SessionState.class);
             if (in.position() != offset + length) {
                 throw new ProtocolException("session state record has " + (offset + length - in.position()) + " trailing bytes");
+            }
+            return s;
+        } catch (KryoException | IllegalArgumentException e) {
+            throw new ProtocolException("malformed session state record: " + e.getMessage());
+        } finally {
+            KRYOS.free(k);
+        }
+    }
+
+    /**
+     * @param record the serialized bytes, position to limit (a direct buffer: read without a copy of
+     *               the whole record); its position is left alone
+     * @return the record
+     * @throws ProtocolException when the bytes are not a valid record
+     */
+    public static SessionState decode(ByteBuffer record) throws ProtocolException {
+        if (record.hasArray()) {
+            return decode(record.array(), record.arrayOffset() + record.position(), record.remaining());
+        }
+        Kryo k = KRYOS.obtain();
+        try (ByteBufferInput in = new ByteBufferInput(record.slice())) {
+            SessionState s = k.readObject(in, SessionState.class);
+            if (in.position() != record.remaining()) {
+                throw new ProtocolException("session state record has " + (record.remaining() - in.position()) + " trailing bytes");
             }
             return s;
         } catch (KryoException | IllegalArgumentException e) {

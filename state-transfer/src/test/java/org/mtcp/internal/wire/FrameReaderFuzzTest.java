@@ -201,6 +201,58 @@ class FrameReaderFuzzTest {
         assertTrue(p.atFrameBoundary(), "seed " + seed);
     }
 
+    /**
+     * Big state replies (payloads of 64 KiB and more, collected in a kept direct buffer) between small
+     * frames, fed as a control connection feeds them: through {@link FrameReader#parse} in pieces, and,
+     * while a big payload is open, read straight into {@link FrameReader#payloadSink} in pieces. Every
+     * record arrives exactly as sent, and the frames after it too.
+     */
+    @RepeatedTest(10)
+    void bigStateRepliesArriveWholeThroughTheSinkAndThroughParse() throws IOException {
+        long seed = seeds.seed();
+        Random r = new Random(seed);
+        ByteArrayOutputStream wire = new ByteArrayOutputStream();
+        List<byte[]> encoded = new ArrayList<>();
+        for (int f = 0; f < 6; f++) {
+            SessionState st = StateCodecTest.sample(r, 300_000);
+            st.appState = bytes(r, 64 * 1024 + r.nextInt(300_000));
+            Message[] frames = {new Message.StateReply(f, st), new Message.StateAck(f)};
+            for (Message m : frames) {
+                byte[] b = bytesOf(m);
+                encoded.add(b);
+                wire.write(b, 0, b.length);
+            }
+        }
+        byte[] input = wire.toByteArray();
+        Collector c = new Collector();
+        FrameReader p = new FrameReader("test connection", false, Wire.MAX_CONTROL_CONNECTION_PAYLOAD);
+        p.allocateWholePayloads();
+        ByteBuffer buf = ByteBuffer.allocateDirect(64 * 1024);
+        int at = 0;
+        int sinkReads = 0;
+        while (at < input.length) {
+            ByteBuffer sink = p.payloadSink();
+            if (sink != null && r.nextInt(4) != 0) {
+                int n = Math.min(sink.remaining(), 1 + r.nextInt(100_000));
+                sink.put(input, at, n);
+                p.sinkFilled(c);
+                at += n;
+                sinkReads++;
+            } else {
+                int n = Math.min(Math.min(input.length - at, buf.capacity()), 1 + r.nextInt(70_000));
+                buf.put(0, input, at, n);
+                p.parse(buf, 0, n, c);
+                at += n;
+            }
+        }
+        assertTrue(sinkReads > 0, "seed " + seed + ": no read went into the sink");
+        assertEquals(encoded.size(), c.messages.size(), "messages, seed " + seed);
+        for (int i = 0; i < encoded.size(); i++) {
+            assertArrayEquals(encoded.get(i), bytesOf(c.messages.get(i)), "message " + i + ", seed " + seed);
+        }
+        assertTrue(p.atFrameBoundary() && p.payloadSink() == null, "seed " + seed);
+    }
+
     private static byte[] bytesOf(Message m) {
         return bytesOf(m.encode());
     }
