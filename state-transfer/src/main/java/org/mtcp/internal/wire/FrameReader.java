@@ -202,8 +202,9 @@ public final class FrameReader {
     }
 
     /**
-     * From the next frame on, collects a payload into one array of the length its header announced,
-     * allocated when its first bytes arrive, instead of growing an array as they arrive. For a peer
+     * From the next frame on, collects a payload into one array of the length its header announced
+     * (from 64 KiB on, a kept direct buffer taken at the header), instead of growing an array as its
+     * bytes arrive. For a peer
      * that has proven who it is: a state of megabytes then costs one copy here, not two and the
      * zeroing of twice its size; an unknown peer could make the reader allocate the limit per header.
      */
@@ -372,33 +373,20 @@ public final class FrameReader {
         }
         try {
             if (type == Wire.ACK) {
-                try {
-                    Message.Ack.dispatch(view, connection, handler); // every few DATA frames: no record
-                } finally {
-                    releaseDirectPayload();
-                }
+                Message.Ack.dispatch(view, connection, handler); // every few DATA frames: no record
             } else {
-                Message m;
-                try {
-                    m = Message.decode(type, view, connection); // the decoders copy what they keep
-                } finally {
-                    releaseDirectPayload();
-                }
-                m.dispatch(handler);
+                Message.decode(type, view, connection).dispatch(handler); // the decoders copy what they keep
             }
         } catch (UnexpectedFrame e) {
             throw unexpected(e);
         } finally {
+            if (directPayload != null) {
+                FrameBuffers.release(directPayload);
+                directPayload = null;
+            }
             if (payload.length > RETAINED_PAYLOAD_CAPACITY) {
                 payload = NO_PAYLOAD;
             }
-        }
-    }
-
-    private void releaseDirectPayload() {
-        if (directPayload != null) {
-            FrameBuffers.release(directPayload);
-            directPayload = null;
         }
     }
 

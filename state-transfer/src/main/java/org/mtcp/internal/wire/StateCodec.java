@@ -87,18 +87,7 @@ public final class StateCodec {
      * @throws ProtocolException when the bytes are not a valid record
      */
     public static SessionState decode(byte[] data, int offset, int length) throws ProtocolException {
-        Kryo k = KRYOS.obtain();
-        try (Input in = new Input(data, offset, length)) {
-            SessionState s = k.readObject(in, SessionState.class);
-            if (in.position() != offset + length) {
-                throw new ProtocolException("session state record has " + (offset + length - in.position()) + " trailing bytes");
-            }
-            return s;
-        } catch (KryoException | IllegalArgumentException e) {
-            throw new ProtocolException("malformed session state record: " + e.getMessage());
-        } finally {
-            KRYOS.free(k);
-        }
+        return read(new Input(data, offset, length), offset + length);
     }
 
     /**
@@ -111,11 +100,16 @@ public final class StateCodec {
         if (record.hasArray()) {
             return decode(record.array(), record.arrayOffset() + record.position(), record.remaining());
         }
+        return read(new ByteBufferInput(record.slice()), record.remaining());
+    }
+
+    /** Reads one record from {@code input}, which must end exactly at {@code end}. */
+    private static SessionState read(Input input, int end) throws ProtocolException {
         Kryo k = KRYOS.obtain();
-        try (ByteBufferInput in = new ByteBufferInput(record.slice())) {
+        try (Input in = input) {
             SessionState s = k.readObject(in, SessionState.class);
-            if (in.position() != record.remaining()) {
-                throw new ProtocolException("session state record has " + (record.remaining() - in.position()) + " trailing bytes");
+            if (in.position() != end) {
+                throw new ProtocolException("session state record has " + (end - in.position()) + " trailing bytes");
             }
             return s;
         } catch (KryoException | IllegalArgumentException e) {
