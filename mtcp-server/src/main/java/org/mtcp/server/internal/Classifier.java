@@ -59,14 +59,20 @@ final class Classifier implements IoHandler {
 
     void start(EventLoop loop) throws IOException {
         key = loop.register(channel, SelectionKey.OP_READ, this);
-        timer = loop.schedule(TimeUnit.MILLISECONDS.toNanos(server.detectMillis()), () -> {
+        timer = loop.schedule(TimeUnit.MILLISECONDS.toNanos(server.detectMillis()), new DetectDeadline());
+    }
+
+    /** Decides for a plain client once the detection time is over (a class: see ControlConnection.OpenDeadline). */
+    private final class DetectDeadline implements Runnable {
+        @Override
+        public void run() {
             if (!done) {
                 ready(key); // bytes may have arrived since the last selection: look before deciding
             }
             if (!done) {
                 plain();
             }
-        });
+        }
     }
 
     @Override

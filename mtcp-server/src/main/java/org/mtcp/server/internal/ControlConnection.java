@@ -139,12 +139,28 @@ final class ControlConnection implements IoHandler, FrameReader.Handler {
     }
 
     private void armOpenDeadline(String what) {
-        long millis = Settings.CONTROL_CONNECT_TIMEOUT_MILLIS;
-        openDeadline = loop.schedule(TimeUnit.MILLISECONDS.toNanos(millis), () -> {
+        openDeadline = loop.schedule(TimeUnit.MILLISECONDS.toNanos(Settings.CONTROL_CONNECT_TIMEOUT_MILLIS),
+                new OpenDeadline(what));
+    }
+
+    /**
+     * Closes a connection not OPEN in time. A class, not a lambda: the first control connection of a fresh JVM
+     * is on a first migration's path, and linking a lambda there cost ~3 ms (the class is loaded by the warm-up).
+     */
+    private final class OpenDeadline implements Runnable {
+        private final String what;
+
+        OpenDeadline(String what) {
+            this.what = what;
+        }
+
+        @Override
+        public void run() {
             if ((initiator && !transport.established()) || state == State.AWAITING_HELLO) {
-                close(what + " did not complete within " + millis + " ms (mtcp.controlConnectTimeoutMillis)");
+                close(what + " did not complete within " + Settings.CONTROL_CONNECT_TIMEOUT_MILLIS
+                        + " ms (mtcp.controlConnectTimeoutMillis)");
             }
-        });
+        }
     }
 
     /** Starts serving an accepted connection. */

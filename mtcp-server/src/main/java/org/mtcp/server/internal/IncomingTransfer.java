@@ -127,7 +127,15 @@ final class IncomingTransfer {
                 request.sequence(), request.clientPublic(), request.proof(), request.destination(), request.initiation()));
         sentNanos = System.nanoTime();
         Faults.at(Faults.Step.DESTINATION_ASKED_ORIGIN);
-        deadline = endpoint.loop().schedule(TimeUnit.MILLISECONDS.toNanos(Settings.STATE_TIMEOUT_MILLIS), this::onTimeout);
+        deadline = endpoint.loop().schedule(TimeUnit.MILLISECONDS.toNanos(Settings.STATE_TIMEOUT_MILLIS), new StateDeadline());
+    }
+
+    /** {@link #onTimeout} when the state is late. A class, not a method reference: see ControlConnection.OpenDeadline. */
+    private final class StateDeadline implements Runnable {
+        @Override
+        public void run() {
+            onTimeout();
+        }
     }
 
     /**
