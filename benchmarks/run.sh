@@ -102,6 +102,7 @@ case "$mode" in
     mkdir -p "$results/phases"
     case "$regex" in *MigrationTime*) rm -f "$results"/phases/warm-*.csv ;; esac
     case "$regex" in *Cold*) rm -f "$results"/phases/cold-*.csv ;; esac
+    case "$regex" in *FreshJvm*) rm -f "$results"/phases/fresh-*.csv ;; esac
     tag=$(echo "$regex" | tr -c 'A-Za-z0-9' '_' | cut -c1-60)
     echo "java -jar $jar '$regex' $* -rf json -rff $results/jmh-only-$tag.json" >>"$results/command.txt"
     MTCP_BENCH_OUT="$results" "$java" -jar "$jar" "$regex" -to 120s "$@" -rf json -rff "$results/jmh-only-$tag.json"

@@ -161,8 +161,13 @@ public final class Report {
                 ds.forEach(jsons::add);
             }
         }
-        // later runs win: a partial re-run (run.sh --only) replaces the rows of the full run it repeats
-        jsons.sort(Comparator.comparingLong(Report::modified).thenComparing(Comparator.naturalOrder()));
+        // later runs win: a partial re-run (run.sh --only) replaces the rows of the full run it repeats. The
+        // order is the order of the runs in command.txt (a checkout gives every file the same modification time),
+        // then modification time for files it does not name
+        List<String> commands = Files.exists(dir.resolve("command.txt"))
+                ? Files.readAllLines(dir.resolve("command.txt"), StandardCharsets.UTF_8) : List.of();
+        jsons.sort(Comparator.<Path>comparingInt(p -> lastMention(commands, p.getFileName().toString()))
+                .thenComparingLong(Report::modified).thenComparing(Comparator.naturalOrder()));
         for (Path p : jsons) {
             String text = Files.readString(p, StandardCharsets.UTF_8).trim();
             if (text.isEmpty()) {
@@ -218,6 +223,16 @@ public final class Report {
                 }
             }
         }
+    }
+
+    /** @return the index of the last line of {@code commands} naming {@code file}, or -1 */
+    private static int lastMention(List<String> commands, String file) {
+        for (int i = commands.size() - 1; i >= 0; i--) {
+            if (commands.get(i).contains("/" + file + " ") || commands.get(i).endsWith("/" + file)) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private static long modified(Path p) {
