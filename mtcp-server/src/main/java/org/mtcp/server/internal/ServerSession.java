@@ -186,6 +186,7 @@ public final class ServerSession extends SessionCore implements Accepted {
     private Message.MigrateAck migrateAck(Message.MigrateRequest request, byte[] serverPublic, List<InetSocketAddress> alternates) {
         Message.MigrateAck unconfirmed = new Message.MigrateAck(heldValue(), sendHead(), creditSent(), identity, alternates,
                 serverPublic, new byte[Wire.PROOF_SIZE]);
+        releasedTo(unconfirmed.upResume()); // the client resumes there: it forgets what it sent below
         return new Message.MigrateAck(unconfirmed.upResume(), unconfirmed.downResume(), unconfirmed.credit(), identity, alternates,
                 serverPublic, Proofs.ackConfirmation(key, request, unconfirmed.confirmed()));
     }
@@ -530,6 +531,13 @@ public final class ServerSession extends SessionCore implements Accepted {
             throw new ConnectionMigratedException(describe() + " migrated to " + movedTo
                     + "; this copy of the application should stop serving it");
         }
+    }
+
+    @Override
+    protected long releaseValue() {
+        // frozen: the packed state ends at the release sent so far. The application may still read what it holds
+        // (the destination replays it from the snapshot), but the client must keep those bytes for the destination
+        return outgoing != null ? releaseSent() : releaseOfWhatWasRead();
     }
 
     @Override

@@ -185,7 +185,7 @@ class ForgedControlFramesTest {
             }
 
             @Override
-            public void onAck(long held, long credit) {
+            public void onAck(long held, long credit, long release) {
             }
         };
         byte[] chunk = new byte[4096];

@@ -157,13 +157,31 @@ class SessionTheftTest {
             // a blind injection of an ACK far beyond anything sent (DATA and ACK are not authenticated, as in TCP): a
             // destination that took it would drop its unacknowledged bytes, and a later migration would lose them
             java.nio.ByteBuffer forged = java.nio.ByteBuffer.allocate(Message.Ack.FRAME_SIZE);
-            Message.Ack.write(forged, 1L << 40, 1L << 41);
+            Message.Ack.write(forged, 1L << 40, 1L << 41, 1L << 40);
             forged.flip();
             while (forged.hasRemaining()) {
                 v.channel().write(forged);
             }
             IOException e = assertThrows(IOException.class, () -> HandPlayed.echo(v, 2000, 1000));
             assertTrue(String.valueOf(e.getMessage()).contains("beyond what was sent"), "the session ended saying why: " + e);
+        }
+    }
+
+    @Test
+    void aForgedReleaseBeyondWhatItHoldsEndsTheSessionAtOnce() throws Exception {
+        try (Cluster c = new Cluster(2, i -> Apps.transformingEcho(16, 1))) {
+            ClientSession v = ClientInternals.connect(c.address(0), null);
+            HandPlayed.echo(v, 0, 1000);
+            // an ACK that releases more than it says is held: taken, it would let the server forget bytes it never
+            // confirmed, which a later migration would then lack
+            java.nio.ByteBuffer forged = java.nio.ByteBuffer.allocate(Message.Ack.FRAME_SIZE);
+            Message.Ack.write(forged, 0, 1L << 20, 500);
+            forged.flip();
+            while (forged.hasRemaining()) {
+                v.channel().write(forged);
+            }
+            IOException e = assertThrows(IOException.class, () -> HandPlayed.echo(v, 1000, 1000));
+            assertTrue(String.valueOf(e.getMessage()).contains("beyond what it holds"), "the session ended saying why: " + e);
         }
     }
 

@@ -188,8 +188,8 @@ public final class Link implements FrameReader.Handler, IoHandler {
     }
 
     @Override
-    public void onAck(long held, long credit) throws IOException {
-        session.onAck(this, held, credit);
+    public void onAck(long held, long credit, long release) throws IOException {
+        session.onAck(this, held, credit, release);
     }
 
     @Override

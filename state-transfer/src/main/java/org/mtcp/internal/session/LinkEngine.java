@@ -76,6 +76,10 @@ public abstract class LinkEngine {
     long peerCredit;
     /** The highest acknowledgement received on the current link: the peer holds every byte below it. */
     long peerHas;
+    /** The highest release received: the peer will not ask again for what this end sent below it. */
+    long peerReleased;
+    /** The highest release this end sent (ACK, or a server's MIGRATE_ACK): the peer may have forgotten what is below. */
+    long releaseSent;
     /** When the oldest unacknowledged incoming byte arrived, 0 for none. */
     long ackDueSince;
     /** The last network read filled what it was offered: more is probably waiting. */
@@ -180,7 +184,12 @@ public abstract class LinkEngine {
      * more than this server or, up to {@code inheritedSentLimit}, an earlier one sent
      */
     protected final ResumeLedger.Pack pack(ResumeLedger ledger, long clientDownReceived, long inheritedSentLimit) {
-        return ledger.pack(in.end(), inFin, out.head(), out.tail(), outFinSent, clientDownReceived, inheritedSentLimit);
+        // the up bytes to carry end where the client may have forgotten them (what was released), not at what
+        // arrived: the client sends the rest to the destination again
+        long release = Math.min(releaseValue(), heldValue());
+        boolean everything = release == heldValue();
+        return ledger.pack(everything ? in.end() : release, everything && inFin, out.head(), out.tail(), outFinSent,
+                clientDownReceived, inheritedSentLimit);
     }
 
     /** Origin: copies the packed stream bytes into the record. */
@@ -217,6 +226,7 @@ public abstract class LinkEngine {
     protected final void resendFrom(ResumeLedger.ClientResume r, long peerCredit, long creditSent) {
         out.trimTo(r.trimTo());
         peerHas = r.peerHas();
+        peerReleased = r.peerHas(); // the new server holds those bytes, or its state carried them
         outFinAcked = r.finAcked();
         outFinSent = r.finSent();
         outNext = r.sendFrom();
@@ -331,9 +341,52 @@ public abstract class LinkEngine {
         return outNext + (outFinSent ? 1 : 0);
     }
 
+    /**
+     * @return outgoing bytes the peer has not said it holds: what {@code mtcp.sendWindow} limits. The send buffer
+     * keeps besides what the peer holds but has not released (a server's unread client bytes: at most its receive
+     * window, which its credit enforces), so that a server's release lagging its reads does not stall a writer.
+     */
+    protected final long unacknowledged() {
+        return out.tail() - Math.max(out.head(), Math.min(peerHas, outNext));
+    }
+
     /** @return every incoming byte held, plus one for a FIN: what acknowledgements and migrations carry */
     protected final long heldValue() {
         return in.end() + (inFin ? 1 : 0);
+    }
+
+    /**
+     * @return the release to send: the peer may forget what it sent below it. Everything held by default (a
+     * client's view of the server's stream: the client never moves); a server overrides it (bytes its application
+     * has not read stay with the client, so that a migration does not carry them). Never above {@link #heldValue()}
+     * and never below what was sent before; session lock held.
+     */
+    protected long releaseValue() {
+        return heldValue();
+    }
+
+    /**
+     * @return a release of what the application has read (and of everything once the peer's FIN arrived, or once
+     * the application will read no more): what a server sends, so that bytes its application has not read yet stay
+     * with the client and a migration carries only the read log; session lock held
+     */
+    protected final long releaseOfWhatWasRead() {
+        if (inFin || inShutdown || isClosing()) {
+            return heldValue();
+        }
+        return Math.max(in.readOffset(), releaseSent);
+    }
+
+    /** A server's MIGRATE_ACK told the peer where to resume: it may forget what it sent below; session lock held. */
+    protected final void releasedTo(long offset) {
+        if (offset > releaseSent) {
+            releaseSent = offset;
+        }
+    }
+
+    /** @return the highest release sent to the peer */
+    protected final long releaseSent() {
+        return releaseSent;
     }
 
     /**
@@ -436,7 +489,13 @@ public abstract class LinkEngine {
         in.keep(buf, pos + skip, len - skip);
     }
 
-    void onAck(Link l, long ack, long credit) throws ProtocolException {
+    void onAck(Link l, long ack, long credit, long release) throws ProtocolException {
+        if (release > ack) {
+            throw new ProtocolException("ACK on " + l + " releases offset " + release + ", beyond what it holds (" + ack + ")");
+        }
+        if (release > peerReleased) {
+            peerReleased = release;
+        }
         acknowledged(l, ack);
         if (credit > peerCredit) {
             peerCredit = credit;
@@ -488,6 +547,7 @@ public abstract class LinkEngine {
         }
         if (ack > peerHas) {
             peerHas = ack;
+            changed.signalAll(); // room in the send window, though the bytes may stay until released
         }
         trimAcknowledged();
     }
@@ -498,7 +558,7 @@ public abstract class LinkEngine {
      * acknowledge bytes this end has yet to send again, and they are trimmed as they go out).
      */
     private void trimAcknowledged() {
-        long upTo = Math.min(Math.min(peerHas, outNext), out.tail());
+        long upTo = Math.min(Math.min(Math.min(peerHas, peerReleased), outNext), out.tail());
         if (upTo > out.head()) {
             out.trimTo(upTo);
             changed.signalAll();
@@ -520,20 +580,31 @@ public abstract class LinkEngine {
         return false;
     }
 
-    /** Puts an ACK of everything held, with the current credit, into the link's control output; session lock held. */
+    /** Puts an ACK of everything held, with the current credit and release, into the link's control output; session lock held. */
     protected final void queueAck(Link l) {
         if (l == null || l.dead) {
             return;
         }
         long value = heldValue();
         long credit = Math.max(creditValue(), creditSent);
-        if ((value == ackSent && credit == creditSent) || l.controlOut().remaining() < Message.Ack.FRAME_SIZE) {
+        long release = Math.max(Math.min(releaseValue(), value), releaseSent);
+        if ((value == ackSent && credit == creditSent && release == releaseSent)
+                || l.controlOut().remaining() < Message.Ack.FRAME_SIZE) {
             return;
         }
-        Message.Ack.write(l.controlOut(), value, credit);
+        Message.Ack.write(l.controlOut(), value, credit, release);
         ackSent = value;
         creditSent = credit;
+        releaseSent = release;
         ackDueSince = 0;
+    }
+
+    /** The application read: what it read may be released to the peer, at the latest after the ACK delay; session lock held. */
+    protected final void releaseDue() {
+        if (ackDueSince == 0 && releaseValue() > releaseSent && link != null) {
+            ackDueSince = System.nanoTime();
+            needAttention();
+        }
     }
 
     /**
@@ -597,7 +668,7 @@ public abstract class LinkEngine {
             } else {
                 long sendable = Math.min(out.tail(), peerCredit) - outNext;
                 boolean data = canSendData() && sendable > 0;
-                if (data || (ackDueSince != 0 && heldValue() != ackSent)) {
+                if (data || (ackDueSince != 0 && (heldValue() != ackSent || releaseValue() > releaseSent))) {
                     queueAck(l); // piggyback the acknowledgement on the data
                 }
                 if (canSendData() && outFinQueued && !outFinSent && outNext == out.tail()
@@ -742,7 +813,7 @@ public abstract class LinkEngine {
             if (silenceCheck == null && Settings.HEARTBEAT_MILLIS > 0) {
                 armSilenceCheck(TimeUnit.MILLISECONDS.toNanos(Settings.HEARTBEAT_MILLIS));
             }
-            if (peerHas > out.head()) {
+            if (Math.min(peerHas, peerReleased) > out.head()) {
                 trimAcknowledged();
             }
         }

@@ -104,7 +104,8 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
             return describe() + ": out [" + out.head() + ", " + out.tail() + ") next " + outNext
                     + (outFinQueued ? " fin" + (outFinSent ? "-sent" : "") + (outFinAcked ? "-acked" : "") : "")
                     + "; in [" + in.start() + ", " + in.readOffset() + ", " + in.end() + ")" + (inFin ? " fin" : "")
-                    + " ackSent " + ackSent + "; link " + (l == null ? "none" : l + (l.dead ? " dead" : "")
+                    + " ackSent " + ackSent + " releaseSent " + releaseSent + "; peer has " + peerHas + " released "
+                    + peerReleased + "; link " + (l == null ? "none" : l + (l.dead ? " dead" : "")
                     + " inOffset " + l.inOffset + " interest " + l.interest + (l.inFrame ? " in-frame to " + l.frameEnd : "")
                     + " ctrl " + l.controlQueued()) + "; pump " + pump.describe() + " " + lifecycle + (failure != null ? " (" + failure + ")" : "")
                     + extraDebugState();
@@ -179,8 +180,10 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
                     int n = in.read(b, off, len);
                     afterApplicationRead(n);
                     if (creditValue() - creditSent >= receiveWindow / 4 && link != null) {
-                        queueAck(link); // the window opened: tell the peer (a window update)
+                        queueAck(link); // the window opened: tell the peer (a window update, and the release)
                         flushLocked();
+                    } else {
+                        releaseDue();
                     }
                     if (wasFull && !pump.active()) {
                         needAttention(); // the network was left unread for lack of room
@@ -241,7 +244,7 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
                 throw new SocketException((peerReset ? "Connection reset" : "Broken pipe")
                         + " (the peer closed its connection: " + describe() + ")");
             }
-            long room = sendWindow - out.size();
+            long room = sendWindow - unacknowledged();
             if (room <= 0) {
                 pump(SelectionKey.OP_READ, Long.MAX_VALUE);
                 continue;
@@ -288,6 +291,7 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
             checkOpen();
             inShutdown = true;
             in.releaseAll();
+            releaseDue(); // what the application will never read is released, as a kernel acknowledges it
         } finally {
             lock.unlock();
         }

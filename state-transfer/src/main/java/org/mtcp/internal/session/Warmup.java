@@ -194,7 +194,7 @@ public final class Warmup {
             new Message.StateReply(i, st),
             new Message.StateAck(i),
             migrateAck(rotated, request, destination, alternates, clientPublic, i),
-            new Message.Ack(i, 1 << 20),
+            new Message.Ack(i, 1 << 20, i),
             new Message.Trigger(destination),
             new Message.Alternates(alternates),
             new Message.Moved(),

@@ -30,8 +30,11 @@ public final class FrameReader {
             throw new UnexpectedFrame(Wire.DATA);
         }
 
-        /** ACK: the peer holds every byte below {@code held}; this end may send below {@code credit}. */
-        default void onAck(long held, long credit) throws IOException {
+        /**
+         * ACK: the peer holds every byte below {@code held}; this end may send below {@code credit} and may forget
+         * what it sent below {@code release}.
+         */
+        default void onAck(long held, long credit, long release) throws IOException {
             throw new UnexpectedFrame(Wire.ACK);
         }
 

@@ -67,7 +67,7 @@ public sealed interface Message {
             case Wire.MIGRATE_ACK: m = new MigrateAck(r.offset(), r.offset(), r.offset(), r.address(), r.addresses(),
                     r.bytes(Wire.PUBLIC_KEY_SIZE), r.bytes(Wire.PROOF_SIZE)); break;
             case Wire.MIGRATE_REJECT: m = new MigrateReject(Wire.reason(r.u8()), r.u8() == 1, r.string()); break;
-            case Wire.ACK: m = new Ack(r.offset(), r.offset()); break; // the data path reads it with Ack.dispatch
+            case Wire.ACK: m = new Ack(r.offset(), r.offset(), r.offset()); break; // the data path reads it with Ack.dispatch
             case Wire.FIN: m = new Fin(r.offset()); break;
             case Wire.TRIGGER: m = new Trigger(r.u8() == 1 ? r.address() : null); break;
             case Wire.ERROR: m = new Error(r.string()); break;
@@ -223,33 +223,36 @@ public sealed interface Message {
     }
 
     /**
-     * Either way: the sender holds every byte of the peer's stream below {@code held}, and the peer
-     * may send below {@code credit}. The handler gets the two numbers, not a record: one arrives for
-     * every few DATA frames.
+     * Either way: the sender holds every byte of the peer's stream below {@code held}, the peer may send below
+     * {@code credit}, and the peer may forget what it sent below {@code release} ({@code <= held}): a server
+     * releases client bytes only as its application reads them (or with the client's FIN), so that a migration
+     * carries the read log and not the bytes still unread, which the client sends the destination again. The
+     * handler gets the three numbers, not a record: one arrives for every few DATA frames.
      */
-    record Ack(long held, long credit) implements Message {
+    record Ack(long held, long credit, long release) implements Message {
         /** Bytes of a whole ACK frame. */
-        public static final int FRAME_SIZE = Wire.HEADER_SIZE + 16;
+        public static final int FRAME_SIZE = Wire.HEADER_SIZE + 24;
 
         /** Decodes an ACK payload and hands its numbers to the handler without building a record (the data path). */
         static void dispatch(ByteBuffer payload, Object where, FrameReader.Handler h) throws IOException {
             Frames.Reader r = new Frames.Reader(payload, Wire.ACK, where);
             long held = r.offset();
             long credit = r.offset();
+            long release = r.offset();
             r.end();
-            h.onAck(held, credit);
+            h.onAck(held, credit, release);
         }
 
         /** Writes an ACK frame without building a record (the data path). */
-        public static void write(ByteBuffer out, long held, long credit) {
-            Frames.frameHeader(out, Wire.ACK, 16);
-            out.putLong(held).putLong(credit);
+        public static void write(ByteBuffer out, long held, long credit, long release) {
+            Frames.frameHeader(out, Wire.ACK, 24);
+            out.putLong(held).putLong(credit).putLong(release);
         }
 
         @Override public int type() { return Wire.ACK; }
-        @Override public int payloadSize() { return 16; }
-        @Override public void writePayload(ByteBuffer b) { b.putLong(held).putLong(credit); }
-        @Override public void dispatch(FrameReader.Handler h) throws IOException { h.onAck(held, credit); }
+        @Override public int payloadSize() { return 24; }
+        @Override public void writePayload(ByteBuffer b) { b.putLong(held).putLong(credit).putLong(release); }
+        @Override public void dispatch(FrameReader.Handler h) throws IOException { h.onAck(held, credit, release); }
     }
 
     /** Either way: the sender's stream ends at offset {@code at}; the FIN counts as one offset. */

@@ -50,7 +50,7 @@ class ReceiveBufferTest {
             wire.write(payload);
             stream.write(payload);
             if (r.nextInt(4) == 0) {
-                wire.write(new Message.Ack(f, f).encode().array());
+                wire.write(new Message.Ack(f, f, f).encode().array());
             }
         }
         byte[] w = wire.toByteArray();
@@ -65,7 +65,7 @@ class ReceiveBufferTest {
             }
 
             @Override
-            public void onAck(long held, long credit) {
+            public void onAck(long held, long credit, long release) {
                 acks[0]++;
             }
         };

@@ -181,7 +181,7 @@ class KeyScheduleTest {
         assertThrows(ProtocolException.class, () -> client.open(new Message.Sealed(t3.counter(), t3.innerType(), body, t3.tag()), "t"));
         assertEquals(new Message.Trigger(S2), client.open(t3, "test"), "the real frame still opens after a forged one");
         // only TRIGGER, MOVED and ERROR may be sealed
-        Message.Sealed ack = server.seal(new Message.Ack(1, 2));
+        Message.Sealed ack = server.seal(new Message.Ack(1, 2, 1));
         assertTrue(assertThrows(ProtocolException.class, () -> client.open(ack, "test")).getMessage().contains("only TRIGGER"));
         assertEquals(Wire.SEALED, t1.type());
     }

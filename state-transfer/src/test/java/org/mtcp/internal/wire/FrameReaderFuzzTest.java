@@ -49,7 +49,7 @@ class FrameReaderFuzzTest {
             data.write(b, 0, length);
         }
 
-        @Override public void onAck(long held, long credit) { messages.add(new Message.Ack(held, credit)); }
+        @Override public void onAck(long held, long credit, long release) { messages.add(new Message.Ack(held, credit, release)); }
         @Override public void onFin(long at) { messages.add(new Message.Fin(at)); }
         @Override public void onHello(Message.Hello m) { messages.add(m); }
         @Override public void onHelloAck(Message.HelloAck m) { messages.add(m); }
@@ -115,7 +115,7 @@ class FrameReaderFuzzTest {
             case 3: return new Message.MigrateAck(offset(r), offset(r), offset(r), address(r), List.copyOf(alternates),
                     bytes(r, 32), bytes(r, 32));
             case 4: return new Message.MigrateReject(reason, r.nextBoolean(), text);
-            case 5: return new Message.Ack(offset(r), offset(r));
+            case 5: return new Message.Ack(offset(r), offset(r), offset(r));
             case 6: return new Message.Fin(offset(r));
             case 7: return new Message.Trigger(r.nextBoolean() ? address(r) : null);
             case 8: return new Message.Error(text);
