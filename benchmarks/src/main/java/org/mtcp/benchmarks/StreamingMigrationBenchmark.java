@@ -215,7 +215,7 @@ public class StreamingMigrationBenchmark {
 
         synchronized String summary(String what) {
             return String.format(Locale.ROOT,
-                    "%n%s: %d measured migrations carried client-to-server (read log + unread) mean %.1f KiB, max %.1f KiB; "
+                    "%n%s: %d measured migrations carried client-to-server (the read log, and what was released beyond it) mean %.1f KiB, max %.1f KiB; "
                             + "server-to-client to send again mean %.1f KiB, max %.1f KiB",
                     what, n, n == 0 ? 0.0 : up / 1024.0 / n, upMax / 1024.0, n == 0 ? 0.0 : down / 1024.0 / n, downMax / 1024.0);
         }

@@ -93,7 +93,9 @@ public final class MigrationEvent {
      * @param to            the destination's service address
      * @param failure       why it failed, or {@code null} when it committed
      * @param stateBytes    size of the application state transferred
-     * @param replayedBytes client bytes carried to the destination (read log and unread data)
+     * @param replayedBytes client bytes carried to the destination (the read log; bytes the application had not
+     *                      read only when the client's stream had ended or the input was shut: the client
+     *                      sends the others to the destination itself)
      * @param resentBytes   server bytes carried to the destination to be sent again
      * @param phaseNanos    this party's phase timings in nanoseconds
      */
@@ -154,7 +156,7 @@ public final class MigrationEvent {
         return stateBytes;
     }
 
-    /** @return client-to-server bytes carried to the destination (read log plus unread data) */
+    /** @return client-to-server bytes carried to the destination in the state (the read log; see the constructor) */
     public long replayedBytes() {
         return replayedBytes;
     }

@@ -8,7 +8,9 @@ import java.util.Arrays;
  *
  * <pre>
  *  up (client to server):    upSnap ........ upResume
- *                            |--- upBytes ---|        (read log + unread data; upFin: the FIN follows)
+ *                            |--- upBytes ---|        (read log, and what was released beyond it: unread
+ *                                                      bytes only after the FIN or a shut input; upFin: the
+ *                                                      FIN follows)
  *  down (server to client):  downSeen ....... downSnap
  *                            |-- downBytes --|        (only when downSeen &lt; downSnap, scenario 1)
  *                            downSnap ... downSeen    (scenario 2: the application regenerates these;
