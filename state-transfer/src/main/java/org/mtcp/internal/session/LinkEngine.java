@@ -76,7 +76,11 @@ public abstract class LinkEngine {
     long peerCredit;
     /** The highest acknowledgement received on the current link: the peer holds every byte below it. */
     long peerHas;
-    /** The highest release received: the peer will not ask again for what this end sent below it. */
+    /**
+     * The highest release received: the peer will not ask again for what this end sent below it. Never above
+     * {@link #peerHas} (an ACK's release never exceeds its held offset, and a resume sets both alike): what the send
+     * buffer may forget.
+     */
     long peerReleased;
     /** The highest release this end sent (ACK, or a server's MIGRATE_ACK): the peer may have forgotten what is below. */
     long releaseSent;
@@ -186,8 +190,8 @@ public abstract class LinkEngine {
     protected final ResumeLedger.Pack pack(ResumeLedger ledger, long clientDownReceived, long inheritedSentLimit) {
         // the up bytes to carry end where the client may have forgotten them (what was released), not at what
         // arrived: the client sends the rest to the destination again
-        long release = Math.min(releaseValue(), heldValue());
-        boolean everything = release == heldValue();
+        long release = releaseValue();
+        boolean everything = release >= heldValue();
         return ledger.pack(everything ? in.end() : release, everything && inFin, out.head(), out.tail(), outFinSent,
                 clientDownReceived, inheritedSentLimit);
     }
@@ -359,7 +363,7 @@ public abstract class LinkEngine {
      * @return the release to send: the peer may forget what it sent below it. Everything held by default (a
      * client's view of the server's stream: the client never moves); a server overrides it (bytes its application
      * has not read stay with the client, so that a migration does not carry them). Never above {@link #heldValue()}
-     * and never below what was sent before; session lock held.
+     * and never below {@link #releaseSent}: the ACK and the pack take it as it is; session lock held.
      */
     protected long releaseValue() {
         return heldValue();
@@ -375,6 +379,11 @@ public abstract class LinkEngine {
             return heldValue();
         }
         return Math.max(in.readOffset(), releaseSent);
+    }
+
+    /** @return whether the peer may forget more than it was last told */
+    private boolean releasePending() {
+        return releaseValue() > releaseSent;
     }
 
     /** A server's MIGRATE_ACK told the peer where to resume: it may forget what it sent below; session lock held. */
@@ -493,10 +502,7 @@ public abstract class LinkEngine {
         if (release > ack) {
             throw new ProtocolException("ACK on " + l + " releases offset " + release + ", beyond what it holds (" + ack + ")");
         }
-        if (release > peerReleased) {
-            peerReleased = release;
-        }
-        acknowledged(l, ack);
+        acknowledged(l, ack, release);
         if (credit > peerCredit) {
             peerCredit = credit;
             changed.signalAll();
@@ -540,7 +546,7 @@ public abstract class LinkEngine {
         fail(new ProtocolException("the peer reported an error on " + describe() + ": " + m.message()));
     }
 
-    private void acknowledged(Link l, long ack) throws ProtocolException {
+    private void acknowledged(Link l, long ack, long release) throws ProtocolException {
         long sent = outNext + (outFinSent ? 1 : 0);
         if (ack > sent && !ackBeyondSent(ack)) {
             throw new ProtocolException("ACK of offset " + ack + " on " + l + " beyond what was sent (" + sent + ")");
@@ -549,16 +555,19 @@ public abstract class LinkEngine {
             peerHas = ack;
             changed.signalAll(); // room in the send window, though the bytes may stay until released
         }
+        if (release > peerReleased) {
+            peerReleased = release;
+        }
         trimAcknowledged();
     }
 
     /**
-     * Forgets outgoing bytes the peer has: up to its acknowledgement, but never past {@link #outNext}
+     * Forgets outgoing bytes the peer has released: up to its release, but never past {@link #outNext}
      * (the rest of a DATA frame being written is still needed; after a migration the peer may
      * acknowledge bytes this end has yet to send again, and they are trimmed as they go out).
      */
     private void trimAcknowledged() {
-        long upTo = Math.min(Math.min(Math.min(peerHas, peerReleased), outNext), out.tail());
+        long upTo = Math.min(Math.min(peerReleased, outNext), out.tail());
         if (upTo > out.head()) {
             out.trimTo(upTo);
             changed.signalAll();
@@ -587,7 +596,7 @@ public abstract class LinkEngine {
         }
         long value = heldValue();
         long credit = Math.max(creditValue(), creditSent);
-        long release = Math.max(Math.min(releaseValue(), value), releaseSent);
+        long release = releaseValue();
         if ((value == ackSent && credit == creditSent && release == releaseSent)
                 || l.controlOut().remaining() < Message.Ack.FRAME_SIZE) {
             return;
@@ -601,7 +610,7 @@ public abstract class LinkEngine {
 
     /** The application read: what it read may be released to the peer, at the latest after the ACK delay; session lock held. */
     protected final void releaseDue() {
-        if (ackDueSince == 0 && releaseValue() > releaseSent && link != null) {
+        if (ackDueSince == 0 && releasePending() && link != null) {
             ackDueSince = System.nanoTime();
             needAttention();
         }
@@ -668,7 +677,7 @@ public abstract class LinkEngine {
             } else {
                 long sendable = Math.min(out.tail(), peerCredit) - outNext;
                 boolean data = canSendData() && sendable > 0;
-                if (data || (ackDueSince != 0 && (heldValue() != ackSent || releaseValue() > releaseSent))) {
+                if (data || (ackDueSince != 0 && (heldValue() != ackSent || releasePending()))) {
                     queueAck(l); // piggyback the acknowledgement on the data
                 }
                 if (canSendData() && outFinQueued && !outFinSent && outNext == out.tail()
@@ -813,7 +822,7 @@ public abstract class LinkEngine {
             if (silenceCheck == null && Settings.HEARTBEAT_MILLIS > 0) {
                 armSilenceCheck(TimeUnit.MILLISECONDS.toNanos(Settings.HEARTBEAT_MILLIS));
             }
-            if (Math.min(peerHas, peerReleased) > out.head()) {
+            if (peerReleased > out.head()) {
                 trimAcknowledged();
             }
         }
