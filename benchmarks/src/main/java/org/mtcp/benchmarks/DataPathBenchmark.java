@@ -34,6 +34,8 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code upload*}: the client writes 1 MiB in {@code chunk}-byte writes; the server reads and
  *       discards. Score in MiB/s.</li>
  *   <li>{@code pingPong*}: one byte to the server and back (echo), microseconds.</li>
+ *   <li>{@code roundRobin*}: a 1-byte echo on the next of {@code sessions} connections, each idle in between
+ *       (many quiet request/response connections), microseconds.</li>
  *   <li>{@code splitResponse*}: a 100-byte request, a response in two writes (150 B, 1 KiB) with
  *       every option at its default (Nagle on), microseconds.</li>
  *   <li>{@code connect*}: connect (with the MTCP handshake), the server closes at once, the client
@@ -370,6 +372,116 @@ public class DataPathBenchmark {
     @OutputTimeUnit(TimeUnit.MICROSECONDS)
     public int pingPongMtcp(MtcpEcho s) throws IOException {
         return s.pingPong();
+    }
+
+    // ---------------------------------------------------------------- many sessions, each one request now and then
+
+    /**
+     * Many connections to one echo server, a thread per connection at the server (as {@code java.net} servers are
+     * written), used in turn: each operation is a 1-byte echo on the next connection, so each one is idle between its
+     * requests for the time the other {@code sessions - 1} take (~100 ms at 2,000). What it measures is the cost of
+     * many quiet request/response connections: the work the library's I/O thread does per connection while its
+     * application thread waits for the next request, on top of the echo itself.
+     */
+    @State(Scope.Benchmark)
+    public abstract static class RoundRobin {
+        /** Connections used in turn. */
+        @Param({"2000"})
+        public int sessions;
+        BenchServer server;
+        Socket[] clients;
+        InputStream[] ins;
+        OutputStream[] outs;
+        int next;
+
+        void start(boolean mtcp) throws IOException {
+            server = BenchServer.start(mtcp, echo());
+            clients = new Socket[sessions];
+            ins = new InputStream[sessions];
+            outs = new OutputStream[sessions];
+            for (int i = 0; i < sessions; i++) {
+                clients[i] = server.connect();
+                ins[i] = clients[i].getInputStream();
+                outs[i] = clients[i].getOutputStream();
+            }
+        }
+
+        /**
+         * One byte there and back on the next connection.
+         *
+         * @return the byte read
+         * @throws IOException when the echo fails
+         */
+        public int echoNext() throws IOException {
+            int i = next;
+            next = i + 1 == sessions ? 0 : i + 1;
+            outs[i].write(1);
+            outs[i].flush();
+            int r = ins[i].read();
+            if (r != 1) {
+                throw new IOException("echo on connection " + i + " returned " + r);
+            }
+            return r;
+        }
+
+        /** Closes the clients and the server. */
+        @TearDown(Level.Trial)
+        public void stop() {
+            if (clients != null) {
+                for (Socket c : clients) {
+                    Acceptor.closeQuietly(c);
+                }
+            }
+            server.close();
+        }
+    }
+
+    /** Plain connections used in turn. */
+    @State(Scope.Benchmark)
+    public static class PlainRoundRobin extends RoundRobin {
+        /** @throws IOException when loopback fails */
+        @Setup(Level.Trial)
+        public void setUp() throws IOException {
+            start(false);
+        }
+    }
+
+    /** MTCP connections used in turn. */
+    @State(Scope.Benchmark)
+    public static class MtcpRoundRobin extends RoundRobin {
+        /** @throws IOException when loopback fails */
+        @Setup(Level.Trial)
+        public void setUp() throws IOException {
+            start(true);
+        }
+    }
+
+    /**
+     * @param s plain connections
+     * @return the byte echoed
+     * @throws IOException when the echo fails
+     */
+    @Benchmark
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.MICROSECONDS)
+    @Warmup(iterations = 10, time = 1) // 4,000 threads: the JIT takes longer to settle than with one connection
+    @Measurement(iterations = 8, time = 1)
+    public int roundRobinPlain(PlainRoundRobin s) throws IOException {
+        return s.echoNext();
+    }
+
+    /**
+     * @param s MTCP connections
+     * @return the byte echoed
+     * @throws IOException when the echo fails
+     */
+    @Benchmark
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.MICROSECONDS)
+    @Warmup(iterations = 10, time = 1) // 4,000 threads: the JIT takes longer to settle than with one connection
+    @Measurement(iterations = 8, time = 1)
+    public int roundRobinMtcp(MtcpRoundRobin s) throws IOException {
+        return s.echoNext();
     }
 
     // ---------------------------------------------------------------- request/response, default options

@@ -654,6 +654,11 @@ public final class Report {
         double pp = us(DP + "pingPongPlain");
         double pm = us(DP + "pingPongMtcp");
         md.append("| 1-byte ping-pong | ").append(f(pp)).append(" | ").append(f(pm)).append(" | ").append(x(pm / pp)).append(" |\n");
+        double rp = us(DP + "roundRobinPlain");
+        double rm = us(DP + "roundRobinMtcp");
+        md.append("| 1-byte echo on the next of ").append(roundRobinSessions())
+                .append(" connections in turn (each quiet in between, a server thread per connection) | ").append(f(rp))
+                .append(" | ").append(f(rm)).append(" | ").append(x(rm / rp)).append(" |\n");
         double sp = us(DP + "splitResponsePlain");
         double sm = us(DP + "splitResponseMtcp");
         md.append("| request, response in two writes, default options (Nagle on) | ").append(f(sp)).append(" | ")
@@ -662,6 +667,13 @@ public final class Report {
         double cm = us(DP + "connectMtcp");
         md.append("| connect + handshake, server closes, client sees EOF and closes | ").append(f(cp)).append(" | ")
                 .append(f(cm)).append(" | ").append(x(cm / cp)).append(" |\n\n");
+    }
+
+    /** @return the round-robin benchmarks' connection count as measured, "2,000" if they did not run */
+    private String roundRobinSessions() {
+        Result r = find(DP + "roundRobinMtcp");
+        String n = r == null ? "2000" : r.params.getOrDefault("sessions", "2000");
+        return String.format(java.util.Locale.ROOT, "%,d", Integer.parseInt(n));
     }
 
     private void snapshot(StringBuilder md) {
