@@ -100,6 +100,10 @@ class UnreadBytesStayWithClientTest {
             assertEquals(SENT - READ, origin.getInputStream().available(), "bytes the origin holds unread");
 
             s.migrate(c.address(1));
+            // the client switches on the destination's answer; the origin lets go of its copy when the destination's
+            // commit reaches it on the control connection, which may be later: its report says it has
+            assertTrue(Waits.until(() -> c.events.stream().anyMatch(e -> e.role() == MigrationEvent.Role.ORIGIN && e.committed()),
+                    Duration.ofSeconds(10)), "the origin never reported the commit: " + c.events);
             moved.countDown();
             assertEquals(SNAP, new DataInputStream(s.getInputStream()).readLong(),
                     "the destination's application resumed at the snapshot and read every later byte once");

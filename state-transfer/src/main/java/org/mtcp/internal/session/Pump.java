@@ -26,11 +26,12 @@ final class Pump {
     static final long MAX_WAIT_SLICE_NANOS = TimeUnit.SECONDS.toNanos(1);
     /**
      * How long the loop keeps ticking a session whose application thread is blocked pumping, from the pump's start
-     * ({@code mtcp.pumpAttentionMillis}). A shorter window ticks many quiet request/response connections less (20 ms:
-     * the loop's CPU per request halved, round-robin echo over 2,000 connections ~6% faster) but made the drain of
-     * 1,000 sessions 11-17% slower in three same-hour pairs: kept at a second until that is understood.
+     * ({@code mtcp.pumpAttentionMillis}): long enough that request/response traffic, which starts and stops the pump
+     * constantly, does not have to wake the loop at every stop; short enough that a quiet connection whose thread
+     * waits for its next request is not ticked all along (a second made a connection used every 100 ms-1 s ticked
+     * every 5 ms for ever: 2,000 of them kept a quarter of a core busy).
      */
-    private static final long PUMP_ATTENTION_NANOS = TimeUnit.MILLISECONDS.toNanos(Long.getLong("mtcp.pumpAttentionMillis", 1000));
+    private static final long PUMP_ATTENTION_NANOS = TimeUnit.MILLISECONDS.toNanos(Long.getLong("mtcp.pumpAttentionMillis", 20));
 
     private final SessionCore s;
     /** Application thread doing the session's network I/O, or {@code null}. */
