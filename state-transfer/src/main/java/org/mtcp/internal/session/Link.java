@@ -20,8 +20,6 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One TCP connection carrying a session's frames. A session has one current link; a migration
@@ -29,7 +27,6 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Link implements FrameReader.Handler, IoHandler {
     private static final Logger log = LoggerFactory.getLogger(Link.class);
-    private static final int CONTROL_OUT_SIZE = 2048;
 
     final LinkEngine session;
     final SocketChannel channel;
@@ -42,16 +39,8 @@ public final class Link implements FrameReader.Handler, IoHandler {
     long forgedDropped;
     /** Stream offset of the next DATA byte to arrive on this link. */
     long inOffset;
-    /**
-     * The output buffers while something is being written, {@code null} when everything was: an idle session
-     * holds none (2 KiB of direct memory each, the largest part of an idle session's cost); they come from and go
-     * back to {@link #SPARE}.
-     */
-    private OutBuffers out;
-    /** A DATA frame is partly written; control frames must wait until it ends. */
-    boolean inFrame;
-    /** Stream offset where the DATA frame being written ends. */
-    long frameEnd;
+    /** The outgoing frames and their writes. */
+    final LinkOutput output;
     /** The I/O loop's key, once registered. */
     SelectionKey key;
     /** Interest set last given to {@link #key}. */
@@ -85,91 +74,8 @@ public final class Link implements FrameReader.Handler, IoHandler {
         this.channel = channel;
         this.inOffset = inOffset;
         this.peer = peer;
+        this.output = new LinkOutput(channel);
         this.reader = new FrameReader(this, true, Wire.MAX_CONTROL_PAYLOAD_ON_DATA);
-    }
-
-    /**
-     * A link's output buffers: pending control frames (write mode), the DATA frame header being written (read mode),
-     * and the array of a gathering write (all null between writes). Held only while the link has something to write.
-     */
-    private static final class OutBuffers {
-        final ByteBuffer control;
-        final ByteBuffer dataHeader;
-        final ByteBuffer[] gather = new ByteBuffer[24];
-
-        OutBuffers() {
-            ByteBuffer both = ByteBuffer.allocateDirect(CONTROL_OUT_SIZE + 16);
-            control = both.slice(0, CONTROL_OUT_SIZE);
-            dataHeader = both.slice(CONTROL_OUT_SIZE, 16).flip();
-        }
-    }
-
-    /**
-     * The output buffers this thread gave back last: a thread that writes again takes them back without touching
-     * the shared list (a writer of small chunks flushes, and so gives back and takes, on every write).
-     */
-    private static final ThreadLocal<OutBuffers> LAST_RELEASED = new ThreadLocal<>();
-    /** Output buffers no link holds, for the next link that writes: bounded, the rest is left to the collector. */
-    private static final ConcurrentLinkedQueue<OutBuffers> SPARE = new ConcurrentLinkedQueue<>();
-    private static final AtomicInteger SPARES = new AtomicInteger();
-    private static final int MAX_SPARES = 1024;
-
-    private OutBuffers out() {
-        OutBuffers o = out;
-        if (o == null) {
-            o = LAST_RELEASED.get();
-            if (o != null) {
-                LAST_RELEASED.set(null);
-                out = o;
-                return o;
-            }
-            o = SPARE.poll();
-            if (o != null) {
-                SPARES.decrementAndGet();
-            } else {
-                o = new OutBuffers();
-            }
-            out = o;
-        }
-        return o;
-    }
-
-    /** @return the pending control frames, in write mode (taken from the spares if the link holds none); session lock held */
-    ByteBuffer controlOut() {
-        return out().control;
-    }
-
-    /** @return the array for a gathering write, all null between writes (taken from the spares if the link holds none); session lock held */
-    ByteBuffer[] gatherArray() {
-        return out().gather;
-    }
-
-    /** @return the header of the DATA frame being written, in read mode; session lock held */
-    ByteBuffer dataHeader() {
-        return out().dataHeader;
-    }
-
-    /** @return bytes of control frames waiting to be written; session lock held */
-    int controlQueued() {
-        OutBuffers o = out;
-        return o == null ? 0 : o.control.position();
-    }
-
-    /** Everything was written: the output buffers go back to the spares until the next write; session lock held. */
-    void releaseOutput() {
-        OutBuffers o = out;
-        if (o == null || inFrame || o.control.position() > 0) {
-            return;
-        }
-        out = null;
-        o.dataHeader.clear().flip();
-        if (LAST_RELEASED.get() == null) {
-            LAST_RELEASED.set(o);
-        } else if (SPARES.incrementAndGet() <= MAX_SPARES) {
-            SPARE.add(o);
-        } else {
-            SPARES.decrementAndGet();
-        }
     }
 
     /** @return whether the link is closed, failed or replaced */
@@ -307,12 +213,6 @@ public final class Link implements FrameReader.Handler, IoHandler {
     }
 
     /**
-     * Closes the connection; session lock held. The loop closes the channel so that its own key is
-     * flushed at once and the descriptor released.
-     *
-     * @param graceful send the peer an orderly end of TCP stream first
-     */
-    /**
      * Sends the next write at once: TCP_NODELAY on until {@link #everythingWritten}, which turns the
      * application's Nagle back on, so the option it reads is the one it set. Session lock held.
      */
@@ -422,6 +322,12 @@ public final class Link implements FrameReader.Handler, IoHandler {
         }
     }
 
+    /**
+     * Closes the connection; session lock held. The loop closes the channel so that its own key is
+     * flushed at once and the descriptor released.
+     *
+     * @param graceful send the peer an orderly end of TCP stream first
+     */
     void close(boolean graceful, EventLoop loop) {
         if (dead && !channel.isOpen()) {
             return;

@@ -5,7 +5,6 @@ import org.mtcp.internal.buffer.ReceiveBuffer;
 import org.mtcp.internal.buffer.SendBuffer;
 import org.mtcp.internal.crypto.ControlSeal;
 import org.mtcp.internal.io.EventLoop;
-import org.mtcp.internal.wire.Frames;
 import org.mtcp.internal.wire.Message;
 import org.mtcp.internal.wire.ProtocolException;
 import org.mtcp.internal.wire.SessionState;
@@ -432,14 +431,14 @@ public abstract class LinkEngine {
 
     /** Sends an ERROR frame, best effort; session lock held. */
     protected final void sendError(Link l, String message) {
-        if (l.dead || l.inFrame) {
+        if (l.dead || l.output.inFrame) {
             return;
         }
         ByteBuffer error = l.sealed(new Message.Error(message));
-        if (l.controlOut().remaining() < error.remaining()) {
+        if (l.output.control().remaining() < error.remaining()) {
             return;
         }
-        l.controlOut().put(error);
+        l.output.control().put(error);
         try {
             flushLocked();
         } catch (IOException ignored) {
@@ -463,7 +462,7 @@ public abstract class LinkEngine {
      */
     private void writeSealedNow(Message m) {
         Link l = link;
-        if (l != null && !l.dead && !l.inFrame && l.controlQueued() == 0) {
+        if (l != null && !l.dead && !l.output.pending()) {
             try {
                 l.channel.write(l.sealed(m));
             } catch (IOException ignored) {
@@ -598,10 +597,10 @@ public abstract class LinkEngine {
         long credit = Math.max(creditValue(), creditSent);
         long release = releaseValue();
         if ((value == ackSent && credit == creditSent && release == releaseSent)
-                || l.controlOut().remaining() < Message.Ack.FRAME_SIZE) {
+                || l.output.control().remaining() < Message.Ack.FRAME_SIZE) {
             return;
         }
-        Message.Ack.write(l.controlOut(), value, credit, release);
+        Message.Ack.write(l.output.control(), value, credit, release);
         ackSent = value;
         creditSent = credit;
         releaseSent = release;
@@ -622,10 +621,10 @@ public abstract class LinkEngine {
      * @return {@code false} when there is no room (the peer is not reading)
      */
     protected final boolean queueControl(Link l, ByteBuffer frame) {
-        if (l == null || l.dead || l.controlOut().remaining() < frame.remaining()) {
+        if (l == null || l.dead || l.output.control().remaining() < frame.remaining()) {
             return false;
         }
-        l.controlOut().put(frame);
+        l.output.control().put(frame);
         return true;
     }
 
@@ -642,7 +641,7 @@ public abstract class LinkEngine {
         if (l == null || l.dead) {
             return false;
         }
-        if (l.inFrame || l.controlQueued() > 0) {
+        if (l.output.pending()) {
             return true;
         }
         if (canSendData() && ((outNext < out.tail() && outNext < peerCredit)
@@ -654,7 +653,8 @@ public abstract class LinkEngine {
 
     /**
      * Writes what can be written now without blocking: pending control frames, then DATA frames for
-     * unsent bytes, then a FIN. One gathering write per round, header and payload together.
+     * unsent bytes, then a FIN, each round in one write ({@link LinkOutput} does the writing). Here is what
+     * goes: the acknowledgement piggybacked on data, DATA within the peer's credit, the FIN after the last byte.
      *
      * @return {@code true} when nothing is left pending
      */
@@ -663,156 +663,47 @@ public abstract class LinkEngine {
         if (l == null || l.dead) {
             return false;
         }
+        LinkOutput o = l.output;
         while (true) {
-            ByteBuffer[] iov = l.gatherArray(); // per round: the link gives its output buffers back when done
-            int n = 0;
-            boolean controlFlipped = false;
-            long frameEnd = -1;
-            int controlBefore = 0;
-            if (l.inFrame) {
-                if (l.dataHeader().hasRemaining()) {
-                    iov[n++] = l.dataHeader();
-                }
-                n = out.gather(outNext, l.frameEnd, iov, n);
-            } else {
-                long sendable = Math.min(out.tail(), peerCredit) - outNext;
-                boolean data = canSendData() && sendable > 0;
-                if (data || (ackDueSince != 0 && (heldValue() != ackSent || releasePending()))) {
-                    queueAck(l); // piggyback the acknowledgement on the data
-                }
-                if (canSendData() && outFinQueued && !outFinSent && outNext == out.tail()
-                        && l.controlOut().remaining() >= Message.Fin.FRAME_SIZE) {
-                    noDelay(l); // a plain TCP FIN is never held back by Nagle's algorithm; neither is ours
-                    Message.Fin.write(l.controlOut(), out.tail());
-                    outFinSent = true;
-                }
-                int len = (int) Math.min(sendable, Wire.MAX_DATA_PAYLOAD);
-                if (data && len <= l.controlOut().remaining() - Wire.HEADER_SIZE) {
-                    if (!writeSmallFrame(l, len)) {
-                        return false;
-                    }
-                    continue;
-                }
-                if (l.controlQueued() > 0) {
-                    l.controlOut().flip();
-                    controlFlipped = true;
-                    controlBefore = l.controlOut().remaining();
-                    iov[n++] = l.controlOut();
-                }
-                if (data) {
-                    l.dataHeader().clear();
-                    Frames.dataHeader(l.dataHeader(), len);
-                    l.dataHeader().flip();
-                    iov[n++] = l.dataHeader();
-                    frameEnd = outNext + len;
-                    n = out.gather(outNext, frameEnd, iov, n);
-                }
-            }
-            if (n == 0) {
-                kernelFull = false;
-                l.everythingWritten();
-                l.releaseOutput();
-                return true;
-            }
-            long total = 0;
-            for (int i = 0; i < n; i++) {
-                total += iov[i].remaining();
-            }
-            int headerBefore = l.dataHeader().remaining();
-            long written;
+            long payload;
             try {
-                written = l.channel.write(iov, 0, n);
+                if (o.inFrame) {
+                    payload = o.writeGathered(out, outNext, 0); // the rest of the frame first
+                } else {
+                    long sendable = Math.min(out.tail(), peerCredit) - outNext;
+                    boolean data = canSendData() && sendable > 0;
+                    if (data || (ackDueSince != 0 && (heldValue() != ackSent || releasePending()))) {
+                        queueAck(l); // piggyback the acknowledgement on the data
+                    }
+                    if (canSendData() && outFinQueued && !outFinSent && outNext == out.tail()
+                            && o.control().remaining() >= Message.Fin.FRAME_SIZE) {
+                        noDelay(l); // a plain TCP FIN is never held back by Nagle's algorithm; neither is ours
+                        Message.Fin.write(o.control(), out.tail());
+                        outFinSent = true;
+                    }
+                    int len = data ? (int) Math.min(sendable, Wire.MAX_DATA_PAYLOAD) : 0;
+                    if (len == 0 && o.controlQueued() == 0) {
+                        kernelFull = false;
+                        l.everythingWritten();
+                        o.release();
+                        return true;
+                    }
+                    payload = len > 0 && o.fitsSmallFrame(len) ? o.writeSmallFrame(out, outNext, len)
+                            : o.writeGathered(out, outNext, len);
+                }
             } catch (IOException e) {
-                if (controlFlipped) {
-                    l.controlOut().clear();
-                }
-                for (int i = 0; i < n; i++) {
-                    iov[i] = null;
-                }
                 linkLost(l, e);
                 return false;
             }
-            for (int i = 0; i < n; i++) {
-                iov[i] = null;
-            }
-            if (written > 0) {
+            if (o.wroteAny()) {
                 l.wrote();
             }
-            long payload = written;
-            if (controlFlipped) {
-                payload -= controlBefore - l.controlOut().remaining();
-                l.controlOut().compact();
-            }
-            payload -= headerBefore - l.dataHeader().remaining();
-            if (frameEnd >= 0 && headerBefore != l.dataHeader().remaining()) {
-                l.inFrame = true;
-                l.frameEnd = frameEnd;
-            } else if (frameEnd >= 0) {
-                l.dataHeader().clear().flip(); // the frame never started: the control bytes did not all go
-            }
             sent(payload);
-            if (l.inFrame && outNext == l.frameEnd && !l.dataHeader().hasRemaining()) {
-                l.inFrame = false;
-            }
-            if (written < total) {
+            if (!o.tookAll()) {
                 kernelFull = true;
                 return false;
             }
         }
-    }
-
-    /**
-     * Writes pending control frames and one DATA frame of {@code len} bytes (which fit the control buffer
-     * with their header) in one plain {@code write}, the payload copied behind the control frames: a gathering
-     * write costs the kernel more per buffer than copying a small payload costs here (1 KiB writes, one CPU:
-     * a quarter more time in the system call). What is not written stays pending as in a gathering write:
-     * unwritten control bytes, or the rest of the frame (its header's rest in {@link Link#dataHeader()}).
-     *
-     * @return {@code false} when the kernel took less than all (or the link was lost)
-     */
-    private boolean writeSmallFrame(Link l, int len) throws IOException {
-        ByteBuffer buf = l.controlOut();
-        int control = buf.position();
-        int frameStart = control + Wire.HEADER_SIZE;
-        try {
-            Frames.dataHeader(buf, len);
-            out.copyTo(outNext, outNext + len, buf);
-        } catch (RuntimeException e) {
-            buf.position(control); // only whole control frames may stay queued
-            throw e;
-        }
-        buf.flip();
-        int total = buf.remaining();
-        int written;
-        try {
-            written = l.channel.write(buf);
-        } catch (IOException e) {
-            buf.clear();
-            linkLost(l, e);
-            return false;
-        }
-        if (written < control) {
-            buf.limit(control).compact(); // the frame never started: the rest of the control bytes go first next time
-        } else {
-            if (written < frameStart) {
-                ByteBuffer header = l.dataHeader().clear();
-                header.put(buf.limit(frameStart)).flip(); // the rest of the header goes first next time
-            }
-            if (written < total) {
-                l.inFrame = true;
-                l.frameEnd = outNext + len;
-            }
-            buf.clear();
-        }
-        if (written > 0) {
-            l.wrote();
-        }
-        sent(Math.max(0, written - frameStart));
-        if (written < total) {
-            kernelFull = true;
-            return false;
-        }
-        return true;
     }
 
     /** {@code payload} stream bytes went out in a write: the silence deadline starts, what the peer has already acknowledged goes. */

@@ -106,8 +106,8 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
                     + "; in [" + in.start() + ", " + in.readOffset() + ", " + in.end() + ")" + (inFin ? " fin" : "")
                     + " ackSent " + ackSent + " releaseSent " + releaseSent + "; peer has " + peerHas + " released "
                     + peerReleased + "; link " + (l == null ? "none" : l + (l.dead ? " dead" : "")
-                    + " inOffset " + l.inOffset + " interest " + l.interest + (l.inFrame ? " in-frame to " + l.frameEnd : "")
-                    + " ctrl " + l.controlQueued()) + "; pump " + pump.describe() + " " + lifecycle + (failure != null ? " (" + failure + ")" : "")
+                    + " inOffset " + l.inOffset + " interest " + l.interest + " " + l.output.describe())
+                    + "; pump " + pump.describe() + " " + lifecycle + (failure != null ? " (" + failure + ")" : "")
                     + extraDebugState();
         } finally {
             lock.unlock();
