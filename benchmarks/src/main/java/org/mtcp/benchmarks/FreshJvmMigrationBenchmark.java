@@ -49,7 +49,10 @@ import java.util.concurrent.atomic.AtomicReference;
  *   <li>{@link #migration} {@code second}: after that first one (not measured) and
  *       {@link StreamingMigrationBenchmark#SETTLE_BYTES} streamed on server 1 (as in
  *       {@link StreamingMigrationBenchmark#settle}), back from server 1 to server 0: the second migration,
- *       in the other direction (each JVM's first in its other role).</li>
+ *       in the other direction (each JVM's first in its other role);</li>
+ *   <li>{@link #migration} {@code warm}: after {@value #WARM_MIGRATIONS} migrations back and forth (not measured,
+ *       each after the same settle), the next one: the same migration in the same three JVMs once the path has
+ *       run, the reference the first two are compared with (what freshness costs, apart from the load).</li>
  * </ul>
  * The score is the client-observed {@link MtcpSocket#migrate} time. The client's phases of the measured
  * migrations, among them {@code CLIENT_WAIT} (waiting for the destination's answer, the figure of the issue's
@@ -67,9 +70,12 @@ import java.util.concurrent.atomic.AtomicReference;
 @Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
 public class FreshJvmMigrationBenchmark {
 
-    /** Which migration of the fresh pair is measured: {@code first} or {@code second}. */
-    @Param({"first", "second"})
+    /** Which migration of the fresh pair is measured: {@code first}, {@code second} or {@code warm}. */
+    @Param({"first", "second", "warm"})
     public String migration;
+
+    /** Unmeasured migrations before a {@code warm} shot's measured one. */
+    static final int WARM_MIGRATIONS = 20;
 
     /** System property: extra JVM flags for the server JVMs, separated by spaces. */
     public static final String SERVER_JVM_ARGS = "mtcp.bench.serverJvmArgs";
@@ -231,12 +237,12 @@ public class FreshJvmMigrationBenchmark {
         }
         stream.checkFailure();
         target = service[1];
-        if ("second".equals(migration)) {
-            client.migrate(service[1]);
-            events.await(1, 5000);
-            // streams on server 1 first, as a session between two migrations does (StreamingMigrationBenchmark#settle)
-            stream.awaitFlow(StreamingMigrationBenchmark.SETTLE_BYTES, 10_000, "after the first migration");
-            target = service[0];
+        for (int i = 0; i < migrationsBefore(); i++) {
+            client.migrate(target);
+            events.await(i + 1, 5000);
+            // streams on the new server first, as a session between two migrations does (StreamingMigrationBenchmark#settle)
+            stream.awaitFlow(StreamingMigrationBenchmark.SETTLE_BYTES, 10_000, "after migration " + (i + 1));
+            target = target == service[1] ? service[0] : service[1];
         }
         phases.recording(measuring);
     }
@@ -260,7 +266,7 @@ public class FreshJvmMigrationBenchmark {
     @TearDown(Level.Iteration)
     public void stopServers() throws IOException {
         try {
-            events.await("second".equals(migration) ? 2 : 1, 5000);
+            events.await(migrationsBefore() + 1, 5000);
             phases.recording(false);
             stream.awaitFlow(4L * StreamingApp.CHUNK, 10_000, "after the measured migration");
             MigrationEvent e = events.last.get();
@@ -269,8 +275,12 @@ public class FreshJvmMigrationBenchmark {
                     e.phaseNanos(MigrationEvent.Phase.CLIENT_PREPARE) / 1e3, e.phaseNanos(MigrationEvent.Phase.CLIENT_COMPLETE) / 1e3));
             awaitServerEvents();
             for (Server s : servers) {
+                // a warm shot's earlier migrations are not printed: each server's last event is the measured one's
+                int skip = "warm".equals(migration) ? s.events.size() - 1 : 0;
                 for (String line : s.events) {
-                    sb.append(String.format(Locale.ROOT, "%n  server %d: %s", s.index, line));
+                    if (skip-- <= 0) {
+                        sb.append(String.format(Locale.ROOT, "%n  server %d: %s", s.index, line));
+                    }
                 }
             }
             System.out.println(sb);
@@ -286,9 +296,23 @@ public class FreshJvmMigrationBenchmark {
         }
     }
 
+    /** @return how many unmeasured migrations come before the measured one */
+    private int migrationsBefore() {
+        switch (migration) {
+            case "first":
+                return 0;
+            case "second":
+                return 1;
+            case "warm":
+                return WARM_MIGRATIONS;
+            default:
+                throw new IllegalArgumentException("migration must be first, second or warm, not " + migration);
+        }
+    }
+
     /** Gives the server JVMs a moment to print their events (2 per migration), at most a second. */
     private void awaitServerEvents() {
-        int want = "second".equals(migration) ? 4 : 2;
+        int want = 2 * (migrationsBefore() + 1);
         long deadline = System.nanoTime() + 1_000_000_000L;
         while (servers.stream().mapToInt(s -> s.events.size()).sum() < want && System.nanoTime() < deadline) {
             try {
