@@ -74,7 +74,19 @@ final class OutgoingTransfer {
         this.session = session;
         this.destination = destination;
         this.deadline = server.loop().schedule(TimeUnit.MILLISECONDS.toNanos(Settings.FREEZE_TIMEOUT_MILLIS),
-                () -> abort("no commit from " + destination + " within " + Settings.FREEZE_TIMEOUT_MILLIS + " ms"));
+                new FreezeDeadline());
+    }
+
+    /**
+     * Ends a freeze that no commit ended in time. A class, not a lambda: a fresh JVM's first migration linked the
+     * lambda on the origin's path while the destination and the client waited (as ControlConnection.OpenDeadline);
+     * the warm-up loads the class.
+     */
+    private final class FreezeDeadline implements Runnable {
+        @Override
+        public void run() {
+            abort("no commit from " + destination + " within " + Settings.FREEZE_TIMEOUT_MILLIS + " ms");
+        }
     }
 
     /** Answers a STATE_REQUEST on {@code c}: freezes and packs the session, or refuses; loop thread. */
