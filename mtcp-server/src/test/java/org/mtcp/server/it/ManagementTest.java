@@ -84,7 +84,10 @@ class ManagementTest {
             RuntimeMBeanException badTarget = assertThrows(RuntimeMBeanException.class, () -> mbs.invoke(n0, "move",
                     new Object[] {ids[0], "nowhere"}, TWO_STRINGS));
             assertInstanceOf(IllegalArgumentException.class, badTarget.getCause());
-            // server 0 saw three migrations: out (move), in (the third party's), out (drain); none failed
+            // server 0 saw three migrations: out (move), in (the third party's), out (drain); none failed. The drain
+            // returns once its session has moved; the origin records the commit on its loop right after, which on a
+            // loaded machine can come after the lines above (CI saw 2 here once): wait for the record, then check it
+            Waits.until(() -> Long.valueOf(3).equals(attribute(mbs, n0, "MigrationsCommitted")), Duration.ofSeconds(10));
             assertEquals(3L, mbs.getAttribute(n0, "MigrationsCommitted"));
             assertEquals(0L, mbs.getAttribute(n0, "MigrationsFailed"));
             TabularData failed = (TabularData) mbs.getAttribute(n0, "MigrationsFailedByReason");
