@@ -74,8 +74,8 @@ public class FreshJvmMigrationBenchmark {
     @Param({"first", "second", "warm"})
     public String migration;
 
-    /** Unmeasured migrations before a {@code warm} shot's measured one. */
-    static final int WARM_MIGRATIONS = 20;
+    /** Unmeasured migrations before a {@code warm} shot's measured one (the report names the figure). */
+    public static final int WARM_MIGRATIONS = 20;
 
     /** System property: extra JVM flags for the server JVMs, separated by spaces. */
     public static final String SERVER_JVM_ARGS = "mtcp.bench.serverJvmArgs";

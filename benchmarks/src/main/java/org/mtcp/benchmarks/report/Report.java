@@ -7,6 +7,7 @@ import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.XYStyler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
+import org.mtcp.benchmarks.FreshJvmMigrationBenchmark;
 
 import java.awt.BasicStroke;
 import java.awt.Color;
@@ -918,7 +919,7 @@ public final class Report {
                 .append(f(v[1][2])).append(" us, max ").append(f(v[1][3])).append(" us).\n\n");
     }
 
-    /** FreshJvmMigrationBenchmark: the first and second migration in fresh server JVMs, streaming; goal CLIENT_WAIT <= 5 ms. */
+    /** FreshJvmMigrationBenchmark: the first and second migration in fresh server JVMs and the warm reference, streaming; goal CLIENT_WAIT <= 5 ms. */
     private void freshJvm(StringBuilder md) {
         String bench = "FreshJvmMigrationBenchmark.migrate";
         md.append("### First migrations in fresh server JVMs, session streaming\n\n");
@@ -931,7 +932,8 @@ public final class Report {
         md.append("`FreshJvmMigrationBenchmark`: every shot launches two new server JVMs (library and JVM defaults), "
                 + "streams both ways through server 0 for `upMillis` ms after they are up, then migrates: `first` = server "
                 + "0 to 1, the first migration of both JVMs; `second` = back to server 0 after it (and 1 MiB + 32 KiB "
-                + "streamed on server 1); `warm` = the one after 20 such migrations back and forth in the same three JVMs "
+                + "streamed on server 1); `warm` = the one after " + FreshJvmMigrationBenchmark.WARM_MIGRATIONS
+                + " such migrations back and forth in the same three JVMs "
                 + "(the reference: the same load once the path has run). Microseconds; `migrate()` = client-observed time "
                 + "(JMH single shot), client wait = its `CLIENT_WAIT` phase (what the goal is about). The goal holds when "
                 + "every shot's client wait is within it.\n\n");

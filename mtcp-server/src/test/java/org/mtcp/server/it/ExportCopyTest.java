@@ -17,10 +17,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * An export keeps what the application passed at that moment, whatever the application does with its array later
- * (as setsockopt(2), which the thesis's export_state is, copies). The application here reuses one array for every export and
- * scribbles over it right after, across twenty migrations; every answer depends on the imported count, so a state
- * that was not copied shows as a wrong byte (checked: an export that keeps the caller's array fails at the first
- * migration).
+ * (as setsockopt(2), which the thesis's export_state is, copies). The application here reuses one array for every
+ * export and scribbles over it right after, across twenty migrations; every answer depends on the imported count,
+ * so a state that was not copied shows as a wrong byte (checked: an export that keeps the caller's array fails at
+ * the first migration).
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ExportCopyTest {
