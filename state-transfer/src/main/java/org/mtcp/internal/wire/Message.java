@@ -63,7 +63,7 @@ public sealed interface Message {
             case Wire.HELLO_ACK: m = new HelloAck(r.bytes(Wire.SESSION_ID_SIZE), r.bytes(Wire.PUBLIC_KEY_SIZE), r.offset(),
                     r.address(), r.addresses()); break;
             case Wire.MIGRATE_REQ: m = new MigrateRequest(r.bytes(Wire.SESSION_ID_SIZE), r.address(), r.address(), r.offset(),
-                    r.offset(), r.u64(), r.bytes(Wire.PUBLIC_KEY_SIZE), r.bytes(Wire.PROOF_SIZE), Wire.initiation(r.u8())); break;
+                    r.offset(), r.u64(), r.bytes(Wire.PUBLIC_KEY_SIZE), r.bytes(Wire.PROOF_SIZE), r.u8()); break;
             case Wire.MIGRATE_ACK: m = new MigrateAck(r.offset(), r.offset(), r.offset(), r.address(), r.addresses(),
                     r.bytes(Wire.PUBLIC_KEY_SIZE), r.bytes(Wire.PROOF_SIZE)); break;
             case Wire.MIGRATE_REJECT: m = new MigrateReject(Wire.reason(r.u8()), r.u8() == 1, r.string()); break;
@@ -156,17 +156,31 @@ public sealed interface Message {
      * the server the client dialled, {@code downReceived} every down byte the client holds (plus one
      * for a FIN), {@code credit} the down credit, {@code clientPublic} the client's ephemeral X25519 key
      * for the rotated session key, and {@code proof} the HMAC under the session's proof key of all of
-     * them ({@link #proofInput}). {@code initiation}, last, says who started the migration, for the
-     * destination's migration events only: it authorizes nothing, so the proof leaves it out.
+     * them ({@link #proofInput}). {@code initiationCode}, last, says who started the migration, for the
+     * destination's migration events only: it authorizes nothing, so the proof leaves it out. It is kept as it
+     * came, a code this build does not know included: the rotated key and the MIGRATE_ACK confirmation hash the
+     * payload, which must re-encode to the client's bytes.
      */
     record MigrateRequest(byte[] sessionId, InetSocketAddress origin, InetSocketAddress destination, long downReceived,
-                          long credit, long sequence, byte[] clientPublic, byte[] proof,
-                          org.mtcp.api.MigrationEvent.Initiation initiation) implements Message {
+                          long credit, long sequence, byte[] clientPublic, byte[] proof, int initiationCode) implements Message {
         /** A request whose initiation is not known (tests, tools). */
         public MigrateRequest(byte[] sessionId, InetSocketAddress origin, InetSocketAddress destination, long downReceived,
                               long credit, long sequence, byte[] clientPublic, byte[] proof) {
             this(sessionId, origin, destination, downReceived, credit, sequence, clientPublic, proof,
                     org.mtcp.api.MigrationEvent.Initiation.UNKNOWN);
+        }
+
+        /** A request started by {@code initiation}. */
+        public MigrateRequest(byte[] sessionId, InetSocketAddress origin, InetSocketAddress destination, long downReceived,
+                              long credit, long sequence, byte[] clientPublic, byte[] proof,
+                              org.mtcp.api.MigrationEvent.Initiation initiation) {
+            this(sessionId, origin, destination, downReceived, credit, sequence, clientPublic, proof,
+                    Wire.initiationCode(initiation));
+        }
+
+        /** @return who started the migration, {@code UNKNOWN} for a code this build does not know */
+        public org.mtcp.api.MigrationEvent.Initiation initiation() {
+            return Wire.initiation(initiationCode);
         }
         @Override public int type() { return Wire.MIGRATE_REQ; }
         @Override public int payloadSize() {
@@ -178,7 +192,7 @@ public sealed interface Message {
             Frames.putAddress(b, origin);
             Frames.putAddress(b, destination);
             b.putLong(downReceived).putLong(credit).putLong(sequence).put(clientPublic).put(proof);
-            b.put((byte) Wire.initiationCode(initiation));
+            b.put((byte) initiationCode);
         }
         @Override public void dispatch(FrameReader.Handler h) throws IOException { h.onMigrateRequest(this); }
     }

@@ -111,7 +111,7 @@ class FrameReaderFuzzTest {
             case 0: return new Message.Hello(r.nextInt(256), offset(r), bytes(r, 32));
             case 1: return new Message.HelloAck(bytes(r, 16), bytes(r, 32), offset(r), address(r), List.copyOf(alternates));
             case 2: return new Message.MigrateRequest(bytes(r, 16), address(r), address(r), offset(r), offset(r), r.nextLong(),
-                    bytes(r, 32), bytes(r, 32));
+                    bytes(r, 32), bytes(r, 32), r.nextInt(256));
             case 3: return new Message.MigrateAck(offset(r), offset(r), offset(r), address(r), List.copyOf(alternates),
                     bytes(r, 32), bytes(r, 32));
             case 4: return new Message.MigrateReject(reason, r.nextBoolean(), text);
@@ -403,5 +403,17 @@ class FrameReaderFuzzTest {
         };
         ProtocolException e = assertThrows(ProtocolException.class, () -> p.parse(frame, 0, frame.limit(), dataOnly));
         assertEquals("unexpected STATE_ACK frame on session 1234 to S1", e.getMessage());
+    }
+    @Test
+    void aMigrateRequestWithAnInitiationThisBuildDoesNotKnowReEncodesToTheClientsBytes() throws ProtocolException {
+        Random r = new Random(13);
+        Message.MigrateRequest sent = new Message.MigrateRequest(bytes(r, 16), address(r), address(r), 1, 2, 3, bytes(r, 32),
+                bytes(r, 32), 0x7e); // a later build's code
+        byte[] frame = bytesOf(sent);
+        Message.MigrateRequest got = (Message.MigrateRequest) Message.decode(Wire.MIGRATE_REQ,
+                ByteBuffer.wrap(frame, 4, frame.length - 4).slice(), "a test frame");
+        assertEquals(org.mtcp.api.MigrationEvent.Initiation.UNKNOWN, got.initiation(), "reported as unknown");
+        // the destination hashes the payload it re-encodes into the rotated key and the MIGRATE_ACK confirmation
+        assertArrayEquals(Message.payload(sent), Message.payload(got), "the payload re-encodes to the client's bytes");
     }
 }
