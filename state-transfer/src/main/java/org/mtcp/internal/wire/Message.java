@@ -163,6 +163,12 @@ public sealed interface Message {
      */
     record MigrateRequest(byte[] sessionId, InetSocketAddress origin, InetSocketAddress destination, long downReceived,
                           long credit, long sequence, byte[] clientPublic, byte[] proof, int initiationCode) implements Message {
+        public MigrateRequest {
+            if (initiationCode < 0 || initiationCode > 0xff) {
+                throw new IllegalArgumentException("an initiation code is one byte: " + initiationCode);
+            }
+        }
+
         /** A request whose initiation is not known (tests, tools). */
         public MigrateRequest(byte[] sessionId, InetSocketAddress origin, InetSocketAddress destination, long downReceived,
                               long credit, long sequence, byte[] clientPublic, byte[] proof) {

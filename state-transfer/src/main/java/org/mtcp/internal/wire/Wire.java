@@ -62,7 +62,7 @@ public final class Wire {
     public static final int HELLO_ACK = 0x02;
     /**
      * C to S2: session id (16), origin (address), destination (address), down received (u64), credit (u64),
-     * sequence (u64), client's X25519 key (32), proof (32).
+     * sequence (u64), client's X25519 key (32), proof (32), initiation (u8, reported only; kept as it came).
      */
     public static final int MIGRATE_REQ = 0x03;
     /**

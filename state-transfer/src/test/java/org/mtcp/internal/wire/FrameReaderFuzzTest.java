@@ -404,6 +404,7 @@ class FrameReaderFuzzTest {
         ProtocolException e = assertThrows(ProtocolException.class, () -> p.parse(frame, 0, frame.limit(), dataOnly));
         assertEquals("unexpected STATE_ACK frame on session 1234 to S1", e.getMessage());
     }
+
     @Test
     void aMigrateRequestWithAnInitiationThisBuildDoesNotKnowReEncodesToTheClientsBytes() throws ProtocolException {
         Random r = new Random(13);
