@@ -20,7 +20,10 @@ import java.util.concurrent.LinkedBlockingQueue;
  * ({@code CONTROL_MAPPINGS}), advertises the other ({@code ADDITIONAL_SERVERS}), serves {@link StreamingApp},
  * prints {@code ready} on standard output, and runs until its standard input ends (the parent closed it or
  * died), then exits. Library defaults otherwise. Every migration event of the server is printed as one line,
- * {@code event ROLE committed totalUs PHASE=us ...}, from a separate thread (not the library's).
+ * {@code event ROLE committed totalUs PHASE=us ...}, from a separate thread (not the library's). One setting
+ * besides the defaults: {@code CONTROL_OPEN_AHEAD}, which the README tells a deploy's servers to set (the servers
+ * of a drain take sessions soon after they start); system property {@value #CONTROL_OPEN_AHEAD} {@code =false}
+ * measures the thesis's lazy open instead.
  *
  * <p>An experiment, off by default: system property {@value #WARMUP} = N first runs N migrations of an idle session
  * between two throwaway servers inside this JVM (an {@link MtcpCluster} and a client, closed before the server
@@ -32,6 +35,8 @@ import java.util.concurrent.LinkedBlockingQueue;
 public final class MigrationServerMain {
     /** System property: migrations of a throwaway pair inside this JVM before the server binds (default 0). */
     public static final String WARMUP = "mtcp.bench.serverWarmup";
+    /** System property: {@code false} leaves {@code CONTROL_OPEN_AHEAD} off (default {@code true}). */
+    public static final String CONTROL_OPEN_AHEAD = "mtcp.bench.controlOpenAhead";
 
     private MigrationServerMain() {
     }
@@ -85,6 +90,8 @@ public final class MigrationServerMain {
         for (int i = 0; i < 2; i++) {
             mappings.put(Net.at(service[i]), Net.at(control[i]));
         }
+        server.setOption(MtcpOptions.CONTROL_OPEN_AHEAD,
+                Boolean.parseBoolean(System.getProperty(CONTROL_OPEN_AHEAD, "true")));
         server.setOption(MtcpOptions.CONTROL_MAPPINGS, mappings);
         server.setOption(MtcpOptions.ADDITIONAL_SERVERS, List.of(Net.at(service[1 - index])));
         server.addMigrationListener(events::add);

@@ -18,6 +18,7 @@ import java.util.Map;
  *   <tr><td>{@link #ADDITIONAL_SERVERS}</td><td>server socket (set), client socket (get)</td><td>alternates advertised to clients</td></tr>
  *   <tr><td>{@link #CONTROL_MAPPINGS}</td><td>server socket</td><td>service address to control address of every cooperating server</td></tr>
  *   <tr><td>{@link #CONTROL_TLS}</td><td>server socket</td><td>TLS 1.3 with mutual authentication on TCP control connections (set before {@link #CONTROL_MAPPINGS})</td></tr>
+ *   <tr><td>{@link #CONTROL_OPEN_AHEAD}</td><td>server socket</td><td>open the control connections to the cooperating servers when they become known, not at the first migration</td></tr>
  *   <tr><td>{@link #DRAIN_ON_CLOSE}</td><td>server socket</td><td>closing it, or the JVM's shutdown, first moves its sessions to the advertised servers, within this deadline</td></tr>
  *   <tr><td>{@link #PLAIN_CLIENT_WAIT}</td><td>server socket</td><td>how long a silent new client is given to show it speaks MTCP</td></tr>
  *   <tr><td>{@link #PLAIN_CLIENTS}</td><td>server socket</td><td>whether clients that do not speak MTCP are served (as plain TCP)</td></tr>
@@ -83,6 +84,26 @@ public final class MtcpOptions {
      */
     public static final SocketOption<javax.net.ssl.SSLContext> CONTROL_TLS =
             new Option<>("MTCP_CONTROL_TLS", javax.net.ssl.SSLContext.class);
+
+    /**
+     * On a server socket: open the control connection to every other server of {@link #CONTROL_MAPPINGS}
+     * as soon as both are set, and again for the servers without one whenever the mappings change (the
+     * mappings set anew, or a membership update), instead of at the
+     * first migration between the pair. Off by default: the thesis opens a pair's connection lazily, on
+     * its first state request, which costs nothing until servers migrate but puts the connect, the
+     * {@code CTRL_HELLO} (and with {@link #CONTROL_TLS} a TLS handshake) on the path of that first
+     * migration, where a freshly started server runs that code for the first time. Set it on servers that
+     * take sessions soon after they start, as a deploy's new servers do when the old ones drain to them.
+     *
+     * <p>Set it on every server: a server opens ahead to the servers whose control listener is up at that
+     * moment, and one started later opens to it when its own mappings are set. A server that cannot be
+     * reached is not retried; the first migration between the pair opens the connection as without this
+     * option. A connection that breaks is reopened by the next request between the pair, or at the next
+     * change of the mappings. Each pair still shares one connection. Its cost: an idle connection (no
+     * thread) per cooperating server from the start, and at the start a connect (with {@code CONTROL_TLS},
+     * a TLS handshake) per cooperating server.
+     */
+    public static final SocketOption<Boolean> CONTROL_OPEN_AHEAD = new Option<>("MTCP_CONTROL_OPEN_AHEAD", Boolean.class);
 
     /**
      * On a server socket: how long a new connection that has sent nothing is given before it is served

@@ -123,6 +123,7 @@ final class ListenerImpl extends SocketImpl {
         s.add(StandardSocketOptions.IP_TOS); // a JDK server socket has it, its channel does not
         s.add(MtcpOptions.CONTROL_MAPPINGS);
         s.add(MtcpOptions.CONTROL_TLS);
+        s.add(MtcpOptions.CONTROL_OPEN_AHEAD);
         s.add(MtcpOptions.ADDITIONAL_SERVERS);
         s.add(MtcpOptions.PLAIN_CLIENT_WAIT);
         s.add(MtcpOptions.DRAIN_ON_CLOSE);
@@ -139,6 +140,8 @@ final class ListenerImpl extends SocketImpl {
             server().setControlMappings((Map<InetSocketAddress, SocketAddress>) Objects.requireNonNull(value, "mappings"));
         } else if (name == MtcpOptions.CONTROL_TLS) {
             server().setControlTls((javax.net.ssl.SSLContext) value);
+        } else if (name == MtcpOptions.CONTROL_OPEN_AHEAD) {
+            server().setControlOpenAhead((Boolean) Objects.requireNonNull(value, "CONTROL_OPEN_AHEAD"));
         } else if (name == MtcpOptions.ADDITIONAL_SERVERS) {
             server().setAlternates((List<InetSocketAddress>) Objects.requireNonNull(value, "alternates"));
         } else if (name == MtcpOptions.DRAIN_ON_CLOSE) {
@@ -181,6 +184,9 @@ final class ListenerImpl extends SocketImpl {
         }
         if (name == MtcpOptions.CONTROL_TLS) {
             return (T) server().controlTls();
+        }
+        if (name == MtcpOptions.CONTROL_OPEN_AHEAD) {
+            return (T) Boolean.valueOf(server().controlOpenAhead());
         }
         if (name == MtcpOptions.ADDITIONAL_SERVERS) {
             return (T) server().alternates();

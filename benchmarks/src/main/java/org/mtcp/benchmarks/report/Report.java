@@ -929,7 +929,9 @@ public final class Report {
             md.append("Not measured (`FreshJvmMigrationBenchmark`).\n\n");
             return;
         }
-        md.append("`FreshJvmMigrationBenchmark`: every shot launches two new server JVMs (library and JVM defaults), "
+        md.append("`FreshJvmMigrationBenchmark`: every shot launches two new server JVMs (library and JVM defaults, but "
+                + "`CONTROL_OPEN_AHEAD`, which the README tells a deploy's servers to set: their control connection is open "
+                + "before the first migration), "
                 + "streams both ways through server 0 for `upMillis` ms after they are up, then migrates: `first` = server "
                 + "0 to 1, the first migration of both JVMs; `second` = back to server 0 after it (and 1 MiB + 32 KiB "
                 + "streamed on server 1); `warm` = the one after " + FreshJvmMigrationBenchmark.WARM_MIGRATIONS

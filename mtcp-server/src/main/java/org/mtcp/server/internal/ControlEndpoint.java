@@ -261,6 +261,31 @@ public final class ControlEndpoint {
         return c;
     }
 
+    /**
+     * {@code MtcpOptions.CONTROL_OPEN_AHEAD}: opens, on the loop, the pair's connection to every peer of
+     * {@code mappings} other than {@code self} that has none. A peer that cannot be reached is left to the
+     * lazy open of the first request between the pair (the failed connection's reason is kept with the
+     * others, {@link #recentCloseReasons}).
+     */
+    void openAhead(Map<InetSocketAddress, SocketAddress> mappings, InetSocketAddress self) {
+        loop.execute(() -> {
+            for (Map.Entry<InetSocketAddress, SocketAddress> e : mappings.entrySet()) {
+                if (closed) {
+                    return;
+                }
+                if (e.getKey().equals(self)) {
+                    continue;
+                }
+                try {
+                    connectionTo(e.getKey(), e.getValue());
+                } catch (IOException ex) {
+                    log.debug("control listener {}: not opened ahead: {}", listenAddress, ex.getMessage());
+                    noteClosed("control connection to " + e.getKey() + " (opened ahead): " + ex.getMessage());
+                }
+            }
+        });
+    }
+
     /** The peer of an incoming connection introduced itself; resolves a simultaneous open. */
     void adopt(ControlConnection incoming) {
         InetSocketAddress peer = incoming.peer();
@@ -279,14 +304,18 @@ public final class ControlEndpoint {
 
     /** A connection closed; loop thread. */
     void closed(ControlConnection c, String why) {
-        closeReasons.add(c + ": " + why);
-        while (closeReasons.size() > CLOSE_REASONS_KEPT) {
-            closeReasons.poll();
-        }
+        noteClosed(c + ": " + why);
         all.remove(c);
         InetSocketAddress peer = c.peer();
         if (peer != null && byPeer.get(peer) == c) {
             byPeer.remove(peer);
+        }
+    }
+
+    private void noteClosed(String reason) {
+        closeReasons.add(reason);
+        while (closeReasons.size() > CLOSE_REASONS_KEPT) {
+            closeReasons.poll();
         }
     }
 

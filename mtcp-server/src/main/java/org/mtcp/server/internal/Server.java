@@ -68,6 +68,8 @@ public final class Server {
     private volatile boolean accepting = true;
     /** {@code MtcpOptions.RESUME_GRACE} in milliseconds: how long a session whose connection broke waits for its client. */
     private volatile long resumeGraceMillis = Settings.RESUME_GRACE_MILLIS;
+    /** {@code MtcpOptions.CONTROL_OPEN_AHEAD}: open the control connections when the peers become known. */
+    private volatile boolean controlOpenAhead;
     /** {@code MtcpOptions.DRAIN_ON_CLOSE}, or {@code null}: off. */
     private volatile java.time.Duration drainOnClose;
     /** This server's drain at JVM exit, registered while DRAIN_ON_CLOSE is set. */
@@ -221,13 +223,34 @@ public final class Server {
             throw new IllegalArgumentException("CONTROL_MAPPINGS has no entry for this server's service address " + bound);
         }
         ControlEndpoint old = control;
-        if (old != null && old.listenAddress().equals(own)) {
-            return;
+        if (old == null || !old.listenAddress().equals(own)) {
+            control = ControlEndpoint.start(this, own);
+            if (old != null) {
+                old.close();
+            }
         }
-        ControlEndpoint fresh = ControlEndpoint.start(this, own);
-        control = fresh;
-        if (old != null) {
-            old.close();
+        openControlAhead();
+    }
+
+    /**
+     * Sets {@code MtcpOptions.CONTROL_OPEN_AHEAD}; turned on with the mappings set, it opens the missing
+     * control connections now.
+     */
+    public void setControlOpenAhead(boolean ahead) {
+        controlOpenAhead = ahead;
+        openControlAhead();
+    }
+
+    /** @return whether control connections are opened when the peers become known ({@code MtcpOptions.CONTROL_OPEN_AHEAD}) */
+    public boolean controlOpenAhead() {
+        return controlOpenAhead;
+    }
+
+    /** With CONTROL_OPEN_AHEAD on, opens the connection to every mapped peer that has none (on the loop). */
+    private void openControlAhead() {
+        ControlEndpoint c = control;
+        if (controlOpenAhead && c != null) {
+            c.openAhead(mappings, identity());
         }
     }
 
@@ -269,6 +292,7 @@ public final class Server {
         ControlEndpoint c = control;
         if (c != null && previous != tls) {
             c.closeConnections();
+            openControlAhead(); // queued behind the close, on the same loop
         }
     }
 

@@ -1,0 +1,159 @@
+package org.mtcp.server;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.mtcp.api.MtcpOptions;
+import org.mtcp.client.MtcpSocket;
+import org.mtcp.server.internal.ControlEndpoint;
+import org.mtcp.server.testkit.Apps;
+import org.mtcp.server.testkit.Cluster;
+import org.mtcp.server.testkit.Waits;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code MtcpOptions.CONTROL_OPEN_AHEAD}: the control connections open when the cooperating servers become
+ * known (the mappings set, a server joining), so that the first migration between a pair opens none; a
+ * server that is not up yet is left to the one started later, and the pair still shares one connection.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class ControlOpenAheadTest {
+    private static final InetAddress LO = InetAddress.getLoopbackAddress();
+    private static final Duration SETTLE = Duration.ofSeconds(10);
+
+    private static ControlEndpoint control(Cluster c, int i) {
+        return c.server(i).server().control();
+    }
+
+    private static int opened(Cluster c) {
+        int n = 0;
+        for (int i = 0; i < c.size(); i++) {
+            n += control(c, i).connectionsOpened();
+        }
+        return n;
+    }
+
+    private static void echo(MtcpSocket s, long from, int n) throws IOException {
+        byte[] b = new byte[n];
+        for (int k = 0; k < n; k++) {
+            b[k] = Apps.streamByte(1, from + k);
+        }
+        s.getOutputStream().write(b);
+        byte[] got = new byte[n];
+        Apps.readFully(s.getInputStream(), got);
+        for (int k = 0; k < n; k++) {
+            assertEquals(Apps.transform(b[k], from + k), got[k], "echo byte " + (from + k) + " of " + s.debugState());
+        }
+    }
+
+    private static Map<InetSocketAddress, SocketAddress> first(Cluster c, int n) {
+        Map<InetSocketAddress, SocketAddress> m = new LinkedHashMap<>();
+        for (int i = 0; i < n; i++) {
+            m.put(c.address(i), c.mappings().get(c.address(i)));
+        }
+        return m;
+    }
+
+    @Test
+    void theServerStartedLaterOpensAndTheFirstMigrationOpensNone() throws Exception {
+        try (Cluster c = new Cluster(2, i -> Apps.transformingEcho(16, 1), false)) {
+            assertFalse(c.server(0).getOption(MtcpOptions.CONTROL_OPEN_AHEAD), "off by default");
+            for (int i = 0; i < 2; i++) {
+                c.server(i).setOption(MtcpOptions.CONTROL_OPEN_AHEAD, true);
+                assertTrue(c.server(i).getOption(MtcpOptions.CONTROL_OPEN_AHEAD));
+            }
+            c.server(0).setOption(MtcpOptions.CONTROL_MAPPINGS, c.mappings()); // S2's control listener is not up yet
+            assertTrue(Waits.until(() -> control(c, 0).recentCloseReasons().stream().anyMatch(r -> r.contains(c.address(1).toString())),
+                    SETTLE), "S1's attempt to open ahead to S2, whose listener is not up, is reported: "
+                    + control(c, 0).recentCloseReasons());
+            assertEquals(0, control(c, 0).openConnections(), "S1 has no connection while S2 is not up");
+            c.server(1).setOption(MtcpOptions.CONTROL_MAPPINGS, c.mappings()); // S2 opens to S1
+            assertTrue(Waits.until(() -> control(c, 0).openConnections() == 1 && control(c, 1).openConnections() == 1, SETTLE),
+                    "one connection at each end before any migration: S1 has " + control(c, 0).openConnections() + ", S2 has "
+                            + control(c, 1).openConnections());
+            int openedAhead = opened(c);
+
+            try (MtcpSocket s = new MtcpSocket(LO, c.address(0).getPort())) {
+                s.setSoTimeout(20_000);
+                echo(s, 0, 100);
+                s.migrate(c.address(1));
+                echo(s, 100, 100);
+                s.migrate(c.address(0));
+                echo(s, 200, 100);
+            }
+            assertEquals(openedAhead, opened(c), "the migrations both ways used the connection opened ahead");
+            assertEquals(1, control(c, 0).openConnections());
+            assertEquals(1, control(c, 1).openConnections());
+            c.assertNoAppFailure();
+        }
+    }
+
+    @Test
+    void aServerThatJoinsIsConnectedToOnePerPair() throws Exception {
+        try (Cluster c = new Cluster(3, i -> Apps.transformingEcho(16, 1), false)) {
+            for (int i = 0; i < 3; i++) {
+                c.server(i).setOption(MtcpOptions.CONTROL_OPEN_AHEAD, true);
+            }
+            c.server(0).setOption(MtcpOptions.CONTROL_MAPPINGS, first(c, 2));
+            c.server(1).setOption(MtcpOptions.CONTROL_MAPPINGS, first(c, 2));
+            assertTrue(Waits.until(() -> control(c, 0).openConnections() == 1 && control(c, 1).openConnections() == 1, SETTLE),
+                    "S1 and S2 connected ahead");
+            // S3 joins: every server learns the three (a membership update sets the mappings anew), all at once
+            for (int i = 2; i >= 0; i--) {
+                c.server(i).setOption(MtcpOptions.CONTROL_MAPPINGS, c.mappings());
+            }
+            assertTrue(Waits.until(() -> control(c, 0).openConnections() == 2 && control(c, 1).openConnections() == 2
+                            && control(c, 2).openConnections() == 2, SETTLE),
+                    "one connection per pair (simultaneous opens resolved): " + control(c, 0).openConnections() + " / "
+                            + control(c, 1).openConnections() + " / " + control(c, 2).openConnections());
+            int openedAhead = opened(c);
+
+            try (MtcpSocket s = new MtcpSocket(LO, c.address(0).getPort())) {
+                s.setSoTimeout(20_000);
+                echo(s, 0, 100);
+                s.migrate(c.address(2));
+                echo(s, 100, 100);
+                s.migrate(c.address(1));
+                echo(s, 200, 100);
+                s.migrate(c.address(0));
+                echo(s, 300, 100);
+            }
+            assertEquals(openedAhead, opened(c), "three migrations over three pairs opened no connection");
+            c.assertNoAppFailure();
+        }
+    }
+
+    @Test
+    void turnedOnAfterTheMappingsItOpensAtOnceAndABrokenConnectionComesBackAtTheNextChange() throws Exception {
+        try (Cluster c = new Cluster(2, i -> Apps.transformingEcho(16, 1))) {
+            assertEquals(0, control(c, 0).openConnections() + control(c, 1).openConnections(), "lazy: none yet");
+            c.server(1).setOption(MtcpOptions.CONTROL_OPEN_AHEAD, true);
+            assertTrue(Waits.until(() -> control(c, 0).openConnections() == 1 && control(c, 1).openConnections() == 1, SETTLE),
+                    "opened when the option was turned on");
+            control(c, 1).closeConnections();
+            assertTrue(Waits.until(() -> control(c, 0).openConnections() == 0 && control(c, 1).openConnections() == 0, SETTLE),
+                    "broken");
+            c.server(1).setOption(MtcpOptions.CONTROL_MAPPINGS, c.mappings());
+            assertTrue(Waits.until(() -> control(c, 0).openConnections() == 1 && control(c, 1).openConnections() == 1, SETTLE),
+                    "reopened when the mappings were set again");
+            try (MtcpSocket s = new MtcpSocket(LO, c.address(0).getPort())) {
+                s.setSoTimeout(20_000);
+                echo(s, 0, 100);
+                s.migrate(c.address(1));
+                echo(s, 100, 100);
+            }
+            c.assertNoAppFailure();
+        }
+    }
+}
