@@ -44,16 +44,15 @@ class ControlOpenAheadTest {
         return n;
     }
 
-    private static void echo(MtcpSocket s, long from, int n) throws IOException {
-        byte[] b = new byte[n];
-        for (int k = 0; k < n; k++) {
-            b[k] = Apps.streamByte(1, from + k);
-        }
-        s.getOutputStream().write(b);
-        byte[] got = new byte[n];
-        Apps.readFully(s.getInputStream(), got);
-        for (int k = 0; k < n; k++) {
-            assertEquals(Apps.transform(b[k], from + k), got[k], "echo byte " + (from + k) + " of " + s.debugState());
+    /** A client of server {@code path[0]} migrating through the rest of {@code path}, every byte checked after each step. */
+    private static void ride(Cluster c, int... path) throws IOException {
+        try (MtcpSocket s = new MtcpSocket(LO, c.address(path[0]).getPort())) {
+            s.setSoTimeout(20_000);
+            long up = Apps.echoRoundTrip(s, 0, 100, "on S" + (path[0] + 1));
+            for (int k = 1; k < path.length; k++) {
+                s.migrate(c.address(path[k]));
+                up = Apps.echoRoundTrip(s, up, 100, "after the migration to S" + (path[k] + 1));
+            }
         }
     }
 
@@ -84,14 +83,7 @@ class ControlOpenAheadTest {
                             + control(c, 1).openConnections());
             int openedAhead = opened(c);
 
-            try (MtcpSocket s = new MtcpSocket(LO, c.address(0).getPort())) {
-                s.setSoTimeout(20_000);
-                echo(s, 0, 100);
-                s.migrate(c.address(1));
-                echo(s, 100, 100);
-                s.migrate(c.address(0));
-                echo(s, 200, 100);
-            }
+            ride(c, 0, 1, 0);
             assertEquals(openedAhead, opened(c), "the migrations both ways used the connection opened ahead");
             assertEquals(1, control(c, 0).openConnections());
             assertEquals(1, control(c, 1).openConnections());
@@ -119,16 +111,7 @@ class ControlOpenAheadTest {
                             + control(c, 1).openConnections() + " / " + control(c, 2).openConnections());
             int openedAhead = opened(c);
 
-            try (MtcpSocket s = new MtcpSocket(LO, c.address(0).getPort())) {
-                s.setSoTimeout(20_000);
-                echo(s, 0, 100);
-                s.migrate(c.address(2));
-                echo(s, 100, 100);
-                s.migrate(c.address(1));
-                echo(s, 200, 100);
-                s.migrate(c.address(0));
-                echo(s, 300, 100);
-            }
+            ride(c, 0, 2, 1, 0);
             assertEquals(openedAhead, opened(c), "three migrations over three pairs opened no connection");
             c.assertNoAppFailure();
         }
@@ -147,12 +130,7 @@ class ControlOpenAheadTest {
             c.server(1).setOption(MtcpOptions.CONTROL_MAPPINGS, c.mappings());
             assertTrue(Waits.until(() -> control(c, 0).openConnections() == 1 && control(c, 1).openConnections() == 1, SETTLE),
                     "reopened when the mappings were set again");
-            try (MtcpSocket s = new MtcpSocket(LO, c.address(0).getPort())) {
-                s.setSoTimeout(20_000);
-                echo(s, 0, 100);
-                s.migrate(c.address(1));
-                echo(s, 100, 100);
-            }
+            ride(c, 0, 1);
             c.assertNoAppFailure();
         }
     }

@@ -9,10 +9,8 @@ import org.mtcp.server.ServerInternals;
 import org.mtcp.server.internal.ControlEndpoint;
 import org.mtcp.server.testkit.Apps;
 import org.mtcp.server.testkit.Cluster;
-import org.mtcp.server.testkit.Script;
 import org.mtcp.server.testkit.Waits;
 
-import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,24 +33,6 @@ class ControlOpenAheadRaceTest {
     private static final int ROUNDS = Integer.getInteger("mtcp.test.rounds", 25);
     private static final int CHUNK = 2000;
 
-    private static void echo(MtcpSocket s, long from, String when) throws IOException {
-        byte[] sent = Script.pattern(Script.UP, from, CHUNK);
-        s.getOutputStream().write(sent);
-        byte[] got = new byte[CHUNK];
-        Apps.readFully(s.getInputStream(), got);
-        for (int k = 0; k < CHUNK; k++) {
-            byte expected = Apps.transform(sent[k], from + k);
-            if (got[k] != expected) {
-                throw new AssertionError(when + ": echo byte " + (from + k) + ": sent " + sent[k] + ", expected " + expected
-                        + ", received " + got[k] + " (" + s.debugState() + ")");
-            }
-        }
-    }
-
-    private static long originEvents(Cluster c) {
-        return c.events.stream().filter(e -> e.role() == MigrationEvent.Role.ORIGIN).count();
-    }
-
     @Test
     void openingAheadWhileAMigrationOpensLazilyKeepsOneConnectionAndLosesNothing() throws Exception {
         try (Cluster c = new Cluster(2, i -> Apps.transformingEcho(16, 1))) {
@@ -62,20 +42,11 @@ class ControlOpenAheadRaceTest {
             c.server(1).setOption(MtcpOptions.CONTROL_OPEN_AHEAD, true);
             MtcpSocket a = new MtcpSocket(HandPlayed.LO, c.address(0).getPort());
             a.setSoTimeout(20_000);
-            long up = 0;
-            echo(a, up, "before the first round");
-            up += CHUNK;
+            long up = Apps.echoRoundTrip(a, 0, CHUNK, "before the first round");
             for (int round = 0; round < ROUNDS; round++) {
                 String r = "round " + round;
                 int from = round % 2; // the session moves back and forth
-                long committedBefore = round;
-                // no commit in flight when the connection is broken (SimultaneousControlOpenRaceTest says why)
-                assertTrue(Waits.until(() -> originEvents(c) >= committedBefore, Duration.ofSeconds(10)),
-                        r + ": expected " + committedBefore + " outcomes at the origins, have " + originEvents(c));
-                control[0].closeConnections();
-                control[1].closeConnections();
-                assertTrue(Waits.until(() -> control[0].openConnections() == 0 && control[1].openConnections() == 0,
-                        Duration.ofSeconds(10)), r + ": the control connections did not close");
+                SimultaneousControlOpenRaceTest.breakPair(c, control, round, r);
 
                 CyclicBarrier gate = new CyclicBarrier(3);
                 AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -106,19 +77,18 @@ class ControlOpenAheadRaceTest {
                     throw new AssertionError(failure.get().getMessage(), failure.get());
                 }
                 assertEquals(c.address(1 - from), a.currentServer(), r + ": the client moved");
-                echo(a, up, r + ", after the migration");
-                up += CHUNK;
+                up = Apps.echoRoundTrip(a, up, CHUNK, r + ", after the migration");
                 assertTrue(Waits.until(() -> control[0].openConnections() == 1 && control[1].openConnections() == 1,
                         Duration.ofSeconds(10)), r + ": expected one control connection on each side, S1 has "
                         + control[0].openConnections() + ", S2 has " + control[1].openConnections());
             }
             int openedAfter = control[0].connectionsOpened() + control[1].connectionsOpened();
             a.migrate(c.address(ROUNDS % 2 == 0 ? 1 : 0));
-            echo(a, up, "after the rounds");
+            Apps.echoRoundTrip(a, up, CHUNK, "after the rounds");
             assertEquals(openedAfter, control[0].connectionsOpened() + control[1].connectionsOpened(),
                     "the surviving connection serves the next migration");
             int expected = ROUNDS + 1;
-            assertTrue(Waits.until(() -> originEvents(c) >= expected, Duration.ofSeconds(10)),
+            assertTrue(Waits.until(() -> SimultaneousControlOpenRaceTest.originEvents(c) >= expected, Duration.ofSeconds(10)),
                     "every migration reported at its origin");
             for (MigrationEvent e : c.events) {
                 assertTrue(e.committed(), "every migration committed: " + e);

@@ -59,8 +59,21 @@ class SimultaneousControlOpenRaceTest {
         }
     }
 
-    private static long originEvents(Cluster c) {
+    static long originEvents(Cluster c) {
         return c.events.stream().filter(e -> e.role() == MigrationEvent.Role.ORIGIN).count();
+    }
+
+    /**
+     * Breaks the pair's control connection once {@code committedBefore} outcomes reached the origins (no
+     * STATE_ACK in flight on it, see the class doc), and waits until neither side has one open.
+     */
+    static void breakPair(Cluster c, ControlEndpoint[] control, long committedBefore, String round) throws InterruptedException {
+        assertTrue(Waits.until(() -> originEvents(c) >= committedBefore, Duration.ofSeconds(10)),
+                round + ": expected " + committedBefore + " outcomes at the origins, have " + originEvents(c));
+        control[0].closeConnections();
+        control[1].closeConnections();
+        assertTrue(Waits.until(() -> control[0].openConnections() == 0 && control[1].openConnections() == 0,
+                Duration.ofSeconds(10)), round + ": the control connections did not close");
     }
 
     @Test
@@ -79,13 +92,7 @@ class SimultaneousControlOpenRaceTest {
                 String r = "round " + round;
                 // every commit of the previous rounds has reached its origin: breaking the connections now loses no
                 // STATE_ACK in flight (that case is not this test's: the origin would report an abort, see the class doc)
-                long committedBefore = 4L * round;
-                assertTrue(Waits.until(() -> originEvents(c) >= committedBefore, Duration.ofSeconds(10)),
-                        r + ": expected " + committedBefore + " outcomes at the origins, have " + originEvents(c));
-                control[0].closeConnections();
-                control[1].closeConnections();
-                assertTrue(Waits.until(() -> control[0].openConnections() == 0 && control[1].openConnections() == 0,
-                        Duration.ofSeconds(10)), r + ": the control connections did not close");
+                breakPair(c, control, 4L * round, r);
                 int openedBefore = control[0].connectionsOpened() + control[1].connectionsOpened();
 
                 CyclicBarrier gate = new CyclicBarrier(2);
