@@ -506,8 +506,9 @@ class PlainPathsTest {
     @Test
     void theServerSocketHasTheJdkServerSocketOptions() throws Exception {
         try (ServerSocket jdk = new ServerSocket()) {
-            Set<SocketOption<?>> mtcp = Set.of(MtcpOptions.CONTROL_MAPPINGS, MtcpOptions.CONTROL_TLS, MtcpOptions.ADDITIONAL_SERVERS,
-                    MtcpOptions.PLAIN_CLIENT_WAIT, MtcpOptions.PLAIN_CLIENTS, MtcpOptions.DRAIN_ON_CLOSE, MtcpOptions.RESUME_GRACE);
+            Set<SocketOption<?>> mtcp = Set.of(MtcpOptions.CONTROL_MAPPINGS, MtcpOptions.CONTROL_TLS, MtcpOptions.CONTROL_OPEN_AHEAD,
+                    MtcpOptions.ADDITIONAL_SERVERS, MtcpOptions.PLAIN_CLIENT_WAIT, MtcpOptions.PLAIN_CLIENTS, MtcpOptions.DRAIN_ON_CLOSE,
+                    MtcpOptions.RESUME_GRACE);
             assertTrue(mtcpServer.supportedOptions().containsAll(mtcp), "the library's server options are listed");
             assertEquals(jdk.supportedOptions(), without(mtcpServer.supportedOptions(), mtcp), "the rest are the JDK's");
             assertEquals(jdk.getOption(StandardSocketOptions.IP_TOS), mtcpServer.getOption(StandardSocketOptions.IP_TOS));
