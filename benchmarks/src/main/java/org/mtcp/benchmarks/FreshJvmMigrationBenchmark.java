@@ -39,12 +39,12 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * The first migrations in fresh server JVMs while the session streams: what a deploy's drain meets, the
  * migration path never run in the servers' JVMs (classes not loaded, code interpreted; the control
- * connection opened ahead, as the README tells a deploy's servers). Every iteration (JMH single-shot mode, one operation) launches two new server JVMs
- * ({@link MigrationServerMain}, the same {@code java} and class path as this JVM, library and JVM defaults but
- * {@code CONTROL_OPEN_AHEAD}, see there;
- * extra flags for them from the system property {@value #SERVER_JVM_ARGS}, e.g. for profiling), connects a
- * client in this JVM to server 0, streams both ways for {@link #upMillis} ms ({@link StreamingClient},
- * {@link StreamingApp}: the data path is warm, the migration path is not), then measures one migration:
+ * connection opened ahead, as the README tells a deploy's servers). Every iteration (JMH single-shot mode,
+ * one operation) launches two new server JVMs ({@link MigrationServerMain}, the same {@code java} and class
+ * path as this JVM, library and JVM defaults but {@code CONTROL_OPEN_AHEAD}, see there; extra flags for them
+ * from the system property {@value #SERVER_JVM_ARGS}, e.g. for profiling), connects a client in this JVM to
+ * server 0, streams both ways for {@link #upMillis} ms ({@link StreamingClient}, {@link StreamingApp}: the data
+ * path is warm, the migration path is not), then measures one migration:
  * <ul>
  *   <li>{@link #migration} {@code first}: server 0 to server 1, the first migration of both JVMs;</li>
  *   <li>{@link #migration} {@code second}: after that first one (not measured) and

@@ -87,13 +87,13 @@ public final class MtcpOptions {
 
     /**
      * On a server socket: open the control connection to every other server of {@link #CONTROL_MAPPINGS}
-     * as soon as both are set, and again for the servers without one whenever the mappings change (the
-     * mappings set anew, or a membership update), instead of at the
-     * first migration between the pair. Off by default: the thesis opens a pair's connection lazily, on
-     * its first state request, which costs nothing until servers migrate but puts the connect, the
-     * {@code CTRL_HELLO} (and with {@link #CONTROL_TLS} a TLS handshake) on the path of that first
-     * migration, where a freshly started server runs that code for the first time. Set it on servers that
-     * take sessions soon after they start, as a deploy's new servers do when the old ones drain to them.
+     * as soon as both are set, and again for the servers without one whenever the mappings change (set
+     * anew, or by a membership update), instead of at the first migration between the pair. Off by
+     * default: the thesis opens a pair's connection lazily, on its first state request, which costs
+     * nothing until servers migrate but puts the connect, the {@code CTRL_HELLO} (and with
+     * {@link #CONTROL_TLS} a TLS handshake) on the path of that first migration, where a freshly started
+     * server runs that code for the first time. Set it on servers that take sessions soon after they
+     * start, as a deploy's new servers do when the old ones drain to them.
      *
      * <p>Set it on every server: a server opens ahead to the servers whose control listener is up at that
      * moment, and one started later opens to it when its own mappings are set. A server that cannot be
