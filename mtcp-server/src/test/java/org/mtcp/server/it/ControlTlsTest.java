@@ -66,6 +66,13 @@ class ControlTlsTest {
         }
     }
 
+    /** Two servers on HOST_A and HOST_B with node certificates of one cluster CA in {@code tmp}. */
+    private static Cluster tlsPair(Path tmp) throws Exception {
+        TestPki pki = TestPki.create(tmp, "cluster CA");
+        SSLContext[] tls = {pki.node("a", "ip:" + HOST_A), pki.node("b", "ip:" + HOST_B)};
+        return new Cluster(2, i -> Apps.transformingEcho(64, 1), i -> HOSTS[i], i -> tls[i]);
+    }
+
     private static ControlEndpoint control(Cluster c, int i) {
         return ServerInternals.server(c.server(i)).control();
     }
@@ -111,6 +118,25 @@ class ControlTlsTest {
             migrations.assertCommittedAtLeast(4, MigrationEvent.Initiation.CLIENT, c);
             assertTrue(control(c, 0).tlsConnectionsEstablished() >= 1 && control(c, 1).tlsConnectionsEstablished() >= 1,
                     "the pair's control connection ran inside TLS on both servers");
+            c.assertNoAppFailure();
+        }
+    }
+
+    @Test
+    void openedAheadTheHandshakeIsDoneBeforeTheFirstMigration(@TempDir Path tmp) throws Exception {
+        try (Cluster c = tlsPair(tmp);
+             MtcpSocket s = new MtcpSocket()) {
+            c.server(1).setOption(MtcpOptions.CONTROL_OPEN_AHEAD, true);
+            assertTrue(Waits.until(() -> control(c, 0).tlsConnectionsEstablished() == 1
+                            && control(c, 1).tlsConnectionsEstablished() == 1, Duration.ofSeconds(10)),
+                    "the TLS handshake ran when the option was set, before any migration: " + control(c, 0).recentCloseReasons());
+            s.connect(c.address(0), 10_000);
+            s.setSoTimeout(20_000);
+            long offset = Apps.echoRoundTrip(s, 0, 5000, "on S1");
+            s.migrate(c.address(1));
+            Apps.echoRoundTrip(s, offset, 5000, "on S2");
+            assertEquals(1, control(c, 0).tlsConnectionsEstablished() + control(c, 1).tlsConnectionsEstablished() - 1,
+                    "the migration used the connection opened ahead: no second handshake");
             c.assertNoAppFailure();
         }
     }
@@ -183,9 +209,7 @@ class ControlTlsTest {
 
     @Test
     void aPlaintextClientOfATlsControlPortIsServedNoFrame(@TempDir Path tmp) throws Exception {
-        TestPki pki = TestPki.create(tmp, "cluster CA");
-        SSLContext[] tls = {pki.node("a", "ip:" + HOST_A), pki.node("b", "ip:" + HOST_B)};
-        try (Cluster c = new Cluster(2, i -> Apps.transformingEcho(64, 1), i -> HOSTS[i], i -> tls[i]);
+        try (Cluster c = tlsPair(tmp);
              MtcpSocket victim = new MtcpSocket()) {
             victim.connect(c.address(0), 10_000);
             victim.setSoTimeout(20_000);
