@@ -54,6 +54,27 @@ public interface Accepted {
     /** Closes the connection. */
     void close() throws IOException;
 
+    /**
+     * Closes a connection the application never accepted as the kernel does when a listening socket
+     * closes with connections in its accept queue: with a reset. Errors are swallowed: nobody is there to
+     * tell.
+     */
+    default void resetQuietly() {
+        SocketChannel ch = channel();
+        if (ch != null) {
+            try {
+                ch.setOption(java.net.StandardSocketOptions.SO_LINGER, 0);
+            } catch (IOException | RuntimeException ignored) {
+                // closed already: nothing to reset
+            }
+        }
+        try {
+            close();
+        } catch (IOException ignored) {
+            // nobody to tell
+        }
+    }
+
     /** @return the channel of the current connection, for socket options; may be {@code null} */
     SocketChannel channel();
 

@@ -376,7 +376,7 @@ public final class Server {
         } finally {
             queueLock.unlock();
         }
-        resetQuietly(a); // the server socket closed meanwhile; outside the queue lock, which never nests with a session lock
+        a.resetQuietly(); // the server socket closed meanwhile; outside the queue lock, which never nests with a session lock
     }
 
     /**
@@ -556,7 +556,7 @@ public final class Server {
             queueLock.unlock();
         }
         for (Accepted a : left) {
-            resetQuietly(a);
+            a.resetQuietly();
         }
     }
 
@@ -574,51 +574,6 @@ public final class Server {
     /** @return whether {@link #close} was called */
     public boolean isClosed() {
         return closed;
-    }
-
-    /**
-     * Closes a connection the application never accepted as the kernel does when a listening socket
-     * closes with connections in its accept queue: with a reset.
-     */
-    private static void resetQuietly(Accepted a) {
-        SocketChannel ch = a.channel();
-        if (ch != null) {
-            try {
-                ch.setOption(java.net.StandardSocketOptions.SO_LINGER, 0);
-            } catch (IOException | RuntimeException ignored) {
-                // closed already: nothing to reset
-            }
-        }
-        closeQuietly(a);
-    }
-
-    private static void closeQuietly(Accepted a) {
-        try {
-            a.close();
-        } catch (IOException ignored) {
-            // nobody to tell
-        }
-    }
-
-    /** A session id as a map key. */
-    static final class SessionKey {
-        private final byte[] id;
-        private final int hash;
-
-        SessionKey(byte[] id) {
-            this.id = id;
-            this.hash = java.util.Arrays.hashCode(id);
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof SessionKey && java.util.Arrays.equals(id, ((SessionKey) o).id);
-        }
-
-        @Override
-        public int hashCode() {
-            return hash;
-        }
     }
 
     @Override
