@@ -96,12 +96,14 @@ public final class MtcpOptions {
      * start, as a deploy's new servers do when the old ones drain to them.
      *
      * <p>Set it on every server: a server opens ahead to the servers whose control listener is up at that
-     * moment, and one started later opens to it when its own mappings are set. A server that cannot be
-     * reached is not retried; the first migration between the pair opens the connection as without this
-     * option. A connection that breaks is reopened by the next request between the pair, or at the next
-     * change of the mappings. Each pair still shares one connection. Its cost: an idle connection (no
-     * thread) per cooperating server from the start, and at the start a connect (with {@code CONTROL_TLS},
-     * a TLS handshake) per cooperating server.
+     * moment, and one started later opens to it when its own mappings are set. The connections are then
+     * kept open: one that cannot be opened (the peer is not up yet) or that breaks is tried again after
+     * 200 ms, the wait doubling with each failed try up to 10 s, for as long as the peer is in the mappings
+     * and the option is on (turning it off closes nothing; a migration still opens a missing connection at
+     * once, as without this option). Each pair still shares one connection. Its cost: an idle connection
+     * (no thread) per cooperating server from the start, and at the start a connect (with
+     * {@code CONTROL_TLS}, a TLS handshake) per cooperating server; for a peer that stays away, a refused
+     * connect every 10 s.
      */
     public static final SocketOption<Boolean> CONTROL_OPEN_AHEAD = new Option<>("MTCP_CONTROL_OPEN_AHEAD", Boolean.class);
 

@@ -118,20 +118,59 @@ class ControlOpenAheadTest {
     }
 
     @Test
-    void turnedOnAfterTheMappingsItOpensAtOnceAndABrokenConnectionComesBackAtTheNextChange() throws Exception {
+    void turnedOnAfterTheMappingsItOpensAtOnceAndABrokenConnectionIsReopened() throws Exception {
         try (Cluster c = new Cluster(2, i -> Apps.transformingEcho(16, 1))) {
             assertEquals(0, control(c, 0).openConnections() + control(c, 1).openConnections(), "lazy: none yet");
             c.server(1).setOption(MtcpOptions.CONTROL_OPEN_AHEAD, true);
             assertTrue(Waits.until(() -> control(c, 0).openConnections() == 1 && control(c, 1).openConnections() == 1, SETTLE),
                     "opened when the option was turned on");
-            control(c, 1).closeConnections();
-            assertTrue(Waits.until(() -> control(c, 0).openConnections() == 0 && control(c, 1).openConnections() == 0, SETTLE),
-                    "broken");
-            c.server(1).setOption(MtcpOptions.CONTROL_MAPPINGS, c.mappings());
-            assertTrue(Waits.until(() -> control(c, 0).openConnections() == 1 && control(c, 1).openConnections() == 1, SETTLE),
-                    "reopened when the mappings were set again");
+            int openedBefore = control(c, 1).connectionsOpened();
+            control(c, 0).closeConnections(); // S1, which does not open ahead, breaks it
+            assertTrue(Waits.until(() -> control(c, 1).connectionsOpened() == openedBefore + 1
+                            && control(c, 0).openConnections() == 1 && control(c, 1).openConnections() == 1, SETTLE),
+                    "S2 reopened it by itself, no mappings change, no migration: opened " + control(c, 1).connectionsOpened()
+                            + " (expected " + (openedBefore + 1) + "), close reasons " + control(c, 1).recentCloseReasons());
+            assertEquals(0, control(c, 1).reopensPending(), "nothing left to try");
+            int openedAhead = opened(c);
             ride(c, 0, 1);
+            assertEquals(openedAhead, opened(c), "the migration used the reopened connection");
             c.assertNoAppFailure();
+        }
+    }
+
+    @Test
+    void aPeerThatIsNotUpIsTriedAgainUntilItIs() throws Exception {
+        try (Cluster c = new Cluster(2, i -> Apps.transformingEcho(16, 1), false)) {
+            c.server(0).setOption(MtcpOptions.CONTROL_OPEN_AHEAD, true); // S2 stays lazy: it opens nothing itself
+            c.server(0).setOption(MtcpOptions.CONTROL_MAPPINGS, c.mappings()); // S2's control listener is not up yet
+            assertTrue(Waits.until(() -> control(c, 0).reopensPending() == 1, SETTLE),
+                    "S1 waits to try S2 again: " + control(c, 0).recentCloseReasons());
+            c.server(1).setOption(MtcpOptions.CONTROL_MAPPINGS, c.mappings()); // S2's listener comes up
+            assertTrue(Waits.until(() -> control(c, 0).openConnections() == 1 && control(c, 1).openConnections() == 1, SETTLE),
+                    "S1 reached S2 once it was up, with no change on S1: S1 has " + control(c, 0).openConnections()
+                            + ", close reasons " + control(c, 0).recentCloseReasons());
+            assertEquals(0, control(c, 0).reopensPending(), "nothing left to try");
+            int openedAhead = opened(c);
+            ride(c, 0, 1, 0);
+            assertEquals(openedAhead, opened(c), "the migrations both ways used the connection S1 opened");
+            c.assertNoAppFailure();
+        }
+    }
+
+    @Test
+    void aPeerNoLongerMappedOrTheOptionTurnedOffIsNotTriedAgain() throws Exception {
+        try (Cluster c = new Cluster(2, i -> Apps.transformingEcho(16, 1), false)) {
+            Map<InetSocketAddress, SocketAddress> alone = first(c, 1);
+            c.server(0).setOption(MtcpOptions.CONTROL_OPEN_AHEAD, true);
+            c.server(0).setOption(MtcpOptions.CONTROL_MAPPINGS, c.mappings()); // S2 is not up
+            assertTrue(Waits.until(() -> control(c, 0).reopensPending() == 1, SETTLE), "S2 to be tried again");
+            c.server(0).setOption(MtcpOptions.CONTROL_MAPPINGS, alone); // S2 left the cluster
+            assertEquals(0, control(c, 0).reopensPending(), "S2, no longer mapped, is not tried again");
+            c.server(0).setOption(MtcpOptions.CONTROL_MAPPINGS, c.mappings()); // back
+            assertTrue(Waits.until(() -> control(c, 0).reopensPending() == 1, SETTLE), "S2 to be tried again");
+            c.server(0).setOption(MtcpOptions.CONTROL_OPEN_AHEAD, false);
+            assertEquals(0, control(c, 0).reopensPending(), "the option off: nothing tried again");
+            assertEquals(0, control(c, 0).openConnections());
         }
     }
 }

@@ -29,7 +29,8 @@ import javax.net.ssl.SSLContext;
  * A server's side of the control protocol (thesis 4.2.1-4.2.3): the control listener, and exactly
  * one {@link ControlConnection} per cooperating peer, opened lazily on the first state request in
  * either direction, shared by every session between the pair (requests carry a key), reopened on the
- * next request after it breaks. The transfers themselves are {@link IncomingTransfer} and
+ * next request after it breaks; with {@code MtcpOptions.CONTROL_OPEN_AHEAD}, opened when the peers become
+ * known and kept open (tried again after a backoff when it breaks or cannot be opened). The transfers themselves are {@link IncomingTransfer} and
  * {@link OutgoingTransfer}. It runs over TCP, or over a Unix-domain socket when the mapping names
  * a {@link UnixDomainSocketAddress} (JDK 16+ channels, no native code). With {@code MtcpOptions.CONTROL_TLS}
  * every TCP control connection runs inside TLS 1.3 with mutual authentication ({@link TlsTransport});
@@ -61,6 +62,27 @@ public final class ControlEndpoint {
     private static final int CLOSE_REASONS_KEPT = 32;
     /** Written by {@link #close} (any thread), read by the loop. */
     private volatile boolean closed;
+    /** First wait before a kept connection that broke or could not be opened is tried again. */
+    static final long FIRST_REOPEN_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+    /** Longest wait between tries: a peer that stays away costs a connect per this much time. */
+    static final long MAX_REOPEN_NANOS = TimeUnit.SECONDS.toNanos(10);
+    /**
+     * {@code CONTROL_OPEN_AHEAD}: the peers (this server excluded) whose connection is kept open, with their
+     * control addresses; empty when the option is off. Loop thread only.
+     */
+    private Map<InetSocketAddress, SocketAddress> keptOpen = Map.of();
+    /** The next try for each kept peer whose connection broke or could not be opened. Loop thread only. */
+    private final Map<InetSocketAddress, Reopen> reopens = new HashMap<>();
+
+    /** The backoff of one kept peer's reopening; loop thread only. */
+    private static final class Reopen {
+        /** The pending try, or {@code null}. */
+        EventLoop.Timer timer;
+        /** The wait before the next try: doubles with each, up to {@link #MAX_REOPEN_NANOS}. */
+        long waitNanos = FIRST_REOPEN_NANOS;
+        /** When the last try was made: a connection that lived longer than the longest wait starts the backoff anew. */
+        long lastTryNanos = System.nanoTime();
+    }
 
     private ControlEndpoint(Server server, SocketAddress listenAddress, ServerSocketChannel listener, UserPrincipal owner) {
         this.owner = owner;
@@ -262,26 +284,111 @@ public final class ControlEndpoint {
     }
 
     /**
-     * {@code MtcpOptions.CONTROL_OPEN_AHEAD}: opens, on the loop, the pair's connection to every peer of
-     * {@code mappings} other than {@code self} that has none. A peer that cannot be reached is left to the
-     * lazy open of the first request between the pair (the failed connection's reason is kept with the
-     * others, {@link #recentCloseReasons}).
+     * {@code MtcpOptions.CONTROL_OPEN_AHEAD}: from now on keeps, on the loop, a connection open to every peer of
+     * {@code mappings} other than {@code self}: opens the missing ones now, and tries again, with a backoff from
+     * {@link #FIRST_REOPEN_NANOS} up to {@link #MAX_REOPEN_NANOS}, one that cannot be opened (its peer is not up)
+     * or that breaks later, for as long as the peer is mapped. Each failed try's reason is kept with the others
+     * ({@link #recentCloseReasons}). Peers no longer in {@code mappings} are not tried again.
      */
     void openAhead(Map<InetSocketAddress, SocketAddress> mappings, InetSocketAddress self) {
         loop.execute(() -> {
-            for (Map.Entry<InetSocketAddress, SocketAddress> e : mappings.entrySet()) {
-                if (closed) {
-                    return;
+            if (closed) {
+                return;
+            }
+            Map<InetSocketAddress, SocketAddress> kept = new HashMap<>(mappings);
+            kept.remove(self);
+            keptOpen = kept;
+            reopens.entrySet().removeIf(e -> {
+                boolean gone = !kept.containsKey(e.getKey());
+                if (gone && e.getValue().timer != null) {
+                    loop.cancel(e.getValue().timer);
                 }
-                if (e.getKey().equals(self)) {
-                    continue;
-                }
-                try {
-                    connectionTo(e.getKey(), e.getValue());
-                } catch (IOException ex) {
-                    log.debug("control listener {}: not opened ahead: {}", listenAddress, ex.getMessage());
-                    noteClosed("control connection to " + e.getKey() + " (opened ahead): " + ex.getMessage());
-                }
+                return gone;
+            });
+            for (InetSocketAddress peer : kept.keySet()) {
+                openKept(peer);
+            }
+        });
+    }
+
+    /** {@code CONTROL_OPEN_AHEAD} turned off: no connection is opened or tried again ahead of need; none is closed. */
+    void stopOpeningAhead() {
+        loop.execute(this::forgetKept);
+    }
+
+    /** Drops the kept peers and their pending tries; loop thread. */
+    private void forgetKept() {
+        keptOpen = Map.of();
+        for (Reopen r : reopens.values()) {
+            if (r.timer != null) {
+                loop.cancel(r.timer);
+            }
+        }
+        reopens.clear();
+    }
+
+    /** @return how many kept peers have a try pending (their connection broke or could not be opened); loop thread */
+    private int reopensPendingOnLoop() {
+        int n = 0;
+        for (Reopen r : reopens.values()) {
+            if (r.timer != null) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** @return how many peers this server is waiting to try to connect to again ({@code CONTROL_OPEN_AHEAD}; blocks briefly for the loop) */
+    public int reopensPending() {
+        java.util.concurrent.CompletableFuture<Integer> f = new java.util.concurrent.CompletableFuture<>();
+        loop.execute(() -> f.complete(reopensPendingOnLoop()));
+        try {
+            return f.get(5, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("the I/O loop did not answer", e);
+        }
+    }
+
+    /** Opens the connection to a kept peer if it has none; a failure schedules the next try. Loop thread. */
+    private void openKept(InetSocketAddress peer) {
+        SocketAddress at = keptOpen.get(peer);
+        if (closed || at == null) {
+            return;
+        }
+        try {
+            if (connectionTo(peer, at).isClosed()) {
+                scheduleReopen(peer); // failed at once, inside its first write
+            }
+        } catch (IOException ex) {
+            log.debug("control listener {}: not opened ahead: {}", listenAddress, ex.getMessage());
+            noteClosed("control connection to " + peer + " (opened ahead): " + ex.getMessage());
+            scheduleReopen(peer);
+        }
+    }
+
+    /** Schedules the next try to open a kept peer's connection, unless one is pending; loop thread. */
+    private void scheduleReopen(InetSocketAddress peer) {
+        if (closed || !keptOpen.containsKey(peer)) {
+            return;
+        }
+        Reopen r = reopens.computeIfAbsent(peer, p -> new Reopen());
+        if (r.timer != null) {
+            return;
+        }
+        long now = System.nanoTime();
+        if (now - r.lastTryNanos > MAX_REOPEN_NANOS + r.waitNanos) {
+            r.waitNanos = FIRST_REOPEN_NANOS; // the last connection lived a while: a new break, not the same outage
+        }
+        long wait = r.waitNanos;
+        r.waitNanos = Math.min(2 * wait, MAX_REOPEN_NANOS);
+        log.debug("control listener {}: the connection to {} is tried again in {} ms", listenAddress, peer,
+                TimeUnit.NANOSECONDS.toMillis(wait));
+        r.timer = loop.schedule(wait, () -> {
+            r.timer = null;
+            r.lastTryNanos = System.nanoTime();
+            ControlConnection c = byPeer.get(peer);
+            if (c == null || c.isClosed()) {
+                openKept(peer);
             }
         });
     }
@@ -309,6 +416,7 @@ public final class ControlEndpoint {
         InetSocketAddress peer = c.peer();
         if (peer != null && byPeer.get(peer) == c) {
             byPeer.remove(peer);
+            scheduleReopen(peer); // kept open (CONTROL_OPEN_AHEAD): tried again after a wait
         }
     }
 
@@ -331,6 +439,7 @@ public final class ControlEndpoint {
             } catch (IOException ignored) {
                 // closing is all we wanted
             }
+            forgetKept();
             for (ControlConnection c : new ArrayList<>(all)) {
                 c.close("the server socket closed");
             }

@@ -246,11 +246,19 @@ public final class Server {
         return controlOpenAhead;
     }
 
-    /** With CONTROL_OPEN_AHEAD on, opens the connection to every mapped peer that has none (on the loop). */
+    /**
+     * With CONTROL_OPEN_AHEAD on, opens the connection to every mapped peer that has none and keeps them open
+     * (on the loop); off, stops that.
+     */
     private void openControlAhead() {
         ControlEndpoint c = control;
-        if (controlOpenAhead && c != null) {
+        if (c == null) {
+            return;
+        }
+        if (controlOpenAhead) {
             c.openAhead(mappings, identity());
+        } else {
+            c.stopOpeningAhead();
         }
     }
 

@@ -22,11 +22,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * {@code CONTROL_OPEN_AHEAD} against a migration: both servers open ahead (their mappings set anew, as a
- * membership update does) at the moment a client starts migrating between them, which opens the pair's
- * connection lazily too. Up to three connections race for the pair; it must keep one, the same on both
- * sides, and the migration must commit with every byte once. Each round breaks the pair's connection
- * first and releases the two mapping updates and the migration through one start gate.
+ * {@code CONTROL_OPEN_AHEAD} against a migration: both servers open ahead (the option turned on, and in
+ * every other round their mappings set anew as a membership update does) at the moment a client starts
+ * migrating between them, which opens the pair's connection lazily too. Up to three connections race for
+ * the pair; it must keep one, the same on both sides, and the migration must commit with every byte once.
+ * Each round turns the option off (a broken connection would be reopened by itself), breaks the pair's
+ * connection, and releases the two servers' opens and the migration through one start gate.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class ControlOpenAheadRaceTest {
@@ -46,8 +47,12 @@ class ControlOpenAheadRaceTest {
             for (int round = 0; round < ROUNDS; round++) {
                 String r = "round " + round;
                 int from = round % 2; // the session moves back and forth
+                // off while the pair is broken, or it would reopen by itself before the gate
+                c.server(0).setOption(MtcpOptions.CONTROL_OPEN_AHEAD, false);
+                c.server(1).setOption(MtcpOptions.CONTROL_OPEN_AHEAD, false);
                 SimultaneousControlOpenRaceTest.breakPair(c, control, round, r);
 
+                boolean membershipUpdate = round % 2 == 0; // odd rounds: the option turned on alone
                 CyclicBarrier gate = new CyclicBarrier(3);
                 AtomicReference<Throwable> failure = new AtomicReference<>();
                 List<Thread> threads = new ArrayList<>();
@@ -57,12 +62,15 @@ class ControlOpenAheadRaceTest {
                         try {
                             gate.await(10, TimeUnit.SECONDS);
                             if (j < 2) {
-                                c.server(j).setOption(MtcpOptions.CONTROL_MAPPINGS, c.mappings());
+                                c.server(j).setOption(MtcpOptions.CONTROL_OPEN_AHEAD, true); // opens at once
+                                if (membershipUpdate) {
+                                    c.server(j).setOption(MtcpOptions.CONTROL_MAPPINGS, c.mappings()); // and again
+                                }
                             } else {
                                 a.migrate(c.address(1 - from));
                             }
                         } catch (Throwable e) {
-                            failure.compareAndSet(null, new AssertionError(r + ": " + (j < 2 ? "mappings of S" + (j + 1)
+                            failure.compareAndSet(null, new AssertionError(r + ": " + (j < 2 ? "opening ahead at S" + (j + 1)
                                     : "migration to S" + (2 - from)) + " failed: " + e, e));
                         }
                     }, "test-race-" + job);
