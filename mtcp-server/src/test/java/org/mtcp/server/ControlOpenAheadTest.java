@@ -7,6 +7,7 @@ import org.mtcp.client.MtcpSocket;
 import org.mtcp.server.internal.ControlEndpoint;
 import org.mtcp.server.testkit.Apps;
 import org.mtcp.server.testkit.Cluster;
+import org.mtcp.server.testkit.KernelKill;
 import org.mtcp.server.testkit.Waits;
 
 import java.io.IOException;
@@ -134,6 +135,33 @@ class ControlOpenAheadTest {
             int openedAhead = opened(c);
             ride(c, 0, 1);
             assertEquals(openedAhead, opened(c), "the migration used the reopened connection");
+            c.assertNoAppFailure();
+        }
+    }
+
+    @Test
+    void aConnectionTheKernelResetsIsReopenedAndServesTheNextMigration() throws Exception {
+        KernelKill.assumeAvailable();
+        try (Cluster c = new Cluster(2, i -> Apps.transformingEcho(16, 1))) {
+            for (int i = 0; i < 2; i++) {
+                c.server(i).setOption(MtcpOptions.CONTROL_OPEN_AHEAD, true);
+            }
+            assertTrue(Waits.until(() -> control(c, 0).openConnections() == 1 && control(c, 1).openConnections() == 1, SETTLE),
+                    "opened ahead");
+            int openedBefore = opened(c);
+            int killed = 0;
+            for (int i = 0; i < 2; i++) { // the pair's one connection goes to whichever listener its opener dialled
+                int port = ((InetSocketAddress) control(c, i).listenAddress()).getPort();
+                killed += KernelKill.matching("sport = :" + port) + KernelKill.matching("dport = :" + port);
+            }
+            assertTrue(killed >= 1, "ss -K found the pair's control connection (killed " + killed + ")");
+            assertTrue(Waits.until(() -> opened(c) > openedBefore
+                            && control(c, 0).openConnections() == 1 && control(c, 1).openConnections() == 1, SETTLE),
+                    "reopened after the reset: opened " + opened(c) + " (before " + openedBefore + "), close reasons "
+                            + control(c, 0).recentCloseReasons() + " / " + control(c, 1).recentCloseReasons());
+            int reopened = opened(c);
+            ride(c, 0, 1, 0);
+            assertEquals(reopened, opened(c), "the migrations both ways used the reopened connection");
             c.assertNoAppFailure();
         }
     }
