@@ -45,6 +45,21 @@ public interface MtcpServerSocketMXBean {
     long getDuplicateBytesDropped();
 
     /**
+     * @return one line per cooperating server of {@code CONTROL_MAPPINGS} (this one left out): its service and
+     *         control addresses and this server's control connection to it, e.g.
+     *         {@code "10.0.0.2:9000 control 10.0.0.2:9100: open (TLS)"}; the connection is "open", "connecting",
+     *         or "none" and what comes next: with {@code CONTROL_OPEN_AHEAD} {@code "none, try 3 in 800 ms"},
+     *         else {@code "none (opened by the pair's next migration)"}. Empty without mappings.
+     */
+    String[] getControlPeers();
+
+    /**
+     * @return why the last control connections closed or could not be opened (at most 32), oldest first: a
+     *         refused connect, a TLS refusal naming its peer and reason, a connection closed on request
+     */
+    String[] getControlCloseReasons();
+
+    /**
      * Moves one session and waits for the outcome (at most about 30 s).
      *
      * @param sessionId a session id of this server

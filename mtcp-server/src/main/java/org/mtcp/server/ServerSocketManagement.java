@@ -145,6 +145,23 @@ final class ServerSocketManagement implements MtcpServerSocketMXBean {
     }
 
     @Override
+    public String[] getControlPeers() {
+        org.mtcp.server.internal.Server s = socket.server();
+        org.mtcp.server.internal.ControlEndpoint c = s.control();
+        if (c == null) {
+            return new String[0];
+        }
+        return c.peerStates(s.controlMappings(), s.identity()).stream()
+                .map(p -> text(p.peer()) + " control " + text(p.control()) + ": " + p.state()).toArray(String[]::new);
+    }
+
+    @Override
+    public String[] getControlCloseReasons() {
+        org.mtcp.server.internal.ControlEndpoint c = socket.server().control();
+        return c == null ? new String[0] : c.recentCloseReasons().toArray(new String[0]);
+    }
+
+    @Override
     public String move(String sessionId, String target) {
         return text(await(socket.move(sessionId, address(target)).thenApply(org.mtcp.api.MigrationEvent::to),
                 MOVE_WAIT_SECONDS, "moving " + sessionId + " to " + target));
@@ -211,6 +228,11 @@ final class ServerSocketManagement implements MtcpServerSocketMXBean {
             throw new IllegalArgumentException("unknown host in " + text);
         }
         return a;
+    }
+
+    /** @return a control address: {@code host:port}, or a Unix-domain socket's path */
+    static String text(java.net.SocketAddress a) {
+        return a instanceof InetSocketAddress ? text((InetSocketAddress) a) : String.valueOf(a);
     }
 
     static String text(InetSocketAddress a) {

@@ -74,6 +74,18 @@ public final class ControlEndpoint {
     /** The next try for each kept peer whose connection broke or could not be opened. Loop thread only. */
     private final Map<InetSocketAddress, Reopen> reopens = new HashMap<>();
 
+    /**
+     * A cooperating server and this server's control connection to it, as operations show it.
+     *
+     * @param peer    its service address
+     * @param control its control address
+     * @param state   "open", "open (TLS)", "connecting", or "none" and what comes next: "none, try 3 in 800 ms"
+     *                ({@code CONTROL_OPEN_AHEAD}, its third try since the connection broke or could not be opened),
+     *                "none, opening", or "none (opened by the pair's next migration)"
+     */
+    public record PeerState(InetSocketAddress peer, SocketAddress control, String state) {
+    }
+
     /** The backoff of one kept peer's reopening; loop thread only. */
     private static final class Reopen {
         /** The pending try, or {@code null}. */
@@ -82,6 +94,10 @@ public final class ControlEndpoint {
         long waitNanos = FIRST_REOPEN_NANOS;
         /** When the last try was made: a connection that lived longer than the longest wait starts the backoff anew. */
         long lastTryNanos = System.nanoTime();
+        /** When the pending try is due. */
+        long dueNanos;
+        /** Tries scheduled since the backoff last started anew: the pending one's number. */
+        int failures;
     }
 
     private ControlEndpoint(Server server, SocketAddress listenAddress, ServerSocketChannel listener, UserPrincipal owner) {
@@ -349,6 +365,45 @@ public final class ControlEndpoint {
         }
     }
 
+    /**
+     * @param mappings the server's control mappings
+     * @param self     this server's service address (left out)
+     * @return for each peer of {@code mappings}, the state of the pair's connection, with a pending try's delay; for
+     *         operations (blocks briefly for the loop)
+     */
+    public List<PeerState> peerStates(Map<InetSocketAddress, SocketAddress> mappings, InetSocketAddress self) {
+        java.util.concurrent.CompletableFuture<List<PeerState>> f = new java.util.concurrent.CompletableFuture<>();
+        loop.execute(() -> {
+            List<PeerState> lines = new ArrayList<>();
+            long now = System.nanoTime();
+            for (Map.Entry<InetSocketAddress, SocketAddress> e : mappings.entrySet()) {
+                if (e.getKey().equals(self)) {
+                    continue;
+                }
+                ControlConnection c = byPeer.get(e.getKey());
+                String state;
+                if (c != null && !c.isClosed()) {
+                    state = c.state() == ControlConnection.State.OPEN ? (c.tls() ? "open (TLS)" : "open") : "connecting";
+                } else {
+                    Reopen r = reopens.get(e.getKey());
+                    if (r != null && r.timer != null) {
+                        state = "none, try " + r.failures + " in " + Math.max(0, TimeUnit.NANOSECONDS.toMillis(r.dueNanos - now))
+                                + " ms";
+                    } else {
+                        state = keptOpen.containsKey(e.getKey()) ? "none, opening" : "none (opened by the pair's next migration)";
+                    }
+                }
+                lines.add(new PeerState(e.getKey(), e.getValue(), state));
+            }
+            f.complete(lines);
+        });
+        try {
+            return f.get(5, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("the I/O loop did not answer", e);
+        }
+    }
+
     /** Opens the connection to a kept peer if it has none; a failure schedules the next try. Loop thread. */
     private void openKept(InetSocketAddress peer) {
         SocketAddress at = keptOpen.get(peer);
@@ -378,7 +433,10 @@ public final class ControlEndpoint {
         long now = System.nanoTime();
         if (now - r.lastTryNanos > MAX_REOPEN_NANOS + r.waitNanos) {
             r.waitNanos = FIRST_REOPEN_NANOS; // the last connection lived a while: a new break, not the same outage
+            r.failures = 0;
         }
+        r.failures++;
+        r.dueNanos = now + r.waitNanos;
         long wait = r.waitNanos;
         r.waitNanos = Math.min(2 * wait, MAX_REOPEN_NANOS);
         log.debug("control listener {}: the connection to {} is tried again in {} ms", listenAddress, peer,

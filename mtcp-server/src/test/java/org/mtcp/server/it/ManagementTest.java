@@ -110,8 +110,41 @@ class ManagementTest {
             assertTrue(mbs.isRegistered(plain));
             assertTrue(mbs.isRegistered(withAddress));
             assertEquals(0, mbs.getAttribute(withAddress, "SessionCount"));
+            assertEquals(0, ((String[]) mbs.getAttribute(withAddress, "ControlPeers")).length, "no mappings, no peers");
             b.close();
             assertFalse(mbs.isRegistered(withAddress));
+        }
+    }
+
+    @Test
+    void theControlConnectionsShowOverJmx() throws Exception {
+        MBeanServer mbs = ManagementFactory.getPlatformMBeanServer();
+        try (Cluster c = new Cluster(2, i -> Apps.transformingEcho(32, 1))) { // lazy: no connection before a migration
+            ObjectName n0 = new ObjectName("org.mtcp:type=MtcpServerSocket,port=" + c.address(0).getPort());
+            String peer = hostPort(c.address(1)) + " control " + hostPort((InetSocketAddress) c.mappings().get(c.address(1)));
+            assertArrayEquals(new String[] {peer + ": none (opened by the pair's next migration)"},
+                    (String[]) mbs.getAttribute(n0, "ControlPeers"));
+        }
+        try (Cluster c = new Cluster(2, i -> Apps.transformingEcho(32, 1), false)) {
+            ObjectName[] n = {new ObjectName("org.mtcp:type=MtcpServerSocket,port=" + c.address(0).getPort()),
+                new ObjectName("org.mtcp:type=MtcpServerSocket,port=" + c.address(1).getPort())};
+            String toS2 = hostPort(c.address(1)) + " control " + hostPort((InetSocketAddress) c.mappings().get(c.address(1))) + ": ";
+            String toS1 = hostPort(c.address(0)) + " control " + hostPort((InetSocketAddress) c.mappings().get(c.address(0))) + ": ";
+            c.server(0).setOption(org.mtcp.api.MtcpOptions.CONTROL_OPEN_AHEAD, true);
+            c.server(0).setOption(org.mtcp.api.MtcpOptions.CONTROL_MAPPINGS, c.mappings()); // S2's listener is not up
+            assertTrue(Waits.until(() -> {
+                String[] peers = (String[]) attribute(mbs, n[0], "ControlPeers");
+                return peers.length == 1 && peers[0].matches(java.util.regex.Pattern.quote(toS2) + "none, try \\d+ in \\d+ ms");
+            }, Duration.ofSeconds(10)), "S1 shows its next try to S2: " + java.util.Arrays.toString((String[]) mbs.getAttribute(n[0],
+                    "ControlPeers")));
+            String[] reasons = (String[]) mbs.getAttribute(n[0], "ControlCloseReasons");
+            assertTrue(reasons.length >= 1 && reasons[reasons.length - 1].contains(":" + c.address(1).getPort()),
+                    "the failed try's reason names S2: " + java.util.Arrays.toString(reasons));
+            c.server(1).setOption(org.mtcp.api.MtcpOptions.CONTROL_MAPPINGS, c.mappings()); // S2 comes up, lazy itself
+            assertTrue(Waits.until(() -> java.util.Arrays.equals(new String[] {toS2 + "open"}, (String[]) attribute(mbs, n[0], "ControlPeers"))
+                    && java.util.Arrays.equals(new String[] {toS1 + "open"}, (String[]) attribute(mbs, n[1], "ControlPeers")),
+                    Duration.ofSeconds(10)), "open on both sides: " + java.util.Arrays.toString((String[]) mbs.getAttribute(n[0],
+                    "ControlPeers")) + " / " + java.util.Arrays.toString((String[]) mbs.getAttribute(n[1], "ControlPeers")));
         }
     }
 
