@@ -30,8 +30,8 @@ import javax.net.ssl.SSLContext;
  * one {@link ControlConnection} per cooperating peer, opened lazily on the first state request in
  * either direction, shared by every session between the pair (requests carry a key), reopened on the
  * next request after it breaks; with {@code MtcpOptions.CONTROL_OPEN_AHEAD}, opened when the peers become
- * known and kept open (tried again after a backoff when it breaks or cannot be opened). The transfers themselves are {@link IncomingTransfer} and
- * {@link OutgoingTransfer}. It runs over TCP, or over a Unix-domain socket when the mapping names
+ * known and kept open (tried again after a backoff when it breaks or cannot be opened). The transfers
+ * themselves are {@link IncomingTransfer} and {@link OutgoingTransfer}. It runs over TCP, or over a Unix-domain socket when the mapping names
  * a {@link UnixDomainSocketAddress} (JDK 16+ channels, no native code). With {@code MtcpOptions.CONTROL_TLS}
  * every TCP control connection runs inside TLS 1.3 with mutual authentication ({@link TlsTransport});
  * a TCP connection that would cross a network in the clear is refused both ways. Loop thread only, except
@@ -97,7 +97,7 @@ public final class ControlEndpoint {
         /** When the pending try is due. */
         long dueNanos;
         /** Tries scheduled since the backoff last started anew: the pending one's number. */
-        int failures;
+        int tries;
     }
 
     private ControlEndpoint(Server server, SocketAddress listenAddress, ServerSocketChannel listener, UserPrincipal owner) {
@@ -178,8 +178,13 @@ public final class ControlEndpoint {
 
     /** @return control connections open now (blocks briefly for the loop) */
     public int openConnections() {
-        java.util.concurrent.CompletableFuture<Integer> f = new java.util.concurrent.CompletableFuture<>();
-        loop.execute(() -> f.complete((int) all.stream().filter(c -> !c.isClosed()).count()));
+        return onLoop(() -> (int) all.stream().filter(c -> !c.isClosed()).count());
+    }
+
+    /** @return what {@code query} finds, run on the loop (whose fields it reads); the caller waits at most 5 s */
+    private <T> T onLoop(java.util.function.Supplier<T> query) {
+        java.util.concurrent.CompletableFuture<T> f = new java.util.concurrent.CompletableFuture<>();
+        loop.execute(() -> f.complete(query.get()));
         try {
             return f.get(5, TimeUnit.SECONDS);
         } catch (Exception e) {
@@ -189,13 +194,7 @@ public final class ControlEndpoint {
 
     /** @return the connections not closed yet, a snapshot taken on the loop (blocks briefly); for tests in this package */
     List<ControlConnection> connections() {
-        java.util.concurrent.CompletableFuture<List<ControlConnection>> f = new java.util.concurrent.CompletableFuture<>();
-        loop.execute(() -> f.complete(new ArrayList<>(all)));
-        try {
-            return f.get(5, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            throw new IllegalStateException("the I/O loop did not answer", e);
-        }
+        return onLoop(() -> new ArrayList<>(all));
     }
 
     /** Breaks every control connection now (for operations and tests); the next request reopens one. */
@@ -343,26 +342,12 @@ public final class ControlEndpoint {
         reopens.clear();
     }
 
-    /** @return how many kept peers have a try pending (their connection broke or could not be opened); loop thread */
-    private int reopensPendingOnLoop() {
-        int n = 0;
-        for (Reopen r : reopens.values()) {
-            if (r.timer != null) {
-                n++;
-            }
-        }
-        return n;
-    }
-
-    /** @return how many peers this server is waiting to try to connect to again ({@code CONTROL_OPEN_AHEAD}; blocks briefly for the loop) */
+    /**
+     * @return how many peers this server waits to try to connect to again, their connection broken or not opened
+     *         ({@code CONTROL_OPEN_AHEAD}; blocks briefly for the loop)
+     */
     public int reopensPending() {
-        java.util.concurrent.CompletableFuture<Integer> f = new java.util.concurrent.CompletableFuture<>();
-        loop.execute(() -> f.complete(reopensPendingOnLoop()));
-        try {
-            return f.get(5, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            throw new IllegalStateException("the I/O loop did not answer", e);
-        }
+        return onLoop(() -> (int) reopens.values().stream().filter(r -> r.timer != null).count());
     }
 
     /**
@@ -372,8 +357,7 @@ public final class ControlEndpoint {
      *         operations (blocks briefly for the loop)
      */
     public List<PeerState> peerStates(Map<InetSocketAddress, SocketAddress> mappings, InetSocketAddress self) {
-        java.util.concurrent.CompletableFuture<List<PeerState>> f = new java.util.concurrent.CompletableFuture<>();
-        loop.execute(() -> {
+        return onLoop(() -> {
             List<PeerState> lines = new ArrayList<>();
             long now = System.nanoTime();
             for (Map.Entry<InetSocketAddress, SocketAddress> e : mappings.entrySet()) {
@@ -387,7 +371,7 @@ public final class ControlEndpoint {
                 } else {
                     Reopen r = reopens.get(e.getKey());
                     if (r != null && r.timer != null) {
-                        state = "none, try " + r.failures + " in " + Math.max(0, TimeUnit.NANOSECONDS.toMillis(r.dueNanos - now))
+                        state = "none, try " + r.tries + " in " + Math.max(0, TimeUnit.NANOSECONDS.toMillis(r.dueNanos - now))
                                 + " ms";
                     } else {
                         state = keptOpen.containsKey(e.getKey()) ? "none, opening" : "none (opened by the pair's next migration)";
@@ -395,13 +379,8 @@ public final class ControlEndpoint {
                 }
                 lines.add(new PeerState(e.getKey(), e.getValue(), state));
             }
-            f.complete(lines);
+            return lines;
         });
-        try {
-            return f.get(5, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            throw new IllegalStateException("the I/O loop did not answer", e);
-        }
     }
 
     /** Opens the connection to a kept peer if it has none; a failure schedules the next try. Loop thread. */
@@ -433,9 +412,9 @@ public final class ControlEndpoint {
         long now = System.nanoTime();
         if (now - r.lastTryNanos > MAX_REOPEN_NANOS + r.waitNanos) {
             r.waitNanos = FIRST_REOPEN_NANOS; // the last connection lived a while: a new break, not the same outage
-            r.failures = 0;
+            r.tries = 0;
         }
-        r.failures++;
+        r.tries++;
         r.dueNanos = now + r.waitNanos;
         long wait = r.waitNanos;
         r.waitNanos = Math.min(2 * wait, MAX_REOPEN_NANOS);
