@@ -117,7 +117,11 @@ public class MtcpServerSocket extends ServerSocket {
         server().recorder.listeners().remove(listener);
     }
 
-    /** @return counters of the migrations of this server's sessions, in and out (a snapshot) */
+    /**
+     * @return counters of the migrations of this server's sessions, in and out (a snapshot). A session this
+     *         server moved away is counted before it leaves {@link #sessions()} and before a {@link #drain} or
+     *         {@link #move} that moved it completes; listeners are told after that, on a library thread
+     */
     public MigrationStatistics statistics() {
         return impl.server().statistics();
     }

@@ -165,28 +165,44 @@ final class OutgoingTransfer {
     boolean commit(String reason) {
         if (!end(State.COMMITTED, reason)) {
             if (mayHaveCommitted()) {
+                MigrationEvent e = countCommit(); // the abort's report was held back for this
                 session.moved(destination);
-                reportCommit(); // the abort's report was held back for this
+                announceCommit(e);
                 return true;
             }
             return state.get() == State.COMMITTED;
         }
+        MigrationEvent e = countCommit();
         session.moved(destination);
-        reportCommit();
+        announceCommit(e);
         return true;
     }
 
-    /** Records the commit and settles a pending TRIGGER, unless an outcome was reported already. */
-    private void reportCommit() {
+    /**
+     * Counts the commit in the statistics, before the session shows as moved (a drain that sees it gone, or
+     * whoever reads the statistics after it, finds it counted), unless an outcome was reported already.
+     *
+     * @return the event to announce, or {@code null}
+     */
+    private MigrationEvent countCommit() {
         if (!reported.compareAndSet(false, true)) {
+            return null;
+        }
+        MigrationEvent e = new MigrationEvent(MigrationEvent.Role.ORIGIN, initiation, session.hexId(),
+                server.identity(), destination, null, stateBytes, upBytes, downBytes,
+                Map.of(MigrationEvent.Phase.ORIGIN_PREPARE_REPLY, packNanos));
+        server.recorder.count(e);
+        return e;
+    }
+
+    /** Tells the listeners of a commit {@link #countCommit} counted, and settles a pending TRIGGER, on the loop. */
+    private void announceCommit(MigrationEvent e) {
+        if (e == null) {
             return;
         }
         server.loop().execute(() -> {
             connection.forgetServed(key, this);
-            MigrationEvent e = new MigrationEvent(MigrationEvent.Role.ORIGIN, initiation, session.hexId(),
-                    server.identity(), destination, null, stateBytes, upBytes, downBytes,
-                    Map.of(MigrationEvent.Phase.ORIGIN_PREPARE_REPLY, packNanos));
-            server.recorder.record(e);
+            server.recorder.announce(e);
             session.transferEnded(e);
         });
     }

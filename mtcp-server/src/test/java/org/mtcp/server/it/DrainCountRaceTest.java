@@ -40,6 +40,9 @@ class DrainCountRaceTest {
                 for (int d = 0; d < DRAINS; d++) {
                     int moved = c.server(at).drain(c.address(1 - at)).get(30, TimeUnit.SECONDS);
                     assertEquals(SESSIONS, moved, "drain " + d + " from server " + at + ": sessions counted as moved");
+                    // every drain so far moved every session to or from this server: all counted once the drain is done
+                    assertEquals((long) (d + 1) * SESSIONS, c.server(at).statistics().committed(),
+                            "drain " + d + " from server " + at + ": migrations committed in its statistics");
                     at = 1 - at;
                     int to = at;
                     for (MtcpSocket s : clients) { // each session is at the other server before the next drain

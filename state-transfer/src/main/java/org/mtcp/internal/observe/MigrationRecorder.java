@@ -116,9 +116,17 @@ public final class MigrationRecorder {
         MigrationJfrEvent.register();
     }
 
-    /** Reports an outcome to everyone who listens. */
+    /** Reports an outcome to everyone who listens: counts it, then tells JFR, the log and the listeners. */
     public void record(MigrationEvent e) {
         count(e);
+        announce(e);
+    }
+
+    /**
+     * Tells JFR, the log and the listeners of an outcome already counted ({@link #count}): for a caller that counts
+     * on its own thread, so that the counters never lag what it does next, and tells the others later.
+     */
+    public void announce(MigrationEvent e) {
         MigrationJfrEvent.emit(e);
         if (log.isDebugEnabled()) {
             log.debug("{}", e);
@@ -133,7 +141,8 @@ public final class MigrationRecorder {
         }
     }
 
-    private void count(MigrationEvent e) {
+    /** Counts an outcome in the statistics (and its parent's), without telling anyone; see {@link #announce}. */
+    public void count(MigrationEvent e) {
         Counters c = counters();
         if (e.initiation() == MigrationEvent.Initiation.RESUME) {
             (e.committed() ? c.resumed : c.resumesFailed).increment();
