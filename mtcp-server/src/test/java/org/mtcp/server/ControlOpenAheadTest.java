@@ -166,13 +166,24 @@ class ControlOpenAheadTest {
         }
     }
 
-    @Test
-    void aPeerThatIsNotUpIsTriedAgainUntilItIs() throws Exception {
-        try (Cluster c = new Cluster(2, i -> Apps.transformingEcho(16, 1), false)) {
+    /** Two servers, S1 opening ahead to S2, whose control listener is not up: S1's first try failed, the next is pending. */
+    private static Cluster s1WaitingForS2() throws Exception {
+        Cluster c = new Cluster(2, i -> Apps.transformingEcho(16, 1), false);
+        try {
             c.server(0).setOption(MtcpOptions.CONTROL_OPEN_AHEAD, true); // S2 stays lazy: it opens nothing itself
-            c.server(0).setOption(MtcpOptions.CONTROL_MAPPINGS, c.mappings()); // S2's control listener is not up yet
+            c.server(0).setOption(MtcpOptions.CONTROL_MAPPINGS, c.mappings());
             assertTrue(Waits.until(() -> control(c, 0).reopensPending() == 1, SETTLE),
                     "S1 waits to try S2 again: " + control(c, 0).recentCloseReasons());
+            return c;
+        } catch (Exception | AssertionError e) {
+            c.close();
+            throw e;
+        }
+    }
+
+    @Test
+    void aPeerThatIsNotUpIsTriedAgainUntilItIs() throws Exception {
+        try (Cluster c = s1WaitingForS2()) {
             c.server(1).setOption(MtcpOptions.CONTROL_MAPPINGS, c.mappings()); // S2's listener comes up
             assertTrue(Waits.until(() -> control(c, 0).openConnections() == 1 && control(c, 1).openConnections() == 1, SETTLE),
                     "S1 reached S2 once it was up, with no change on S1: S1 has " + control(c, 0).openConnections()
@@ -187,12 +198,8 @@ class ControlOpenAheadTest {
 
     @Test
     void aPeerNoLongerMappedOrTheOptionTurnedOffIsNotTriedAgain() throws Exception {
-        try (Cluster c = new Cluster(2, i -> Apps.transformingEcho(16, 1), false)) {
-            Map<InetSocketAddress, SocketAddress> alone = first(c, 1);
-            c.server(0).setOption(MtcpOptions.CONTROL_OPEN_AHEAD, true);
-            c.server(0).setOption(MtcpOptions.CONTROL_MAPPINGS, c.mappings()); // S2 is not up
-            assertTrue(Waits.until(() -> control(c, 0).reopensPending() == 1, SETTLE), "S2 to be tried again");
-            c.server(0).setOption(MtcpOptions.CONTROL_MAPPINGS, alone); // S2 left the cluster
+        try (Cluster c = s1WaitingForS2()) {
+            c.server(0).setOption(MtcpOptions.CONTROL_MAPPINGS, first(c, 1)); // S2 left the cluster
             assertEquals(0, control(c, 0).reopensPending(), "S2, no longer mapped, is not tried again");
             c.server(0).setOption(MtcpOptions.CONTROL_MAPPINGS, c.mappings()); // back
             assertTrue(Waits.until(() -> control(c, 0).reopensPending() == 1, SETTLE), "S2 to be tried again");
