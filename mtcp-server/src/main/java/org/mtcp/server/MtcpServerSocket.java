@@ -120,7 +120,8 @@ public class MtcpServerSocket extends ServerSocket {
     /**
      * @return counters of the migrations of this server's sessions, in and out (a snapshot). A session this
      *         server moved away is counted before it leaves {@link #sessions()} and before a {@link #drain} or
-     *         {@link #move} that moved it completes; listeners are told after that, on a library thread
+     *         {@link #move} that moved it completes; one that arrived, before its client is answered (its
+     *         {@code migrate()} returns to find it counted here). Listeners are told after that, on a library thread
      */
     public MigrationStatistics statistics() {
         return impl.server().statistics();

@@ -156,8 +156,8 @@ final class IncomingTransfer {
             return;
         }
         Faults.at(Faults.Step.SERVER_RESUMED);
-        server.recorder.record(new MigrationEvent(MigrationEvent.Role.DESTINATION, MigrationEvent.Initiation.RESUME, hex, self,
-                self, null, 0, 0, 0, Map.of()));
+        server.recorder.announce(new MigrationEvent(MigrationEvent.Role.DESTINATION, MigrationEvent.Initiation.RESUME, hex, self,
+                self, null, 0, 0, 0, Map.of())); // counted by the session, before it answered
         state(State.COMMITTED, "resumed " + resumed.session());
     }
 
@@ -213,6 +213,8 @@ final class IncomingTransfer {
         server.register(s);
         connection.send(new Message.StateAck(key)); // the commit point: the origin lets go of the session
         Faults.at(Faults.Step.DESTINATION_COMMITTED);
+        // counted before the client hears of it: a migrate() that returns finds this server's statistics counting it
+        server.recorder.countCommitted(request.initiation(), st.upBytes.length, st.downBytes.length);
         try {
             s.sendFirst(installed.first());
         } catch (IOException e) {
@@ -225,7 +227,7 @@ final class IncomingTransfer {
         phases.put(MigrationEvent.Phase.DESTINATION_PREPARE_REQUEST, sentNanos - startNanos);
         phases.put(MigrationEvent.Phase.DESTINATION_WAIT_REPLY, replied - sentNanos);
         phases.put(MigrationEvent.Phase.DESTINATION_REINSTATE, System.nanoTime() - replied);
-        server.recorder.record(new MigrationEvent(MigrationEvent.Role.DESTINATION, request.initiation(), hex, request.origin(),
+        server.recorder.announce(new MigrationEvent(MigrationEvent.Role.DESTINATION, request.initiation(), hex, request.origin(),
                 self, null, st.appState.length, st.upBytes.length, st.downBytes.length, phases));
     }
 

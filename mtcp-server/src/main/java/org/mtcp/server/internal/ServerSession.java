@@ -715,6 +715,8 @@ public final class ServerSession extends SessionCore implements Accepted {
             long upFrom = heldValue() - (peerFinished() ? 1 : 0);
             attachRegistered(newLink(ch, upFrom, from, ControlSeal.server(key)), selectionKey);
             Message.MigrateAck ack = migrateAck(request, ephemeral.publicKey(), server.alternates());
+            // counted before the client hears of it (IncomingTransfer.resume tells the listeners after)
+            server.recorder.countCommitted(MigrationEvent.Initiation.RESUME, 0, 0);
             try {
                 if (!sendHandshake(ack)) {
                     throw new IOException("no room for the answer");

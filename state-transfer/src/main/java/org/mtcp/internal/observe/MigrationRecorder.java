@@ -143,24 +143,38 @@ public final class MigrationRecorder {
 
     /** Counts an outcome in the statistics (and its parent's), without telling anyone; see {@link #announce}. */
     public void count(MigrationEvent e) {
-        Counters c = counters();
-        if (e.initiation() == MigrationEvent.Initiation.RESUME) {
-            (e.committed() ? c.resumed : c.resumesFailed).increment();
-            if (parent != null) {
-                parent.count(e);
-            }
+        if (e.committed()) {
+            countCommitted(e.initiation(), e.replayedBytes(), e.resentBytes());
             return;
         }
-        c.started.increment();
-        if (e.committed()) {
-            c.committed.increment();
-            c.replayed.add(e.replayedBytes());
-            c.resent.add(e.resentBytes());
+        Counters c = counters();
+        if (e.initiation() == MigrationEvent.Initiation.RESUME) {
+            c.resumesFailed.increment();
         } else {
+            c.started.increment();
             c.failed.get(e.failure().reason()).increment();
         }
         if (parent != null) {
             parent.count(e);
+        }
+    }
+
+    /**
+     * Counts a committed migration (a resume counts as one) before its event is complete, as {@link #count} would
+     * count that event; {@link #announce} tells the others later.
+     */
+    public void countCommitted(MigrationEvent.Initiation initiation, long replayedBytes, long resentBytes) {
+        Counters c = counters();
+        if (initiation == MigrationEvent.Initiation.RESUME) {
+            c.resumed.increment();
+        } else {
+            c.started.increment();
+            c.committed.increment();
+            c.replayed.add(replayedBytes);
+            c.resent.add(resentBytes);
+        }
+        if (parent != null) {
+            parent.countCommitted(initiation, replayedBytes, resentBytes);
         }
     }
 
