@@ -98,6 +98,10 @@ public final class ControlEndpoint {
         long dueNanos;
         /** Tries scheduled since the backoff last started anew: the pending one's number. */
         int tries;
+        /** When the backoff last started anew: the outage's start, for the warning. */
+        long outageStartNanos = System.nanoTime();
+        /** This outage was logged as a warning (once the wait reached its longest). */
+        boolean warned;
     }
 
     private ControlEndpoint(Server server, SocketAddress listenAddress, ServerSocketChannel listener, UserPrincipal owner) {
@@ -413,6 +417,14 @@ public final class ControlEndpoint {
         if (now - r.lastTryNanos > MAX_REOPEN_NANOS + r.waitNanos) {
             r.waitNanos = FIRST_REOPEN_NANOS; // the last connection lived a while: a new break, not the same outage
             r.tries = 0;
+            r.outageStartNanos = now;
+            r.warned = false;
+        }
+        if (r.waitNanos == MAX_REOPEN_NANOS && !r.warned) {
+            r.warned = true; // once per outage: the debug log has every try
+            log.warn("control listener {}: no control connection to {} for {} s ({} tries; the last: {}); trying every {} s while"
+                    + " it is mapped", listenAddress, peer, TimeUnit.NANOSECONDS.toSeconds(now - r.outageStartNanos), r.tries,
+                    closeReasons.peekLast(), TimeUnit.NANOSECONDS.toSeconds(MAX_REOPEN_NANOS));
         }
         r.tries++;
         r.dueNanos = now + r.waitNanos;
