@@ -424,7 +424,7 @@ public final class ControlEndpoint {
             r.warned = true; // once per outage: the debug log has every try
             log.warn("control listener {}: no control connection to {} for {} s ({} tries; the last: {}); trying every {} s while"
                     + " it is mapped", listenAddress, peer, TimeUnit.NANOSECONDS.toSeconds(now - r.outageStartNanos), r.tries,
-                    closeReasons.peekLast(), TimeUnit.NANOSECONDS.toSeconds(MAX_REOPEN_NANOS));
+                    lastCloseReason(peer), TimeUnit.NANOSECONDS.toSeconds(MAX_REOPEN_NANOS));
         }
         r.tries++;
         r.dueNanos = now + r.waitNanos;
@@ -467,6 +467,18 @@ public final class ControlEndpoint {
             byPeer.remove(peer);
             scheduleReopen(peer); // kept open (CONTROL_OPEN_AHEAD): tried again after a wait
         }
+    }
+
+    /** @return the newest kept close reason that names {@code peer}, or "unknown" */
+    private String lastCloseReason(InetSocketAddress peer) {
+        String name = peer.toString();
+        for (java.util.Iterator<String> it = closeReasons.descendingIterator(); it.hasNext(); ) {
+            String r = it.next();
+            if (r.contains(name)) {
+                return r;
+            }
+        }
+        return "unknown";
     }
 
     private void noteClosed(String reason) {
