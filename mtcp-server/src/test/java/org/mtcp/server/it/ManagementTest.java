@@ -2,6 +2,7 @@ package org.mtcp.server.it;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.mtcp.api.MtcpOptions;
 import org.mtcp.client.MtcpSocket;
 import org.mtcp.server.MtcpServerSocket;
 import org.mtcp.server.testkit.Apps;
@@ -16,7 +17,9 @@ import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -127,22 +130,28 @@ class ManagementTest {
                 new ObjectName("org.mtcp:type=MtcpServerSocket,port=" + c.address(1).getPort())};
             String toS2 = hostPort(c.address(1)) + " control " + hostPort((InetSocketAddress) c.mappings().get(c.address(1))) + ": ";
             String toS1 = hostPort(c.address(0)) + " control " + hostPort((InetSocketAddress) c.mappings().get(c.address(0))) + ": ";
-            c.server(0).setOption(org.mtcp.api.MtcpOptions.CONTROL_OPEN_AHEAD, true);
-            c.server(0).setOption(org.mtcp.api.MtcpOptions.CONTROL_MAPPINGS, c.mappings()); // S2's listener is not up
+            c.server(0).setOption(MtcpOptions.CONTROL_OPEN_AHEAD, true);
+            c.server(0).setOption(MtcpOptions.CONTROL_MAPPINGS, c.mappings()); // S2's listener is not up
             assertTrue(Waits.until(() -> {
-                String[] peers = (String[]) attribute(mbs, n[0], "ControlPeers");
-                return peers.length == 1 && peers[0].matches(java.util.regex.Pattern.quote(toS2) + "none, try \\d+ in \\d+ ms");
-            }, Duration.ofSeconds(10)), "S1 shows its next try to S2: " + java.util.Arrays.toString((String[]) mbs.getAttribute(n[0],
+                String[] peers = lines(mbs, n[0], "ControlPeers");
+                return peers.length == 1 && peers[0].matches(Pattern.quote(toS2) + "none, try \\d+ in \\d+ ms");
+            }, Duration.ofSeconds(10)), "S1 shows its next try to S2: " + Arrays.toString((String[]) mbs.getAttribute(n[0],
                     "ControlPeers")));
             String[] reasons = (String[]) mbs.getAttribute(n[0], "ControlCloseReasons");
             assertTrue(reasons.length >= 1 && reasons[reasons.length - 1].contains(":" + c.address(1).getPort()),
-                    "the failed try's reason names S2: " + java.util.Arrays.toString(reasons));
-            c.server(1).setOption(org.mtcp.api.MtcpOptions.CONTROL_MAPPINGS, c.mappings()); // S2 comes up, lazy itself
-            assertTrue(Waits.until(() -> java.util.Arrays.equals(new String[] {toS2 + "open"}, (String[]) attribute(mbs, n[0], "ControlPeers"))
-                    && java.util.Arrays.equals(new String[] {toS1 + "open"}, (String[]) attribute(mbs, n[1], "ControlPeers")),
-                    Duration.ofSeconds(10)), "open on both sides: " + java.util.Arrays.toString((String[]) mbs.getAttribute(n[0],
-                    "ControlPeers")) + " / " + java.util.Arrays.toString((String[]) mbs.getAttribute(n[1], "ControlPeers")));
+                    "the failed try's reason names S2: " + Arrays.toString(reasons));
+            c.server(1).setOption(MtcpOptions.CONTROL_MAPPINGS, c.mappings()); // S2 comes up, lazy itself
+            assertTrue(Waits.until(() -> Arrays.equals(new String[] {toS2 + "open"}, lines(mbs, n[0], "ControlPeers"))
+                    && Arrays.equals(new String[] {toS1 + "open"}, lines(mbs, n[1], "ControlPeers")),
+                    Duration.ofSeconds(10)), "open on both sides: " + Arrays.toString((String[]) mbs.getAttribute(n[0],
+                    "ControlPeers")) + " / " + Arrays.toString((String[]) mbs.getAttribute(n[1], "ControlPeers")));
         }
+    }
+
+    /** @return a String[] attribute, or one line saying what reading it threw */
+    private static String[] lines(MBeanServer mbs, ObjectName n, String a) {
+        Object v = attribute(mbs, n, a);
+        return v instanceof String[] ? (String[]) v : new String[] {"(reading " + a + " failed: " + v + ")"};
     }
 
     private static Object attribute(MBeanServer mbs, ObjectName n, String a) {
