@@ -143,7 +143,8 @@ public class MtcpServerSocket extends ServerSocket {
      * again a second later, to the next target. The future completes with the number of sessions that moved
      * away once no MTCP session is left (moved, or ended); plain TCP clients cannot move and are not waited
      * for. Bound the wait with {@link CompletableFuture#get(long, java.util.concurrent.TimeUnit)}; a new drain
-     * replaces this one (which is then cancelled).
+     * replaces this one (which is then cancelled). The control connection to each target is opened first, if the
+     * pair has none, so that the first migrations do not wait for it.
      *
      * @param targets servers this one advertises ({@link MtcpOptions#ADDITIONAL_SERVERS})
      * @return completes when the server has no session left

@@ -393,14 +393,37 @@ public final class ControlEndpoint {
         if (closed || at == null) {
             return;
         }
-        try {
-            if (connectionTo(peer, at).isClosed()) {
-                scheduleReopen(peer); // failed at once, inside its first write
-            }
-        } catch (IOException ex) {
-            log.debug("control listener {}: not opened ahead: {}", listenAddress, ex.getMessage());
-            noteClosed("control connection to " + peer + " (opened ahead): " + ex.getMessage());
+        if (!openNow(peer, at, "opened ahead")) {
             scheduleReopen(peer);
+        }
+    }
+
+    /**
+     * Opens, on the loop, the pair's connection to each of {@code peers} that is mapped and has none (a drain's
+     * targets, just before it asks its sessions to move); one that cannot be reached is left to the first request.
+     */
+    void openTo(List<InetSocketAddress> peers, Map<InetSocketAddress, SocketAddress> mappings) {
+        loop.execute(() -> {
+            for (InetSocketAddress peer : peers) {
+                SocketAddress at = mappings.get(peer);
+                if (!closed && at != null && !peer.equals(server.identity())) {
+                    openNow(peer, at, "opened for a drain");
+                }
+            }
+        });
+    }
+
+    /**
+     * @return whether the pair's connection to {@code peer} is open or opening (opened now if there was none); a
+     *         failure is logged and kept with the close reasons. Loop thread.
+     */
+    private boolean openNow(InetSocketAddress peer, SocketAddress at, String why) {
+        try {
+            return !connectionTo(peer, at).isClosed(); // closed: failed at once, inside its first write
+        } catch (IOException ex) {
+            log.debug("control listener {}: not {}: {}", listenAddress, why, ex.getMessage());
+            noteClosed("control connection to " + peer + " (" + why + "): " + ex.getMessage());
+            return false;
         }
     }
 

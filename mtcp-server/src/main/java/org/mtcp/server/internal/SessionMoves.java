@@ -198,7 +198,8 @@ public final class SessionMoves {
      * Asks every live session, and every one that arrives meanwhile, to migrate to one of {@code targets}
      * (spread round robin; after a failed attempt, a second later, to the next); completes with the number of
      * sessions that moved away when none is left. Plain TCP clients cannot move: they do not count, and are
-     * not waited for. A new drain replaces this one.
+     * not waited for. A new drain replaces this one. The control connections to the targets are opened first
+     * (each pair's, if it has none), so that the drain's first migrations do not wait for them.
      *
      * @throws IllegalArgumentException when {@code targets} is empty or names a server this one does not advertise
      */
@@ -218,6 +219,11 @@ public final class SessionMoves {
         drain = d;
         if (previous != null) {
             previous.done.cancel(false);
+        }
+        ControlEndpoint control = server.control();
+        if (control != null) {
+            // the state requests are about to come: the destinations find the pair's connection open (or opening)
+            control.openTo(targets, server.controlMappings());
         }
         server.loop().execute(d::pass);
         return d.done;
