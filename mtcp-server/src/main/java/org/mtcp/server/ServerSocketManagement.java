@@ -146,12 +146,11 @@ final class ServerSocketManagement implements MtcpServerSocketMXBean {
 
     @Override
     public String[] getControlPeers() {
-        org.mtcp.server.internal.Server s = socket.server();
-        org.mtcp.server.internal.ControlEndpoint c = s.control();
+        org.mtcp.server.internal.ControlEndpoint c = socket.server().control();
         if (c == null) {
             return new String[0];
         }
-        return c.peerStates(s.controlMappings(), s.identity()).stream()
+        return c.peerStates().stream()
                 .map(p -> text(p.peer()) + " control " + text(p.control()) + ": " + p.state()).toArray(String[]::new);
     }
 

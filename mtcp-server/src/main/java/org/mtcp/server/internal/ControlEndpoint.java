@@ -303,24 +303,24 @@ public final class ControlEndpoint {
     }
 
     /**
-     * {@code MtcpOptions.CONTROL_OPEN_AHEAD}: from now on keeps, on the loop, a connection open to every peer of
-     * {@code mappings} other than {@code self}: opens the missing ones now, and tries again, with a backoff from
-     * {@link #FIRST_REOPEN_NANOS} up to {@link #MAX_REOPEN_NANOS}, one that cannot be opened (its peer is not up)
-     * or that breaks later, for as long as the peer is mapped. Each failed try's reason is kept with the others
-     * ({@link #recentCloseReasons}). Peers no longer in {@code mappings} are not tried again.
+     * {@code MtcpOptions.CONTROL_OPEN_AHEAD}: from now on keeps, on the loop, a connection open to every other
+     * server of the server's mappings (as they are when the loop runs this): opens the missing ones now, and tries
+     * again, with a backoff from {@link #FIRST_REOPEN_NANOS} up to {@link #MAX_REOPEN_NANOS}, one that cannot be
+     * opened (its peer is not up) or that breaks later, for as long as the peer is mapped. Each failed try's reason
+     * is kept with the others ({@link #recentCloseReasons}). Peers no longer mapped are not tried again.
      */
-    void openAhead(Map<InetSocketAddress, SocketAddress> mappings, InetSocketAddress self) {
+    void openAhead() {
         loop.execute(() -> {
             if (closed) {
                 return;
             }
-            Map<InetSocketAddress, SocketAddress> kept = new HashMap<>(mappings);
-            kept.remove(self);
+            Map<InetSocketAddress, SocketAddress> kept = new HashMap<>(server.controlMappings());
+            kept.remove(server.identity());
             keptOpen = kept;
             reopens.entrySet().removeIf(e -> {
                 boolean gone = !kept.containsKey(e.getKey());
-                if (gone && e.getValue().timer != null) {
-                    loop.cancel(e.getValue().timer);
+                if (gone) {
+                    cancelTry(e.getValue());
                 }
                 return gone;
             });
@@ -338,12 +338,16 @@ public final class ControlEndpoint {
     /** Drops the kept peers and their pending tries; loop thread. */
     private void forgetKept() {
         keptOpen = Map.of();
-        for (Reopen r : reopens.values()) {
-            if (r.timer != null) {
-                loop.cancel(r.timer);
-            }
-        }
+        reopens.values().forEach(this::cancelTry);
         reopens.clear();
+    }
+
+    /** Cancels a kept peer's pending try, if any; loop thread. */
+    private void cancelTry(Reopen r) {
+        if (r.timer != null) {
+            loop.cancel(r.timer);
+            r.timer = null;
+        }
     }
 
     /**
@@ -355,16 +359,15 @@ public final class ControlEndpoint {
     }
 
     /**
-     * @param mappings the server's control mappings
-     * @param self     this server's service address (left out)
-     * @return for each peer of {@code mappings}, the state of the pair's connection, with a pending try's delay; for
-     *         operations (blocks briefly for the loop)
+     * @return for each other server of the server's mappings, the state of the pair's connection, with a pending
+     *         try's delay; for operations (blocks briefly for the loop)
      */
-    public List<PeerState> peerStates(Map<InetSocketAddress, SocketAddress> mappings, InetSocketAddress self) {
+    public List<PeerState> peerStates() {
         return onLoop(() -> {
             List<PeerState> lines = new ArrayList<>();
             long now = System.nanoTime();
-            for (Map.Entry<InetSocketAddress, SocketAddress> e : mappings.entrySet()) {
+            InetSocketAddress self = server.identity();
+            for (Map.Entry<InetSocketAddress, SocketAddress> e : server.controlMappings().entrySet()) {
                 if (e.getKey().equals(self)) {
                     continue;
                 }
@@ -402,8 +405,9 @@ public final class ControlEndpoint {
      * Opens, on the loop, the pair's connection to each of {@code peers} that is mapped and has none (a drain's
      * targets, just before it asks its sessions to move); one that cannot be reached is left to the first request.
      */
-    void openTo(List<InetSocketAddress> peers, Map<InetSocketAddress, SocketAddress> mappings) {
+    void openTo(List<InetSocketAddress> peers) {
         loop.execute(() -> {
+            Map<InetSocketAddress, SocketAddress> mappings = server.controlMappings();
             for (InetSocketAddress peer : peers) {
                 SocketAddress at = mappings.get(peer);
                 if (!closed && at != null && !peer.equals(server.identity())) {
@@ -458,10 +462,7 @@ public final class ControlEndpoint {
         r.timer = loop.schedule(wait, () -> {
             r.timer = null;
             r.lastTryNanos = System.nanoTime();
-            ControlConnection c = byPeer.get(peer);
-            if (c == null || c.isClosed()) {
-                openKept(peer);
-            }
+            openKept(peer); // connectionTo keeps a connection opened meanwhile (the peer's, or a migration's)
         });
     }
 

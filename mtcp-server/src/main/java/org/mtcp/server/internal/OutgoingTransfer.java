@@ -163,15 +163,10 @@ final class OutgoingTransfer {
      * @return whether the session is committed now (false: the transfer ended in a clear abort)
      */
     boolean commit(String reason) {
-        if (!end(State.COMMITTED, reason)) {
-            if (mayHaveCommitted()) {
-                MigrationEvent e = countCommit(); // the abort's report was held back for this
-                session.moved(destination);
-                announceCommit(e);
-                return true;
-            }
+        if (!end(State.COMMITTED, reason) && !mayHaveCommitted()) {
             return state.get() == State.COMMITTED;
         }
+        // committed now, or after an unclear abort whose report was held back for this
         MigrationEvent e = countCommit();
         session.moved(destination);
         announceCommit(e);

@@ -256,7 +256,7 @@ public final class Server {
             return;
         }
         if (controlOpenAhead) {
-            c.openAhead(mappings, identity());
+            c.openAhead();
         } else {
             c.stopOpeningAhead();
         }

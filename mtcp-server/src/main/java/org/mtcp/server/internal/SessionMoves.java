@@ -223,7 +223,7 @@ public final class SessionMoves {
         ControlEndpoint control = server.control();
         if (control != null) {
             // the state requests are about to come: the destinations find the pair's connection open (or opening)
-            control.openTo(targets, server.controlMappings());
+            control.openTo(targets);
         }
         server.loop().execute(d::pass);
         return d.done;
