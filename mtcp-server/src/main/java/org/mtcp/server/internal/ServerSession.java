@@ -814,7 +814,9 @@ public final class ServerSession extends SessionCore implements Accepted {
             outgoing = transfer;
             lastTransfer = transfer;
             log.debug("{}: frozen, state requested by {}", this, transfer.destination());
-            wake();
+            // not the pump: a frozen session's link is not read (canReadLink), so a pump woken now would only go to
+            // wait on the condition instead, one wake-up more per migration; the commit or the abort wakes it
+            wakeWaiters();
             return st;
         } finally {
             lock().unlock();

@@ -58,6 +58,54 @@ class FreezeTimeoutTest {
         scenario(true);
     }
 
+    /**
+     * A read already blocked when the session freezes sits in its wait for the connection (the freeze does not wake
+     * it): the client's bytes that arrive while the session is frozen are not read, and once the freeze ends the same
+     * read gets them, with no byte lost or doubled.
+     */
+    @Test
+    void aReadBlockedBeforeTheFreezeGetsTheClientsBytesOnlyAfterIt() throws Exception {
+        StepApp app = new StepApp()
+                .read(1000).write(1000).export()   // 0-2: before the freeze
+                .read(500)                         // 3: blocked before the freeze, through it
+                .write(100);                       // 4: after it
+        try (Cluster c = new Cluster(2, i -> app.app())) {
+            ClientSession client = ClientInternals.connect(c.address(0), null);
+            OutputStream up = ClientInternals.output(client);
+            InputStream down = ClientInternals.input(client, 20_000);
+            up.write(Script.pattern(Script.UP, 0, 1000));
+            app.runTo(3);
+            Script.expectDown(down, 0, 1000);
+            app.allow(4);
+            Thread.sleep(200); // lets step 3's read start waiting for the connection (it finds nothing to read)
+
+            Socket control = HandPlayed.openControl(c.mappings().get(c.address(0)), c.address(1));
+            try {
+                HandPlayed.send(control, WireTestKit.stateRequest(7,
+                        ClientInternals.request(client, 1, c.address(0), c.address(1), 1000, 1 << 20)));
+                Message.StateReply reply = HandPlayed.expect(control, Message.StateReply.class, "the answer to STATE_REQUEST");
+                assertEquals(1000, reply.state().upSnap, "the snapshot was taken after the application read 1000 bytes");
+
+                up.write(Script.pattern(Script.UP, 1000, 500)); // reaches S1's connection while the session is frozen
+                Thread.sleep(300); // time for them to arrive and, were the link read while frozen, to be read
+                assertEquals(3, app.completed.get(), "the blocked read did not take the client's bytes while frozen");
+
+                control.close(); // the destination is gone: S1 unfreezes
+                app.runTo(5);
+                Script.expectDown(down, 1000, 100);
+                assertTrue(Waits.until(() -> !c.events.isEmpty(), Duration.ofSeconds(10)), "S1 reports the outcome");
+                MigrationException failure = c.events.get(0).failure();
+                assertNotNull(failure, "the migration did not commit: " + c.events);
+                assertTrue(failure.sessionAlive(), "the session goes on at S1: " + failure);
+                assertEquals(c.address(0), client.server(), "the client is still on S1");
+            } finally {
+                control.close();
+            }
+            client.close();
+            c.assertNoAppFailure();
+        }
+    }
+
     /** The scenario in its own JVM, with the short freeze deadline. */
     static final class Child {
         static final String OK = "FREEZE-TIMEOUT-SCENARIO-OK";

@@ -397,6 +397,15 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
         wakePump();
     }
 
+    /**
+     * Wakes the threads waiting on the session's condition but leaves the pump in its wait for the channel:
+     * for a change the pump need not act on (it finds out when the channel is ready or its slice ends, and
+     * does nothing it must not); session lock held.
+     */
+    protected final void wakeWaiters() {
+        changed.signalAll();
+    }
+
     /** @return whether the application closed the session (lingering or released); session lock held */
     @Override
     protected final boolean isClosing() {
