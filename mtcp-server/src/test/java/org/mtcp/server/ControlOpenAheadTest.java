@@ -45,6 +45,20 @@ class ControlOpenAheadTest {
         return n;
     }
 
+    /**
+     * @return whether every connection a server opened that connected was accepted by its peer: none is on its way to
+     *         a listener's accept (the ends counted then are all there are)
+     */
+    private static boolean everyConnectedAccepted(Cluster c) {
+        int connected = 0;
+        int accepted = 0;
+        for (int i = 0; i < c.size(); i++) {
+            connected += control(c, i).connectionsConnected();
+            accepted += control(c, i).connectionsAccepted();
+        }
+        return connected == accepted;
+    }
+
     /** A client of server {@code path[0]} migrating through the rest of {@code path}, every byte checked after each step. */
     private static void ride(Cluster c, int... path) throws IOException {
         try (MtcpSocket s = new MtcpSocket(LO, c.address(path[0]).getPort())) {
@@ -106,8 +120,9 @@ class ControlOpenAheadTest {
             for (int i = 2; i >= 0; i--) {
                 c.server(i).setOption(MtcpOptions.CONTROL_MAPPINGS, c.mappings());
             }
-            assertTrue(Waits.until(() -> control(c, 0).openConnections() == 2 && control(c, 1).openConnections() == 2
-                            && control(c, 2).openConnections() == 2, SETTLE),
+            // two ends each can also be a moment when the servers' own opens are not accepted yet: wait for the accepts too
+            assertTrue(Waits.until(() -> everyConnectedAccepted(c) && control(c, 0).openConnections() == 2
+                            && control(c, 1).openConnections() == 2 && control(c, 2).openConnections() == 2, SETTLE),
                     "one connection per pair (simultaneous opens resolved): " + control(c, 0).openConnections() + " / "
                             + control(c, 1).openConnections() + " / " + control(c, 2).openConnections());
             int openedAhead = opened(c);

@@ -196,6 +196,7 @@ final class ControlConnection implements IoHandler, FrameReader.Handler {
             endpoint.tlsEstablished();
         }
         if (initiator) {
+            endpoint.connected();
             openDeadline.cancel();
             if (state == State.CONNECTING) {
                 state(State.OPEN, tls() ? "connected, TLS handshake done" : "connected");

@@ -55,6 +55,10 @@ public final class ControlEndpoint {
     private final List<ControlConnection> all = new ArrayList<>();
     /** Connections opened so far, either way; read by any thread. */
     private final AtomicInteger opened = new AtomicInteger();
+    /** Of those, the ones accepted on the listener; read by any thread. */
+    private final AtomicInteger accepted = new AtomicInteger();
+    /** Of those, the ones this endpoint opened whose connect completed (TLS: and the handshake); read by any thread. */
+    private final AtomicInteger connected = new AtomicInteger();
     /** Connections whose TLS handshake completed, either way; read by any thread. */
     private final AtomicInteger tlsEstablished = new AtomicInteger();
     /** Why the last connections closed, newest last (a TLS refusal names its peer and reason); any thread. */
@@ -161,6 +165,16 @@ public final class ControlEndpoint {
         return opened.get();
     }
 
+    /** @return of {@link #connectionsOpened}, those accepted on this endpoint's listener (opened by a peer) */
+    public int connectionsAccepted() {
+        return accepted.get();
+    }
+
+    /** @return of {@link #connectionsOpened}, those this endpoint opened that connected (TLS: handshake done) */
+    public int connectionsConnected() {
+        return connected.get();
+    }
+
     /** @return control connections, either way, whose TLS handshake completed ({@code MtcpOptions.CONTROL_TLS}) */
     public int tlsConnectionsEstablished() {
         return tlsEstablished.get();
@@ -173,6 +187,11 @@ public final class ControlEndpoint {
      */
     public List<String> recentCloseReasons() {
         return new ArrayList<>(closeReasons);
+    }
+
+    /** A connection this endpoint opened is established; loop thread. */
+    void connected() {
+        connected.incrementAndGet();
     }
 
     /** A connection completed its TLS handshake; loop thread. */
@@ -254,6 +273,7 @@ public final class ControlEndpoint {
                 ControlConnection c = new ControlConnection(this, ch, transport, null, false);
                 all.add(c);
                 opened.incrementAndGet();
+                accepted.incrementAndGet();
                 c.register();
             } catch (IOException e) {
                 log.warn("control listener {}: {}", listenAddress, e.getMessage());
