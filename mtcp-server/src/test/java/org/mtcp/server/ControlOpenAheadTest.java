@@ -46,15 +46,23 @@ class ControlOpenAheadTest {
     }
 
     /**
-     * @return whether every connection a server opened that connected was accepted by its peer: none is on its way to
-     *         a listener's accept (the ends counted then are all there are)
+     * @return whether the servers' connections have settled: none is connecting, waiting for its CTRL_HELLO or retiring
+     *         as a duplicate, and every one a server opened that connected was accepted by its peer (so that none is on
+     *         its way to a listener's accept, where neither end's count shows it)
      */
-    private static boolean everyConnectedAccepted(Cluster c) {
+    private static boolean settled(Cluster c) {
         int connected = 0;
         int accepted = 0;
         for (int i = 0; i < c.size(); i++) {
-            connected += control(c, i).connectionsConnected();
-            accepted += control(c, i).connectionsAccepted();
+            ControlEndpoint e = control(c, i);
+            if (e == null) {
+                continue; // no mappings yet: no control listener
+            }
+            if (e.connectionsSettling() != 0) {
+                return false;
+            }
+            connected += e.connectionsConnected();
+            accepted += e.connectionsAccepted();
         }
         return connected == accepted;
     }
@@ -93,7 +101,7 @@ class ControlOpenAheadTest {
                     + control(c, 0).recentCloseReasons());
             assertEquals(0, control(c, 0).openConnections(), "S1 has no connection while S2 is not up");
             c.server(1).setOption(MtcpOptions.CONTROL_MAPPINGS, c.mappings()); // S2 opens to S1
-            assertTrue(Waits.until(() -> control(c, 0).openConnections() == 1 && control(c, 1).openConnections() == 1, SETTLE),
+            assertTrue(Waits.until(() -> settled(c) && control(c, 0).openConnections() == 1 && control(c, 1).openConnections() == 1, SETTLE),
                     "one connection at each end before any migration: S1 has " + control(c, 0).openConnections() + ", S2 has "
                             + control(c, 1).openConnections());
             int openedAhead = opened(c);
@@ -114,14 +122,14 @@ class ControlOpenAheadTest {
             }
             c.server(0).setOption(MtcpOptions.CONTROL_MAPPINGS, first(c, 2));
             c.server(1).setOption(MtcpOptions.CONTROL_MAPPINGS, first(c, 2));
-            assertTrue(Waits.until(() -> control(c, 0).openConnections() == 1 && control(c, 1).openConnections() == 1, SETTLE),
+            assertTrue(Waits.until(() -> settled(c) && control(c, 0).openConnections() == 1 && control(c, 1).openConnections() == 1, SETTLE),
                     "S1 and S2 connected ahead");
             // S3 joins: every server learns the three (a membership update sets the mappings anew), all at once
             for (int i = 2; i >= 0; i--) {
                 c.server(i).setOption(MtcpOptions.CONTROL_MAPPINGS, c.mappings());
             }
-            // two ends each can also be a moment when the servers' own opens are not accepted yet: wait for the accepts too
-            assertTrue(Waits.until(() -> everyConnectedAccepted(c) && control(c, 0).openConnections() == 2
+            // two ends each is also the moment right after the servers' own opens, before any is accepted: wait for them
+            assertTrue(Waits.until(() -> settled(c) && control(c, 0).openConnections() == 2
                             && control(c, 1).openConnections() == 2 && control(c, 2).openConnections() == 2, SETTLE),
                     "one connection per pair (simultaneous opens resolved): " + control(c, 0).openConnections() + " / "
                             + control(c, 1).openConnections() + " / " + control(c, 2).openConnections());
@@ -138,7 +146,7 @@ class ControlOpenAheadTest {
         try (Cluster c = new Cluster(2, i -> Apps.transformingEcho(16, 1))) {
             assertEquals(0, control(c, 0).openConnections() + control(c, 1).openConnections(), "lazy: none yet");
             c.server(1).setOption(MtcpOptions.CONTROL_OPEN_AHEAD, true);
-            assertTrue(Waits.until(() -> control(c, 0).openConnections() == 1 && control(c, 1).openConnections() == 1, SETTLE),
+            assertTrue(Waits.until(() -> settled(c) && control(c, 0).openConnections() == 1 && control(c, 1).openConnections() == 1, SETTLE),
                     "opened when the option was turned on");
             int openedBefore = control(c, 1).connectionsOpened();
             control(c, 0).closeConnections(); // S1, which does not open ahead, breaks it
@@ -161,7 +169,7 @@ class ControlOpenAheadTest {
             for (int i = 0; i < 2; i++) {
                 c.server(i).setOption(MtcpOptions.CONTROL_OPEN_AHEAD, true);
             }
-            assertTrue(Waits.until(() -> control(c, 0).openConnections() == 1 && control(c, 1).openConnections() == 1, SETTLE),
+            assertTrue(Waits.until(() -> settled(c) && control(c, 0).openConnections() == 1 && control(c, 1).openConnections() == 1, SETTLE),
                     "opened ahead");
             int openedBefore = opened(c);
             int killed = 0;
@@ -170,7 +178,7 @@ class ControlOpenAheadTest {
                 killed += KernelKill.matching("sport = :" + port) + KernelKill.matching("dport = :" + port);
             }
             assertTrue(killed >= 1, "ss -K found the pair's control connection (killed " + killed + ")");
-            assertTrue(Waits.until(() -> opened(c) > openedBefore
+            assertTrue(Waits.until(() -> opened(c) > openedBefore && settled(c)
                             && control(c, 0).openConnections() == 1 && control(c, 1).openConnections() == 1, SETTLE),
                     "reopened after the reset: opened " + opened(c) + " (before " + openedBefore + "), close reasons "
                             + control(c, 0).recentCloseReasons() + " / " + control(c, 1).recentCloseReasons());
@@ -200,7 +208,7 @@ class ControlOpenAheadTest {
     void aPeerThatIsNotUpIsTriedAgainUntilItIs() throws Exception {
         try (Cluster c = s1WaitingForS2()) {
             c.server(1).setOption(MtcpOptions.CONTROL_MAPPINGS, c.mappings()); // S2's listener comes up
-            assertTrue(Waits.until(() -> control(c, 0).openConnections() == 1 && control(c, 1).openConnections() == 1, SETTLE),
+            assertTrue(Waits.until(() -> settled(c) && control(c, 0).openConnections() == 1 && control(c, 1).openConnections() == 1, SETTLE),
                     "S1 reached S2 once it was up, with no change on S1: S1 has " + control(c, 0).openConnections()
                             + ", close reasons " + control(c, 0).recentCloseReasons());
             assertEquals(0, control(c, 0).reopensPending(), "nothing left to try");

@@ -199,6 +199,14 @@ public final class ControlEndpoint {
         tlsEstablished.incrementAndGet();
     }
 
+    /**
+     * @return control connections on their way (connecting, waiting for the peer's CTRL_HELLO) or on their way out
+     *         (retiring as the duplicate of a simultaneous open); blocks briefly for the loop
+     */
+    public int connectionsSettling() {
+        return onLoop(() -> (int) all.stream().filter(c -> !c.isClosed() && c.state() != ControlConnection.State.OPEN).count());
+    }
+
     /** @return control connections open now (blocks briefly for the loop) */
     public int openConnections() {
         return onLoop(() -> (int) all.stream().filter(c -> !c.isClosed()).count());
