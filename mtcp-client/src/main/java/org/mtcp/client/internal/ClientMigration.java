@@ -140,7 +140,7 @@ final class ClientMigration {
                     throw new ProtocolException("destination " + destination + " answered with a MIGRATE_ACK it cannot confirm:"
                             + " it did not get the session from " + origin);
                 }
-                session.switchTo(ch, dial, ack, credit, newKey);
+                session.switchTo(ch, dial, ack, downReceived, credit, newKey);
                 ch = null;
                 state(State.SWITCHED, "MIGRATE_ACK");
                 if (initiation != MigrationEvent.Initiation.RESUME) {

@@ -785,8 +785,8 @@ public final class ClientSession extends SessionCore {
     }
 
     /** MIGRATE_ACK arrived and confirmed: the destination has committed; resume the streams on its connection with the rotated key. */
-    void switchTo(SocketChannel ch, InetSocketAddress dialed, Message.MigrateAck ack, long downCredit, byte[] newKey)
-            throws IOException {
+    void switchTo(SocketChannel ch, InetSocketAddress dialed, Message.MigrateAck ack, long downReceived, long downCredit,
+                  byte[] newKey) throws IOException {
         long upResume = ack.upResume();
         long downResume = ack.downResume();
         long upCredit = ack.credit();
@@ -803,7 +803,8 @@ public final class ClientSession extends SessionCore {
                         + ", outside what this client sent (from " + sendHead() + ") and received (" + heldValue() + ")");
             }
             closeLinkMoved(); // the origin has committed; what it still had in flight comes again from the destination
-            resendFrom(resume, upCredit, downCredit); // the destination holds every byte below upResume
+            // the destination holds every byte below upResume; the request told it downReceived and downCredit
+            resendFrom(resume, upCredit, downCredit, downReceived);
             server = newServer;
             connectedTo = dialed;
             alternates = newAlternates;
@@ -811,7 +812,7 @@ public final class ClientSession extends SessionCore {
             attach(newLink(ch, downResume, dialed, ControlSeal.client(newKey)));
             log.debug("{}: switched to {}", this, newServer);
             wake();
-            queueAck(link());
+            queueAck(link()); // only if more came or more credit is due since the request
             flushLocked();
             wakePump();
             int localPort = ChannelStreams.localPort(ch);

@@ -711,7 +711,7 @@ public final class ServerSession extends SessionCore implements Accepted {
                 resumeDeadline = null;
             }
             closeLinkNow(false); // a connection the client found silent may still be open here: it is done either way
-            resendFrom(replay, request.credit(), Math.max(creditSent(), creditValue()));
+            resendFrom(replay, request.credit(), Math.max(creditSent(), creditValue()), -1);
             long upFrom = heldValue() - (peerFinished() ? 1 : 0);
             attachRegistered(newLink(ch, upFrom, from, ControlSeal.server(key)), selectionKey);
             Message.MigrateAck ack = migrateAck(request, ephemeral.publicKey(), server.alternates());

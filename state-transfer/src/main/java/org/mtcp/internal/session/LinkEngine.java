@@ -225,15 +225,27 @@ public abstract class LinkEngine {
         return ResumeLedger.clientResume(upResume, downResume, out.head(), out.tail(), outFinQueued, outFinSent, heldValue());
     }
 
-    /** Client: drops what the destination holds and sends again from there, with the new credits. */
-    protected final void resendFrom(ResumeLedger.ClientResume r, long peerCredit, long creditSent) {
+    /**
+     * Drops what the new peer holds and sends again from there, with the new credits.
+     *
+     * @param peerKnowsHeld what the new peer was told this end holds (a client's MIGRATE_REQ says it), or -1: when it
+     *                      is all this end holds, the first acknowledgement on the new link waits for news (more bytes
+     *                      held, more credit); else it goes at once
+     */
+    protected final void resendFrom(ResumeLedger.ClientResume r, long peerCredit, long creditSent, long peerKnowsHeld) {
         out.trimTo(r.trimTo());
         peerHas = r.peerHas();
         peerReleased = r.peerHas(); // the new server holds those bytes, or its state carried them
         outFinAcked = r.finAcked();
         outFinSent = r.finSent();
         outNext = r.sendFrom();
-        ackSent = -1; // tell the new server at once what this client already has
+        if (peerKnowsHeld >= 0 && peerKnowsHeld == heldValue() && releaseValue() == peerKnowsHeld) {
+            // an acknowledgement of it would tell the new peer nothing, and wake its reader for nothing
+            ackSent = peerKnowsHeld;
+            releasedTo(peerKnowsHeld);
+        } else {
+            ackSent = -1; // tell the new peer at once what this end already has
+        }
         this.peerCredit = peerCredit;
         this.creditSent = creditSent;
     }
