@@ -51,6 +51,9 @@ class SequenceReplayTest {
             ClientInternals.migrate(client, c.address(0)); // sequence 2
             HandPlayed.echo(client, 2000, 1000);
             assertEquals(c.address(0), client.server());
+            // an origin reports its commit from its own loop, which can come after the client's migrate() returned
+            assertTrue(Waits.until(() -> c.events.stream().filter(e -> e.role() == MigrationEvent.Role.ORIGIN && e.failure() == null)
+                    .count() == 2, Duration.ofSeconds(10)), "both origins reported their commit: " + c.events);
             int eventsBefore = c.events.size();
 
             for (long seq : new long[] {2, 1}) {

@@ -243,6 +243,7 @@ public abstract class LinkEngine {
             // an acknowledgement of it would tell the new peer nothing, and wake its reader for nothing
             ackSent = peerKnowsHeld;
             releasedTo(peerKnowsHeld);
+            ackDueSince = 0; // what was due on the old link is known to the new peer
         } else {
             ackSent = -1; // tell the new peer at once what this end already has
         }
@@ -608,8 +609,11 @@ public abstract class LinkEngine {
         long value = heldValue();
         long credit = Math.max(creditValue(), creditSent);
         long release = releaseValue();
-        if ((value == ackSent && credit == creditSent && release == releaseSent)
-                || l.output.control().remaining() < Message.Ack.FRAME_SIZE) {
+        if (value == ackSent && credit == creditSent && release == releaseSent) {
+            ackDueSince = 0; // the peer knows all of it: nothing is due, and the next news must schedule its own ACK
+            return;
+        }
+        if (l.output.control().remaining() < Message.Ack.FRAME_SIZE) {
             return;
         }
         Message.Ack.write(l.output.control(), value, credit, release);

@@ -96,6 +96,16 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
         return describe();
     }
 
+    /** @return how far the peer has acknowledged the outgoing stream (the FIN counts one), for diagnostics and tests */
+    public long acknowledgedOffset() {
+        lock.lock();
+        try {
+            return peerHas;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** @return the stream offsets and I/O state, for diagnostics */
     public String debugState() {
         lock.lock();
