@@ -11,7 +11,6 @@ import org.mtcp.server.testkit.Waits;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.Socket;
@@ -40,16 +39,10 @@ class AckAfterSwitchRaceTest {
     /** Writes the pattern from the imported offset, CHUNK bytes every 20 ms, exporting the offset after each. */
     private static void trickle(Socket s, int server) throws IOException {
         long offset = Apps.importCount(s);
-        OutputStream out = s.getOutputStream();
         byte[] b = new byte[CHUNK];
         try {
             while (true) {
-                for (int k = 0; k < CHUNK; k++) {
-                    b[k] = Apps.streamByte(SEED, offset + k);
-                }
-                out.write(b);
-                offset += CHUNK;
-                Apps.exportCount(s, offset, 8);
+                offset = Apps.writeStreamChunk(s, SEED, offset, b);
                 Thread.sleep(20);
             }
         } catch (InterruptedException e) {

@@ -70,12 +70,10 @@ class FreezeTimeoutTest {
                 .read(500)                         // 3: blocked before the freeze, through it
                 .write(100);                       // 4: after it
         try (Cluster c = new Cluster(2, i -> app.app())) {
-            ClientSession client = ClientInternals.connect(c.address(0), null);
-            OutputStream up = ClientInternals.output(client);
-            InputStream down = ClientInternals.input(client, 20_000);
-            up.write(Script.pattern(Script.UP, 0, 1000));
-            app.runTo(3);
-            Script.expectDown(down, 0, 1000);
+            Started started = startOn(c, app);
+            ClientSession client = started.client();
+            OutputStream up = started.up();
+            InputStream down = started.down();
             app.allow(4);
             Thread.sleep(200); // lets step 3's read start waiting for the connection (it finds nothing to read)
 
@@ -106,6 +104,21 @@ class FreezeTimeoutTest {
         }
     }
 
+    /** A client session on S1 and its streams. */
+    private record Started(ClientSession client, OutputStream up, InputStream down) {
+    }
+
+    /** Connects to S1 and runs the steps before the freeze (1000 bytes each way, then the export). */
+    private static Started startOn(Cluster c, StepApp app) throws Exception {
+        ClientSession client = ClientInternals.connect(c.address(0), null);
+        OutputStream up = ClientInternals.output(client);
+        InputStream down = ClientInternals.input(client, 20_000);
+        up.write(Script.pattern(Script.UP, 0, 1000));
+        app.runTo(3);
+        Script.expectDown(down, 0, 1000);
+        return new Started(client, up, down);
+    }
+
     /** The scenario in its own JVM, with the short freeze deadline. */
     static final class Child {
         static final String OK = "FREEZE-TIMEOUT-SCENARIO-OK";
@@ -128,12 +141,10 @@ class FreezeTimeoutTest {
                 .write(700).read(500)              // 3-4: while frozen
                 .write(300).read(200).write(100);  // 5-7: after it
         try (Cluster c = new Cluster(2, i -> app.app())) {
-            ClientSession client = ClientInternals.connect(c.address(0), null);
-            OutputStream up = ClientInternals.output(client);
-            InputStream down = ClientInternals.input(client, 20_000);
-            up.write(Script.pattern(Script.UP, 0, 1000));
-            app.runTo(3);
-            Script.expectDown(down, 0, 1000);
+            Started started = startOn(c, app);
+            ClientSession client = started.client();
+            OutputStream up = started.up();
+            InputStream down = started.down();
 
             // the destination, by hand: S2 as far as S1 can tell
             byte[] id = ClientInternals.id(client);

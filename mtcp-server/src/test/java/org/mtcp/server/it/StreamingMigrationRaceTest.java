@@ -9,7 +9,6 @@ import org.mtcp.server.testkit.Waits;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
@@ -35,15 +34,9 @@ class StreamingMigrationRaceTest {
     /** Streams the pattern from the imported offset, exporting the offset after every chunk. */
     private static void stream(java.net.Socket s, int server) throws IOException {
         long offset = Apps.importCount(s);
-        OutputStream out = s.getOutputStream();
         byte[] b = new byte[CHUNK];
         while (true) {
-            for (int k = 0; k < CHUNK; k++) {
-                b[k] = Apps.streamByte(SEED, offset + k);
-            }
-            out.write(b);
-            offset += CHUNK;
-            Apps.exportCount(s, offset, 8);
+            offset = Apps.writeStreamChunk(s, SEED, offset, b);
         }
     }
 

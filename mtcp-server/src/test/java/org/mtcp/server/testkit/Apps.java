@@ -28,6 +28,21 @@ public final class Apps {
     }
 
     /**
+     * Writes the next {@code b.length} bytes of the test stream {@code seed}, from {@code offset}, and exports the offset
+     * after them (an 8-byte state): one step of a server that streams.
+     *
+     * @return the offset after them
+     */
+    public static long writeStreamChunk(Socket s, long seed, long offset, byte[] b) throws IOException {
+        for (int k = 0; k < b.length; k++) {
+            b[k] = streamByte(seed, offset + k);
+        }
+        s.getOutputStream().write(b);
+        exportCount(s, offset + b.length, 8);
+        return offset + b.length;
+    }
+
+    /**
      * Transforming echo: every byte read at offset i is written back as {@link #transform}. The state
      * is the count of bytes echoed (plus padding to {@code stateSize}), exported after every
      * {@code exportEvery}-th read. Output is a function of the input bytes only, however they are
