@@ -242,8 +242,7 @@ public abstract class LinkEngine {
         if (peerKnowsHeld >= 0 && peerKnowsHeld == heldValue() && releaseValue() == peerKnowsHeld) {
             // an acknowledgement of it would tell the new peer nothing, and wake its reader for nothing
             ackSent = peerKnowsHeld;
-            releasedTo(peerKnowsHeld);
-            ackDueSince = 0; // what was due on the old link is known to the new peer
+            releasedTo(peerKnowsHeld); // an ACK due on the old link is then cleared by the caller's queueAck: nothing is new
         } else {
             ackSent = -1; // tell the new peer at once what this end already has
         }

@@ -403,7 +403,7 @@ public abstract class SessionCore extends LinkEngine implements EventLoop.Attent
 
     /** Wakes every thread waiting on the session and the pump: something they wait for changed; session lock held. */
     protected final void wake() {
-        changed.signalAll();
+        wakeWaiters();
         wakePump();
     }
 
